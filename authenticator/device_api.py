@@ -1,0 +1,128 @@
+"""The device API from the phone's side: every call is one signed proof (compact JWS, ES256).
+
+    enrol      typ device-enrol+jwt, header carries the new public key as `jwk`
+    respond    typ signin-response+jwt, header `kid` = device id
+    others     typ device-request+jwt, header `kid`, claim `act` names the call
+
+Every payload has `aud` (the tenant's issuer), `iat` and a fresh `jti`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+
+Transport = Callable[[str, dict], tuple[int, dict]]
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def public_jwk(key: ec.EllipticCurvePrivateKey) -> dict:
+    numbers = key.public_key().public_numbers()
+    return {
+        "kty": "EC",
+        "crv": "P-256",
+        "x": b64url(numbers.x.to_bytes(32, "big")),
+        "y": b64url(numbers.y.to_bytes(32, "big")),
+    }
+
+
+def device_id(key: ec.EllipticCurvePrivateKey) -> str:
+    """RFC 7638 thumbprint of the public key: the id the service knows this phone by."""
+    canonical = json.dumps(public_jwk(key), separators=(",", ":"), sort_keys=True)
+    return b64url(hashlib.sha256(canonical.encode()).digest())
+
+
+def sign(key: ec.EllipticCurvePrivateKey, typ: str, claims: dict, *, audience: str,
+         now: int | None = None, embed_jwk: bool = False) -> str:
+    header = {"typ": typ}
+    if embed_jwk:
+        header["jwk"] = public_jwk(key)
+    else:
+        header["kid"] = device_id(key)
+    payload = {
+        "aud": audience,
+        "iat": int(time.time()) if now is None else now,
+        "jti": b64url(secrets.token_bytes(16)),
+        **claims,
+    }
+    return jwt.encode(payload, key, algorithm="ES256", headers=header)
+
+
+def http_transport(base_url: str) -> Transport:
+    """POST JSON to the service; return (status, body) whatever the status."""
+
+    def post(path: str, body: dict) -> tuple[int, dict]:
+        request = urllib.request.Request(
+            base_url.rstrip("/") + path,
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", "User-Agent": "reference-authenticator"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read() or b"{}")
+
+    return post
+
+
+class DeviceApi:
+    """One phone's calls to one tenant."""
+
+    def __init__(self, transport: Transport, tenant: str, issuer: str,
+                 clock: Callable[[], float] = time.time):
+        self._post = transport
+        self._clock = clock
+        self._base = f"/t/{tenant}/device"
+        self.issuer = issuer
+
+    def enrol(self, key, *, activation_code: str, platform: str, installation_id: str,
+              screen_lock: bool = True, push_token: str | None = None) -> tuple[int, dict]:
+        claims = {
+            "activation_code": activation_code,
+            "platform": platform,
+            "installation_id": installation_id,
+            "screen_lock": screen_lock,
+        }
+        if push_token:
+            claims["push_token"] = push_token
+        proof = sign(key, "device-enrol+jwt", claims, audience=self.issuer, now=self._now(),
+                     embed_jwk=True)
+        return self._post(f"{self._base}/enrol", {"proof": proof})
+
+    def pending(self, key) -> tuple[int, dict]:
+        return self._request(key, "signins", "pending")
+
+    def respond(self, key, signin_id: str, decision: str, number: int | None = None):
+        claims = {"sid": signin_id, "decision": decision}
+        if number is not None:
+            claims["number"] = number
+        proof = sign(key, "signin-response+jwt", claims, audience=self.issuer, now=self._now())
+        return self._post(f"{self._base}/respond", {"proof": proof})
+
+    def register_push(self, key, push_token: str) -> tuple[int, dict]:
+        return self._request(key, "push-token", "push-token", push_token=push_token)
+
+    def unregister(self, key) -> tuple[int, dict]:
+        return self._request(key, "unregister", "unregister")
+
+    def _now(self) -> int:
+        return int(self._clock())
+
+    def _request(self, key, path: str, act: str, **claims) -> tuple[int, dict]:
+        proof = sign(key, "device-request+jwt", {"act": act, **claims}, audience=self.issuer,
+                     now=self._now())
+        return self._post(f"{self._base}/{path}", {"proof": proof})

@@ -1,0 +1,1 @@
+"""Phone sign-in service: the core, its adapters and its use cases."""

@@ -1,0 +1,108 @@
+"""Domain errors, named after what went wrong (and after the spec code where one exists).
+
+Each carries its HTTP status and machine-readable code; `http.py` turns them into responses.
+"""
+
+
+class ServiceError(Exception):
+    status = 400
+    code = "invalid_request"
+    description = "The request is not valid."
+
+    def __init__(self, description: str | None = None):
+        super().__init__(description or self.description)
+        self.description = description or self.description
+
+
+class InvalidRequest(ServiceError):
+    pass
+
+
+class PayloadTooLarge(ServiceError):
+    status = 413
+    code = "payload_too_large"
+    description = "The request body is too large."
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+    description = "No such resource."
+
+
+class UnknownTenant(NotFound):
+    code = "unknown_tenant"
+    description = "No such tenant."
+
+
+class PhoneSignInDisabled(ServiceError):
+    status = 403
+    code = "phone_signin_disabled"
+    description = "Phone sign-in is not enabled for this organisation; use your password."
+
+
+class InvalidClient(ServiceError):
+    status = 401
+    code = "invalid_client"
+    description = "Client authentication failed."
+
+
+class InvalidGrant(ServiceError):
+    code = "invalid_grant"
+    description = "The authorization code is invalid, expired or already used."
+
+
+class UnsupportedGrantType(ServiceError):
+    code = "unsupported_grant_type"
+    description = "Only authorization_code is supported."
+
+
+class InvalidBinding(ServiceError):
+    status = 403
+    code = "invalid_binding"
+    description = "This sign-in belongs to another browser or client."
+
+
+class InvalidActivationCode(ServiceError):
+    code = "invalid_activation_code"
+    description = "The activation code is unknown, expired or already used."
+
+
+class ScreenLockRequired(ServiceError):
+    code = "screen_lock_required"
+    description = "Phone sign-in needs a phone with a screen lock (PIN, pattern or biometrics)."
+
+
+class WorkAccountAlreadyEnrolled(ServiceError):
+    status = 409
+    code = "work_account_already_enrolled"
+    description = "This phone already holds a work or school account; remove it first."
+
+
+class DeviceAlreadyEnrolled(ServiceError):
+    status = 409
+    code = "device_already_enrolled"
+    description = "This key is already enrolled."
+
+
+class InvalidDeviceProof(ServiceError):
+    status = 401
+    code = "invalid_device_proof"
+    description = "The device signature is missing, malformed or does not verify."
+
+
+class SignInClosed(ServiceError):
+    status = 409
+    code = "signin_closed"
+    description = "This sign-in is no longer waiting for an answer."
+
+
+class WrongNumber(ServiceError):
+    status = 409
+    code = "wrong_number"
+    description = "That is not the number shown on the sign-in page; this sign-in has failed."
+
+
+class PushUnavailable(ServiceError):
+    code = "push_unavailable"
+    description = "Push notifications are not configured for this platform."

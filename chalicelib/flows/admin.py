@@ -1,0 +1,122 @@
+"""What the admin CLI does: tenants, clients, accounts and activation codes."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from .. import codes, crypto
+from ..accounts import Account, AccountKind, normalise_username
+from ..errors import InvalidRequest, NotFound
+from ..service import Services
+from ..stores.activation_codes import ActivationCode
+from ..tenancy import signing_key_context
+from ..tenants import CLIENT_ID, Client, Policy, SigningKey, Tenant, validate_tenant_id
+
+ACTIVATION_CODE_SECONDS = 24 * 3600
+
+
+def create_tenant(svc: Services, tenant_id: str, name: str, policy: Policy) -> dict:
+    validate_tenant_id(tenant_id)
+    data_key, sealed_data_key = svc.vault.new_data_key(tenant_id)
+    svc.tenants.create(
+        Tenant(tenant_id=tenant_id, name=name, policy=policy, sealed_data_key=sealed_data_key)
+    )
+    key = _new_signing_key(svc, tenant_id, data_key)
+    svc.tenants.put_signing_key(tenant_id, key)
+    svc.directory.forget(tenant_id)
+    return {"tenant_id": tenant_id, "issuer": svc.settings.issuer(tenant_id), "kid": key.kid}
+
+
+def _new_signing_key(svc: Services, tenant_id: str, data_key: bytes) -> SigningKey:
+    der, jwk = crypto.new_signing_key()
+    return SigningKey(
+        kid=jwk["kid"],
+        public_jwk=jwk,
+        sealed_private_key=crypto.seal(
+            data_key, der, signing_key_context(tenant_id, jwk["kid"]), svc.rng
+        ),
+        created_at=svc.now(),
+    )
+
+
+def set_policy(svc: Services, tenant_id: str, policy: Policy) -> dict:
+    svc.tenants.set_policy(tenant_id, policy)
+    svc.directory.forget(tenant_id)
+    return {"tenant_id": tenant_id, "policy": {**policy.__dict__}}
+
+
+def add_client(
+    svc: Services,
+    tenant_id: str,
+    client_id: str,
+    name: str,
+    redirect_uris: list[str],
+    public: bool = False,
+) -> dict:
+    """Register a relying party. A confidential client's secret is shown here, once."""
+    svc.directory.get(tenant_id)
+    if not CLIENT_ID.match(client_id):
+        raise InvalidRequest("client_id must be 3-64 characters of A-Z a-z 0-9 . _ -")
+    for uri in redirect_uris:
+        _check_redirect_uri(uri)
+    secret = None if public else codes.new_secret(svc.rng)
+    svc.tenants.put_client(
+        tenant_id,
+        Client(
+            client_id=client_id,
+            name=name,
+            redirect_uris=tuple(redirect_uris),
+            secret_hash=None if secret is None else codes.hash_secret(secret),
+        ),
+    )
+    svc.directory.forget(tenant_id)
+    return {"client_id": client_id, "client_secret": secret, "redirect_uris": redirect_uris}
+
+
+def _check_redirect_uri(uri: str) -> None:
+    """Absolute, no fragment; https except on loopback (RFC 9700 2.1, RFC 8252 7.3)."""
+    parts = urlsplit(uri)
+    loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.fragment or not parts.hostname or parts.scheme not in ("https", "http"):
+        raise InvalidRequest(f"redirect URI {uri!r} must be absolute, without a fragment")
+    if parts.scheme == "http" and not loopback:
+        raise InvalidRequest(f"redirect URI {uri!r} must use https")
+
+
+def create_account(svc: Services, tenant_id: str, username: str, kind: AccountKind) -> dict:
+    svc.directory.get(tenant_id)
+    account = Account(
+        tenant_id=tenant_id,
+        username=normalise_username(username),
+        account_id=codes.new_secret(svc.rng, 16),
+        kind=kind,
+        created_at=svc.now(),
+    )
+    svc.accounts.create(account)
+    return {"username": account.username, "sub": account.account_id, "kind": kind.value}
+
+
+def issue_activation_code(
+    svc: Services, tenant_id: str, username: str, valid_seconds: int = ACTIVATION_CODE_SECONDS
+) -> dict:
+    """A one-time code to enrol a phone: shown here once, stored only as a hash."""
+    tenant = svc.directory.get(tenant_id)
+    username = normalise_username(username)
+    if svc.accounts.get(tenant_id, username, consistent=True) is None:
+        raise NotFound("No such account.")
+    code = codes.new_activation_code(svc.rng)
+    expires_at = svc.now() + valid_seconds
+    svc.activation_codes.create(
+        ActivationCode(
+            tenant_id=tenant_id,
+            code_hash=codes.hash_secret(code),
+            username=username,
+            expires_at=expires_at,
+        )
+    )
+    return {
+        "activation_code": code,
+        "expires_at": expires_at,
+        "issuer": tenant.issuer,
+        "username": username,
+    }

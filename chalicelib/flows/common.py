@@ -1,0 +1,43 @@
+"""What several use cases share: reading JSON fields, and authenticating a phone."""
+
+from __future__ import annotations
+
+from ..devices import Device, public_key_from_jwk
+from ..errors import InvalidDeviceProof, InvalidRequest
+from ..proofs import Proof, verify_with_device
+from ..service import Services
+from ..tenancy import ActiveTenant
+
+
+def field(body: dict, name: str, kind: type, *, required: bool = True, max_len: int = 256):
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise InvalidRequest(f"{name} is required")
+        return None
+    if kind is int and isinstance(value, bool):
+        raise InvalidRequest(f"{name} must be an integer")
+    if not isinstance(value, kind):
+        raise InvalidRequest(f"{name} must be of type {kind.__name__}")
+    if isinstance(value, str) and not 0 < len(value) <= max_len:
+        raise InvalidRequest(f"{name} must be 1-{max_len} characters")
+    return value
+
+
+def authenticate_device(
+    svc: Services, tenant: ActiveTenant, token: object, typ: str, action: str | None = None
+) -> tuple[Device, Proof]:
+    """Verify a device-signed proof; `action` pins what the proof may be used for."""
+    found: dict[str, Device] = {}
+
+    def lookup(device_id: str):
+        device = svc.devices.get(tenant.tenant_id, device_id)
+        if device is None:
+            return None
+        found["device"] = device
+        return public_key_from_jwk(device.public_jwk)
+
+    proof = verify_with_device(token, typ, lookup, tenant.issuer, svc.now())
+    if action is not None and proof.claims.get("act") != action:
+        raise InvalidDeviceProof(f"this proof is not for '{action}'")
+    return found["device"], proof

@@ -1,0 +1,146 @@
+"""The phone's life cycle: enrol with an activation code, register push, unregister."""
+
+from __future__ import annotations
+
+from .. import codes, crypto, proofs, totp
+from ..accounts import AccountKind, DeviceSummary
+from ..devices import (
+    INSTALLATION_ID,
+    MAX_PUSH_TOKEN,
+    Device,
+    Platform,
+    parse_public_jwk,
+    public_key_from_jwk,
+    push_channel,
+    thumbprint,
+)
+from ..errors import InvalidActivationCode, InvalidRequest, PushUnavailable, ScreenLockRequired
+from ..service import Services
+from ..tenancy import totp_context
+from .common import authenticate_device, field
+
+
+def enrol(svc: Services, tenant_id: str, token: object) -> dict:
+    """Redeem an activation code for a phone's public key.
+
+    The proof is signed by the key being enrolled (its JWK is in the header), so nobody can
+    enrol a key they do not hold. Code, device, account and the one-work-account-per-phone
+    claim are written in one transaction: all happen, or none.
+    """
+    tenant = svc.directory.get(tenant_id)
+    header = proofs.unverified_header(token, proofs.ENROL_TYP)
+    jwk = parse_public_jwk(header.get("jwk"))
+    assert isinstance(token, str)
+    claims = proofs.verify(token, header, public_key_from_jwk(jwk), tenant.issuer, svc.now()).claims
+    if claims.get("screen_lock") is not True:
+        raise ScreenLockRequired()
+    platform = _platform(claims)
+    installation_id = field(claims, "installation_id", str, max_len=128)
+    if not INSTALLATION_ID.match(installation_id):
+        raise InvalidRequest("installation_id must be 8-128 characters of A-Z a-z 0-9 . _ -")
+    push_token = field(claims, "push_token", str, required=False, max_len=MAX_PUSH_TOKEN)
+    sandbox = claims.get("apns_sandbox") is True
+
+    code = codes.normalise_activation_code(field(claims, "activation_code", str, max_len=64))
+    now = svc.now()
+    record = svc.activation_codes.get(tenant_id, codes.hash_secret(code)) if code else None
+    if record is None or record.used_at is not None or record.expires_at <= now:
+        raise InvalidActivationCode()
+    account = svc.accounts.get(tenant_id, record.username, consistent=True)
+    if account is None:
+        raise InvalidActivationCode()
+
+    device_id = thumbprint(jwk)
+    secret = totp.new_secret(svc.rng)
+    channel = push_channel(platform, sandbox) if push_token else None
+    if channel and not svc.push.supports(channel):
+        raise PushUnavailable()
+    endpoint = svc.push.create_endpoint(channel, push_token, device_id) if channel else None
+    device = Device(
+        tenant_id=tenant_id,
+        device_id=device_id,
+        username=account.username,
+        account_id=account.account_id,
+        kind=account.kind,
+        platform=platform,
+        public_jwk=jwk,
+        installation_id=installation_id,
+        sealed_totp_secret=crypto.seal(
+            tenant.data_key, secret, totp_context(tenant_id, device_id), svc.rng
+        ),
+        created_at=now,
+        push_channel=channel,
+        push_token=push_token,
+        endpoint_arn=endpoint,
+    )
+    writes = [
+        svc.activation_codes.redeem(tenant_id, record.code_hash, now),
+        svc.devices.add(device),
+        svc.accounts.attach_device(
+            tenant_id, account.username, device_id, DeviceSummary(channel, endpoint)
+        ),
+    ]
+    if account.kind is AccountKind.WORK:
+        writes.append(svc.installations.claim(installation_id, tenant_id, device_id))
+    try:
+        svc.transact(writes)
+    except Exception:
+        if endpoint:
+            svc.push.delete_endpoint(endpoint)
+        raise
+    return {
+        "device_id": device_id,
+        "username": account.username,
+        "account_kind": account.kind.value,
+        "issuer": tenant.issuer,
+        "push": endpoint is not None,
+        "totp_secret": totp.base32(secret),
+        "totp_uri": totp.otpauth_uri(secret, tenant.tenant.name, account.username),
+    }
+
+
+def _platform(claims: dict) -> Platform:
+    try:
+        return Platform(claims.get("platform"))
+    except ValueError as err:
+        raise InvalidRequest("platform must be ios or android") from err
+
+
+def register_push(svc: Services, tenant_id: str, token: object) -> dict:
+    """Upgrade a phone to push, or refresh its token; re-enables an endpoint SNS disabled."""
+    tenant = svc.directory.get(tenant_id)
+    device, proof = authenticate_device(svc, tenant, token, proofs.REQUEST_TYP, "push-token")
+    push_token = field(proof.claims, "push_token", str, max_len=MAX_PUSH_TOKEN)
+    channel = push_channel(device.platform, proof.claims.get("apns_sandbox") is True)
+    if not svc.push.supports(channel):
+        raise PushUnavailable()
+    if device.endpoint_arn and device.push_channel == channel:
+        endpoint = device.endpoint_arn
+        svc.push.refresh_endpoint(endpoint, push_token)
+    else:
+        if device.endpoint_arn:
+            svc.push.delete_endpoint(device.endpoint_arn)
+        endpoint = svc.push.create_endpoint(channel, push_token, device.device_id)
+    svc.devices.set_push(tenant_id, device.device_id, channel, push_token, endpoint)
+    svc.accounts.set_device(
+        tenant_id, device.username, device.device_id, DeviceSummary(channel, endpoint)
+    )
+    return {"device_id": device.device_id, "push": True}
+
+
+def unregister(svc: Services, tenant_id: str, token: object) -> dict:
+    """Remove the account from the phone: the device record, its claim and its SNS endpoint."""
+    tenant = svc.directory.get(tenant_id)
+    device, _ = authenticate_device(svc, tenant, token, proofs.REQUEST_TYP, "unregister")
+    writes = [
+        svc.devices.remove(tenant_id, device.device_id),
+        svc.accounts.detach_device(tenant_id, device.username, device.device_id),
+    ]
+    if device.kind is AccountKind.WORK:
+        writes.append(
+            svc.installations.release(device.installation_id, tenant_id, device.device_id)
+        )
+    svc.transact(writes)
+    if device.endpoint_arn:
+        svc.push.delete_endpoint(device.endpoint_arn)
+    return {"device_id": device.device_id, "removed": True}

@@ -1,0 +1,207 @@
+"""Phone sign-in: start, push, the phone's answer, and the page collecting the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import codes, proofs, signins
+from ..accounts import Account, normalise_username, user_key
+from ..errors import (
+    InvalidBinding,
+    InvalidRequest,
+    NotFound,
+    PhoneSignInDisabled,
+    SignInClosed,
+    WrongNumber,
+)
+from ..push import Challenge
+from ..service import Services
+from ..signins import Decision, Origin, Outcome, SignIn, Status
+from ..stores.signins import DecisionRefused
+from ..tenancy import ActiveTenant
+from ..tokens import validate_code_challenge
+from .common import authenticate_device, field
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    client_id: str
+    username: str
+    nonce: str | None = None
+    code_challenge: str | None = None
+
+    @classmethod
+    def parse(cls, body: dict) -> StartRequest:
+        return cls(
+            client_id=field(body, "client_id", str, max_len=64),
+            username=normalise_username(field(body, "username", str, max_len=1024)),
+            nonce=signins.validate_nonce(body.get("nonce")),
+            code_challenge=validate_code_challenge(
+                body.get("code_challenge"), body.get("code_challenge_method")
+            ),
+        )
+
+
+def start(svc: Services, tenant_id: str, request: StartRequest, origin: Origin) -> dict:
+    """Create a sign-in and push it to the account's phones.
+
+    Unknown usernames and accounts without a phone get a sign-in too, indistinguishable from
+    the outside, that no phone can ever approve.
+    """
+    tenant = svc.directory.get(tenant_id)
+    client = tenant.tenant.client(request.client_id)
+    policy = tenant.tenant.policy
+    if not policy.phone_signin:
+        raise PhoneSignInDisabled()
+    if client.public and request.code_challenge is None:
+        raise InvalidRequest("public clients must send a PKCE code_challenge (S256)")
+    now = svc.now()
+    account = svc.accounts.get(tenant_id, request.username)
+    reachable = account if account is not None and account.devices else None
+    number = signins.new_number(svc.rng)
+    signin_id = signins.new_signin_id(user_key(request.username), svc.rng)
+    secret = codes.new_secret(svc.rng)
+    signin = SignIn(
+        tenant_id=tenant_id,
+        signin_id=signin_id,
+        client_id=client.client_id,
+        number=number,
+        choices=signins.number_choices(svc.rng, number, policy.number_match),
+        created_at=now,
+        expires_at=now + policy.signin_seconds,
+        binding_hash=codes.hash_secret(secret),
+        code_hash=codes.hash_secret(signins.authorization_code(secret, signin_id)),
+        origin=origin,
+        account_id=reachable.account_id if reachable else None,
+        nonce=request.nonce,
+        code_challenge=request.code_challenge,
+    )
+    svc.signins.create(signin)
+    if reachable:
+        _push(svc, tenant, signin, reachable, client.name, now)
+    return {
+        "signin_id": signin_id,
+        "secret": secret,
+        "number": number,
+        "expires_at": signin.expires_at,
+        "interval": signins.POLL_SECONDS,
+    }
+
+
+def _push(svc: Services, tenant: ActiveTenant, signin: SignIn, account: Account, app: str, now: int):
+    """One publish per phone with a push endpoint. A failure is recorded and skipped: the
+    phone can still fetch the sign-in by polling."""
+    challenge = Challenge(
+        tenant_id=tenant.tenant_id,
+        signin_id=signin.signin_id,
+        app_name=app,
+        ip=signin.origin.ip,
+        user_agent=signin.origin.user_agent,
+        expires_at=signin.expires_at,
+        choices=signin.choices,
+        ttl_seconds=max(1, signin.expires_at - now),
+    )
+    for device_id, summary in account.devices.items():
+        if summary.endpoint_arn and summary.channel:
+            if not svc.push.publish(summary.endpoint_arn, summary.channel, challenge):
+                svc.devices.record_push_failure(tenant.tenant_id, device_id, now)
+
+
+def result(svc: Services, tenant_id: str, signin_id: object, secret: object) -> dict:
+    """What the page that started the sign-in may learn: its status, and on approval a code."""
+    signins.parse_signin_id(signin_id)
+    if not isinstance(secret, str) or not 0 < len(secret) <= 64:
+        raise InvalidRequest("secret is required")
+    svc.directory.get(tenant_id)
+    signin = svc.signins.get(tenant_id, signin_id)
+    if signin is None:
+        raise NotFound("No such sign-in.")
+    if not codes.same_secret(secret, signin.binding_hash):
+        raise InvalidBinding()
+    status = signin.status(svc.now())
+    answer: dict = {"status": status.value, "expires_at": signin.expires_at}
+    if status is Status.APPROVED:
+        answer["code"] = signins.authorization_code(secret, signin.signin_id)
+    elif status is Status.DENIED:
+        answer["reason"] = signin.outcome.value
+    return answer
+
+
+def pending(svc: Services, tenant_id: str, token: object) -> dict:
+    """The polling path: a phone lists the sign-ins waiting for it, push or no push."""
+    tenant = svc.directory.get(tenant_id)
+    device, _ = authenticate_device(svc, tenant, token, proofs.REQUEST_TYP, "pending")
+    now = svc.now()
+    waiting = svc.signins.pending_for(tenant_id, user_key(device.username), now)
+    return {
+        "signins": [
+            _describe(tenant, s, now) for s in waiting if s.account_id == device.account_id
+        ]
+    }
+
+
+def _describe(tenant: ActiveTenant, signin: SignIn, now: int) -> dict:
+    client = tenant.tenant.clients.get(signin.client_id)
+    return {
+        "signin_id": signin.signin_id,
+        "app": client.name if client else signin.client_id,
+        "ip": signin.origin.ip,
+        "user_agent": signin.origin.user_agent,
+        "expires_at": signin.expires_at,
+        "number_match": tenant.tenant.policy.number_match.value,
+        "choices": list(signin.choices),
+    }
+
+
+def respond(svc: Services, tenant_id: str, token: object) -> dict:
+    """The phone's signed answer. Accepted once, before expiry, from a phone of the account,
+    and for approval only with the page's number; a wrong number ends the sign-in."""
+    tenant = svc.directory.get(tenant_id)
+    device, proof = authenticate_device(svc, tenant, token, proofs.RESPONSE_TYP)
+    claims = proof.claims
+    signin_id = claims.get("sid")
+    signins.parse_signin_id(signin_id)
+    try:
+        decision = Decision(claims.get("decision"))
+    except ValueError as err:
+        raise InvalidRequest("decision must be approve, deny or report_fraud") from err
+    number = claims.get("number")
+    if decision is Decision.APPROVE and (
+        not isinstance(number, int) or isinstance(number, bool) or not 10 <= number <= 99
+    ):
+        raise InvalidRequest("approving needs the two-digit number the person chose")
+    outcome = {
+        Decision.APPROVE: Outcome.APPROVED,
+        Decision.DENY: Outcome.DENIED,
+        Decision.REPORT_FRAUD: Outcome.FRAUD_REPORTED,
+    }[decision]
+    decide = dict(
+        account_id=device.account_id,
+        device_id=device.device_id,
+        response_id=proof.jti,
+        now=svc.now(),
+    )
+    try:
+        svc.signins.decide(
+            tenant_id,
+            signin_id,
+            outcome=outcome,
+            number=number if decision is Decision.APPROVE else None,
+            **decide,
+        )
+    except DecisionRefused as refused:
+        _explain_refusal(svc, tenant_id, signin_id, refused.current, device.account_id, decide)
+    return {"status": Status.APPROVED.value if outcome is Outcome.APPROVED else "denied"}
+
+
+def _explain_refusal(svc, tenant_id, signin_id, current, account_id, decide) -> None:
+    if current is None or current.account_id != account_id:
+        raise NotFound("No such sign-in for this phone.")
+    if current.status(decide["now"]) is not Status.PENDING:
+        raise SignInClosed()
+    # Pending, this account's, unexpired: the only condition left is the number.
+    try:
+        svc.signins.decide(tenant_id, signin_id, outcome=Outcome.WRONG_NUMBER, **decide)
+    except DecisionRefused as err:
+        raise SignInClosed() from err
+    raise WrongNumber()

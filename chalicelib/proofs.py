@@ -1,0 +1,101 @@
+"""Statements a phone signs with its device key: compact JWS, ES256 only, `typ` pinned.
+
+Every device call carries one. The header names the key (`kid` = device id, or the `jwk`
+itself at enrolment); the payload names the audience (the tenant's issuer), the time and a
+unique id. Nothing but ES256 is ever tried, whatever the header asks for (RFC 8725 3.1).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from .errors import InvalidDeviceProof
+
+ALGORITHM = "ES256"
+ENROL_TYP = "device-enrol+jwt"
+REQUEST_TYP = "device-request+jwt"
+RESPONSE_TYP = "signin-response+jwt"
+MAX_PROOF_BYTES = 8192
+MAX_AGE_SECONDS = 120
+MAX_CLOCK_SKEW_SECONDS = 30
+_COMPACT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
+_JTI = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+@dataclass(frozen=True)
+class Proof:
+    header: dict
+    claims: dict
+
+    @property
+    def jti(self) -> str:
+        return self.claims["jti"]
+
+
+def unverified_header(token: object, typ: str) -> dict:
+    """Read and check the header before any key is looked up."""
+    if not isinstance(token, str) or len(token) > MAX_PROOF_BYTES or not _COMPACT.match(token):
+        raise InvalidDeviceProof("expected a compact JWS")
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as err:
+        raise InvalidDeviceProof("malformed JWS header") from err
+    if header.get("alg") != ALGORITHM:
+        raise InvalidDeviceProof("alg must be ES256")
+    if header.get("typ") != typ:
+        raise InvalidDeviceProof(f"typ must be {typ}")
+    if "crit" in header:
+        raise InvalidDeviceProof("no critical header parameters are understood")
+    return header
+
+
+def verify(
+    token: str,
+    header: dict,
+    key: ec.EllipticCurvePublicKey,
+    audience: str,
+    now: int,
+) -> Proof:
+    """Check the signature with `key`, then the audience, the time and the unique id."""
+    try:
+        raw = jwt.api_jws.PyJWS().decode_complete(token, key, algorithms=[ALGORITHM])
+        claims = json.loads(raw["payload"])
+    except (jwt.PyJWTError, ValueError) as err:
+        raise InvalidDeviceProof("signature does not verify") from err
+    if not isinstance(claims, dict):
+        raise InvalidDeviceProof("payload must be a JSON object")
+    if claims.get("aud") != audience:
+        raise InvalidDeviceProof("wrong audience")
+    issued = claims.get("iat")
+    if not isinstance(issued, int) or isinstance(issued, bool):
+        raise InvalidDeviceProof("iat must be an integer")
+    if not now - MAX_AGE_SECONDS <= issued <= now + MAX_CLOCK_SKEW_SECONDS:
+        raise InvalidDeviceProof("iat is too old or in the future")
+    if not isinstance(claims.get("jti"), str) or not _JTI.match(claims["jti"]):
+        raise InvalidDeviceProof("jti must be 16-64 url-safe characters")
+    return Proof(header=header, claims=claims)
+
+
+def verify_with_device(
+    token: object,
+    typ: str,
+    lookup: Callable[[str], ec.EllipticCurvePublicKey | None],
+    audience: str,
+    now: int,
+) -> Proof:
+    """Verify a proof whose header names an enrolled device by `kid`."""
+    header = unverified_header(token, typ)
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not 8 <= len(kid) <= 64:
+        raise InvalidDeviceProof("kid must name the device")
+    key = lookup(kid)
+    if key is None:
+        raise InvalidDeviceProof("unknown device")
+    assert isinstance(token, str)
+    return verify(token, header, key, audience, now)

@@ -1,0 +1,146 @@
+"""Push notifications through SNS mobile push: the payload per platform, and the SNS adapter.
+
+Nothing else knows SNS message formats. A payload carries what the notification shows and
+what the phone needs to answer (sign-in id, app, origin, expiry, number choices); no account
+data. Its TTL is the sign-in's remaining lifetime, so a late push is dropped, not shown.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+CATEGORY = "SIGNIN_REQUEST"
+TITLE = "Approve sign-in?"
+_EXISTING_ENDPOINT = re.compile(r"Endpoint (arn:[^ ]+) already exists")
+
+
+@dataclass(frozen=True)
+class Challenge:
+    tenant_id: str
+    signin_id: str
+    app_name: str
+    ip: str
+    user_agent: str
+    expires_at: int
+    choices: tuple[int, ...]
+    ttl_seconds: int
+
+    @property
+    def body(self) -> str:
+        return f"{self.app_name} · from {self.ip}"
+
+    def data(self) -> dict[str, str]:
+        """FCM data values must be strings; APNs gets the same keys."""
+        return {
+            "type": "signin",
+            "signin_id": self.signin_id,
+            "tenant": self.tenant_id,
+            "app": self.app_name,
+            "ip": self.ip,
+            "user_agent": self.user_agent,
+            "expires_at": str(self.expires_at),
+            "choices": ",".join(str(n) for n in self.choices),
+        }
+
+
+def apns_payload(challenge: Challenge) -> dict:
+    return {
+        "aps": {
+            "alert": {"title": TITLE, "body": challenge.body},
+            "category": CATEGORY,
+            "sound": "default",
+            "interruption-level": "time-sensitive",
+        },
+        "signin": challenge.data(),
+    }
+
+
+def fcm_payload(challenge: Challenge) -> dict:
+    return {
+        "fcmV1Message": {
+            "message": {
+                "data": challenge.data(),
+                "android": {
+                    "priority": "high",
+                    "ttl": f"{challenge.ttl_seconds}s",
+                    "notification": {
+                        "title": TITLE,
+                        "body": challenge.body,
+                        "click_action": CATEGORY,
+                    },
+                },
+            }
+        }
+    }
+
+
+def publish_request(endpoint_arn: str, channel: str, challenge: Challenge) -> dict:
+    """The arguments of one SNS Publish to one phone."""
+    payload = fcm_payload(challenge) if channel == "GCM" else apns_payload(challenge)
+    ttl_attribute = "FCM" if channel == "GCM" else channel
+    return {
+        "TargetArn": endpoint_arn,
+        "MessageStructure": "json",
+        "Message": json.dumps(
+            {"default": f"{TITLE} {challenge.body}", channel: json.dumps(payload)},
+            separators=(",", ":"),
+        ),
+        "MessageAttributes": {
+            f"AWS.SNS.MOBILE.{ttl_attribute}.TTL": {
+                "DataType": "String",
+                "StringValue": str(challenge.ttl_seconds),
+            }
+        },
+    }
+
+
+class SnsPush:
+    """The SNS adapter: platform endpoints per phone, one publish per phone and sign-in."""
+
+    def __init__(self, client: Any, apps: Mapping[str, str]):
+        self._client = client
+        self._apps = apps
+
+    def supports(self, channel: str) -> bool:
+        return channel in self._apps
+
+    def create_endpoint(self, channel: str, token: str, device_id: str) -> str:
+        attributes = {"CustomUserData": device_id, "Enabled": "true"}
+        try:
+            response = self._client.create_platform_endpoint(
+                PlatformApplicationArn=self._apps[channel],
+                Token=token,
+                CustomUserData=device_id,
+                Attributes={"Enabled": "true"},
+            )
+            return response["EndpointArn"]
+        except self._client.exceptions.InvalidParameterException as err:
+            # The token already has an endpoint with other attributes (a reinstall, or a
+            # re-enrolment): take it over rather than fail.
+            found = _EXISTING_ENDPOINT.search(str(err))
+            if not found:
+                raise
+            arn = found.group(1)
+            self._client.set_endpoint_attributes(EndpointArn=arn, Attributes=attributes)
+            return arn
+
+    def refresh_endpoint(self, endpoint_arn: str, token: str) -> None:
+        """A new token for an existing endpoint; re-enables one the platform disabled."""
+        self._client.set_endpoint_attributes(
+            EndpointArn=endpoint_arn, Attributes={"Token": token, "Enabled": "true"}
+        )
+
+    def delete_endpoint(self, endpoint_arn: str) -> None:
+        self._client.delete_endpoint(EndpointArn=endpoint_arn)  # idempotent in SNS
+
+    def publish(self, endpoint_arn: str, channel: str, challenge: Challenge) -> bool:
+        """True when SNS took the message; False when the endpoint is disabled or failing."""
+        try:
+            self._client.publish(**publish_request(endpoint_arn, channel, challenge))
+            return True
+        except self._client.exceptions.ClientError:
+            return False

@@ -1,0 +1,85 @@
+"""Wiring: the stores, adapters, clock and randomness a use case needs, built once per container."""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .codes import RandomSource
+from .settings import Settings
+from .stores.accounts import AccountStore
+from .stores.activation_codes import ActivationCodeStore
+from .stores.base import Write, table_names, transact
+from .stores.devices import DeviceStore
+from .stores.installations import InstallationStore
+from .stores.signins import SignInStore
+from .stores.tenants import TenantStore
+from .tenancy import TenantDirectory
+
+
+@dataclass
+class Services:
+    settings: Settings
+    tenants: TenantStore
+    accounts: AccountStore
+    devices: DeviceStore
+    signins: SignInStore
+    activation_codes: ActivationCodeStore
+    installations: InstallationStore
+    directory: TenantDirectory
+    push: Any  # push.SnsPush, or a stand-in with the same methods
+    vault: Any  # vault.KmsVault
+    clock: Callable[[], float]
+    rng: RandomSource
+    dynamodb: Any
+
+    def now(self) -> int:
+        return int(self.clock())
+
+    def transact(self, writes: list[Write]) -> None:
+        transact(self.dynamodb, writes)
+
+
+def build(
+    settings: Settings,
+    dynamodb: Any,
+    sns: Any,
+    kms: Any,
+    clock: Callable[[], float] = time.time,
+    rng: RandomSource = secrets,
+) -> Services:
+    from .push import SnsPush
+    from .vault import KmsVault
+
+    names = table_names(settings.table_prefix)
+    tenants = TenantStore(dynamodb, names["tenants"])
+    vault = KmsVault(kms, settings.kms_key_id)
+    return Services(
+        settings=settings,
+        tenants=tenants,
+        accounts=AccountStore(dynamodb, names["accounts"]),
+        devices=DeviceStore(dynamodb, names["devices"]),
+        signins=SignInStore(dynamodb, names["signins"]),
+        activation_codes=ActivationCodeStore(dynamodb, names["activation_codes"]),
+        installations=InstallationStore(dynamodb, names["installations"]),
+        directory=TenantDirectory(
+            tenants, vault, settings.issuer, clock, settings.tenant_cache_seconds
+        ),
+        push=SnsPush(sns, settings.push_apps),
+        vault=vault,
+        clock=clock,
+        rng=rng,
+        dynamodb=dynamodb,
+    )
+
+
+@functools.cache
+def get() -> Services:
+    """The container's services, on first use: clients are made lazily in aws.py."""
+    from . import aws
+
+    return build(Settings.from_env(), aws.lazy("dynamodb"), aws.lazy("sns"), aws.lazy("kms"))

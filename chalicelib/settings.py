@@ -1,0 +1,38 @@
+"""The one source of configuration. Variable names match the Terraform outputs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_prefix: str
+    kms_key_id: str
+    public_base_url: str
+    push_apps: Mapping[str, str]
+    tenant_cache_seconds: int = 60
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        push_apps = {
+            channel: env[name]
+            for channel, name in (
+                ("APNS", "PUSH_APP_APNS_ARN"),
+                ("APNS_SANDBOX", "PUSH_APP_APNS_SANDBOX_ARN"),
+                ("GCM", "PUSH_APP_FCM_ARN"),
+            )
+            if env.get(name)
+        }
+        return cls(
+            table_prefix=env.get("TABLE_PREFIX", "phonesignin-"),
+            kms_key_id=env.get("KMS_KEY_ID", "alias/phonesignin"),
+            public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            push_apps=push_apps,
+            tenant_cache_seconds=int(env.get("TENANT_CACHE_SECONDS", "60")),
+        )
+
+    def issuer(self, tenant_id: str) -> str:
+        return f"{self.public_base_url}/t/{tenant_id}"

@@ -1,0 +1,143 @@
+"""Sign-ins: numbers to match, their life cycle and what the page may learn (no I/O)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from . import codes
+from .codes import RandomSource
+from .errors import InvalidRequest
+from .tenants import NumberMatch
+
+CHOICES = 3
+SIGNIN_ID = re.compile(r"^[0-9a-f]{16}[A-Za-z0-9_-]{22}$")
+CODE_SECONDS = 60  # an authorization code must be redeemed within a minute of approval
+POLL_SECONDS = 2
+MAX_USER_AGENT = 160
+MAX_NONCE = 128
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    EXPIRED = "expired"
+
+
+class Decision(StrEnum):
+    APPROVE = "approve"
+    DENY = "deny"
+    REPORT_FRAUD = "report_fraud"
+
+
+class Outcome(StrEnum):
+    """Why a sign-in ended, as stored; the page sees a Status."""
+
+    APPROVED = "approved"
+    DENIED = "denied"
+    FRAUD_REPORTED = "fraud_reported"
+    WRONG_NUMBER = "wrong_number"
+
+
+def new_number(rng: RandomSource) -> int:
+    """Two digits, 10-99, from a CSPRNG: always shown as two digits, never '07'."""
+    return 10 + rng.randbelow(90)
+
+
+def number_choices(rng: RandomSource, number: int, mode: NumberMatch) -> tuple[int, ...]:
+    """The numbers the phone offers: the right one among distinct decoys, in random order."""
+    if mode is NumberMatch.TYPE:
+        return ()
+    choices = [number]
+    while len(choices) < CHOICES:
+        decoy = new_number(rng)
+        if decoy not in choices:
+            choices.append(decoy)
+    for i in range(len(choices) - 1, 0, -1):  # Fisher-Yates with the CSPRNG
+        j = rng.randbelow(i + 1)
+        choices[i], choices[j] = choices[j], choices[i]
+    return tuple(choices)
+
+
+def new_signin_id(user_key: str, rng: RandomSource) -> str:
+    return user_key + codes.new_secret(rng, 16)
+
+
+def parse_signin_id(signin_id: object) -> str:
+    """Return the user key a sign-in id is filed under, or refuse the id."""
+    if not isinstance(signin_id, str) or not SIGNIN_ID.match(signin_id):
+        raise InvalidRequest("malformed sign-in id")
+    return signin_id[:16]
+
+
+def authorization_code(binding_secret: str, signin_id: str) -> str:
+    """Derived from the binding secret, so only the holder of that secret can ever know it."""
+    mac = hmac.new(binding_secret.encode(), b"code:" + signin_id.encode(), hashlib.sha256)
+    return f"{signin_id}.{codes.b64url(mac.digest())}"
+
+
+def signin_id_of_code(code: object) -> str:
+    if not isinstance(code, str) or len(code) > 128 or "." not in code:
+        raise InvalidRequest("malformed code")
+    signin_id = code.split(".", 1)[0]
+    parse_signin_id(signin_id)
+    return signin_id
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the sign-in attempt comes from, as the phone shows it."""
+
+    ip: str
+    user_agent: str
+
+    @classmethod
+    def of(cls, ip: str | None, user_agent: str | None) -> Origin:
+        return cls(ip=(ip or "unknown")[:45], user_agent=(user_agent or "unknown")[:MAX_USER_AGENT])
+
+
+@dataclass(frozen=True)
+class SignIn:
+    tenant_id: str
+    signin_id: str
+    client_id: str
+    number: int
+    choices: tuple[int, ...]
+    created_at: int
+    expires_at: int
+    binding_hash: str
+    code_hash: str
+    origin: Origin
+    account_id: str | None = None  # None: unknown username or no phone; never approvable
+    nonce: str | None = None
+    code_challenge: str | None = None
+    outcome: Outcome | None = None
+    decided_at: int | None = None
+    decided_by: str | None = None
+    redeemed_at: int | None = None
+
+    @property
+    def user_key(self) -> str:
+        return self.signin_id[:16]
+
+    def status(self, now: int) -> Status:
+        if self.outcome is Outcome.APPROVED:
+            return Status.APPROVED
+        if self.outcome is not None:
+            return Status.DENIED
+        return Status.EXPIRED if now >= self.expires_at else Status.PENDING
+
+    def decided(self, outcome: Outcome, device_id: str, now: int) -> SignIn:
+        return replace(self, outcome=outcome, decided_at=now, decided_by=device_id)
+
+
+def validate_nonce(nonce: object) -> str | None:
+    if nonce is None:
+        return None
+    if not isinstance(nonce, str) or not 1 <= len(nonce) <= MAX_NONCE or not nonce.isprintable():
+        raise InvalidRequest(f"nonce must be 1-{MAX_NONCE} printable characters")
+    return nonce

@@ -1,0 +1,1 @@
+"""One module per DynamoDB table. Each owns its keys, conditions and TTL attribute."""

@@ -1,0 +1,108 @@
+"""The accounts table: pk = "<tenant>#<normalised username>".
+
+The account item also lists its phones (id, platform, push endpoint), so starting a sign-in
+reads one item to know where to push.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..accounts import Account, AccountKind, DeviceSummary
+from ..errors import NotFound, ServiceError
+from .base import Write, decode_item, encode, encode_item, is_condition_failure
+
+
+class AccountExists(ServiceError):
+    status = 409
+    code = "account_exists"
+    description = "An account with this username exists."
+
+
+class AccountStore:
+    def __init__(self, client: Any, table: str):
+        self._client = client
+        self._table = table
+
+    @staticmethod
+    def _key(tenant_id: str, username: str) -> dict:
+        return {"pk": {"S": f"{tenant_id}#{username}"}}
+
+    def create(self, account: Account) -> None:
+        item = {
+            "pk": f"{account.tenant_id}#{account.username}",
+            "account_id": account.account_id,
+            "kind": account.kind.value,
+            "created_at": account.created_at,
+            "devices": {},
+        }
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=encode_item(item),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except self._client.exceptions.ClientError as err:
+            if is_condition_failure(err):
+                raise AccountExists() from err
+            raise
+
+    def get(self, tenant_id: str, username: str, consistent: bool = False) -> Account | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=self._key(tenant_id, username), ConsistentRead=consistent
+        )
+        item = decode_item(response.get("Item"))
+        if item is None:
+            return None
+        return Account(
+            tenant_id=tenant_id,
+            username=username,
+            account_id=item["account_id"],
+            kind=AccountKind(item["kind"]),
+            created_at=item["created_at"],
+            devices={
+                device_id: DeviceSummary(channel=d.get("channel"), endpoint_arn=d.get("endpoint_arn"))
+                for device_id, d in item.get("devices", {}).items()
+            },
+        )
+
+    def attach_device(
+        self, tenant_id: str, username: str, device_id: str, summary: DeviceSummary
+    ) -> Write:
+        return Write(
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._key(tenant_id, username),
+                    "UpdateExpression": "SET devices.#d = :summary",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeNames": {"#d": device_id},
+                    "ExpressionAttributeValues": {":summary": encode(_summary(summary))},
+                }
+            },
+            on_condition_failure=lambda: NotFound("The account no longer exists."),
+        )
+
+    def detach_device(self, tenant_id: str, username: str, device_id: str) -> Write:
+        return Write(
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._key(tenant_id, username),
+                    "UpdateExpression": "REMOVE devices.#d",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeNames": {"#d": device_id},
+                }
+            },
+            on_condition_failure=lambda: NotFound("The account no longer exists."),
+        )
+
+    def set_device(
+        self, tenant_id: str, username: str, device_id: str, summary: DeviceSummary
+    ) -> None:
+        update = self.attach_device(tenant_id, username, device_id, summary).request["Update"]
+        self._client.update_item(**update)
+
+
+def _summary(summary: DeviceSummary) -> dict:
+    return {"channel": summary.channel, "endpoint_arn": summary.endpoint_arn}

@@ -1,0 +1,178 @@
+"""The sign-ins table: pk = "<tenant>#<user key>", sk = sign-in id, TTL on `ttl`.
+
+Filing sign-ins under the user key lets a phone list its pending sign-ins with one query.
+DynamoDB TTL deletes late, so every condition here checks `expires_at` itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import InvalidGrant, NotFound
+from ..signins import CODE_SECONDS, Origin, Outcome, SignIn
+from .base import decode_item, encode_item, is_condition_failure, values
+
+KEEP_SECONDS = 3600  # ended sign-ins stay an hour for support questions, then TTL removes them
+
+
+class SignInStore:
+    def __init__(self, client: Any, table: str):
+        self._client = client
+        self._table = table
+
+    @staticmethod
+    def _key(tenant_id: str, signin_id: str) -> dict:
+        return {"pk": {"S": f"{tenant_id}#{signin_id[:16]}"}, "sk": {"S": signin_id}}
+
+    def create(self, signin: SignIn) -> None:
+        item = {
+            "pk": f"{signin.tenant_id}#{signin.user_key}",
+            "sk": signin.signin_id,
+            "client_id": signin.client_id,
+            "number": signin.number,
+            "choices": list(signin.choices),
+            "created_at": signin.created_at,
+            "expires_at": signin.expires_at,
+            "ttl": signin.expires_at + KEEP_SECONDS,
+            "binding_hash": signin.binding_hash,
+            "code_hash": signin.code_hash,
+            "ip": signin.origin.ip,
+            "ua": signin.origin.user_agent,
+            "account_id": signin.account_id,
+            "nonce": signin.nonce,
+            "code_challenge": signin.code_challenge,
+        }
+        self._client.put_item(
+            TableName=self._table,
+            Item=encode_item(item),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+
+    def get(self, tenant_id: str, signin_id: str) -> SignIn | None:
+        """Strongly consistent: a page polling right after approval must see it."""
+        response = self._client.get_item(
+            TableName=self._table, Key=self._key(tenant_id, signin_id), ConsistentRead=True
+        )
+        item = decode_item(response.get("Item"))
+        return None if item is None else _signin(tenant_id, item)
+
+    def pending_for(self, tenant_id: str, user_key: str, now: int) -> list[SignIn]:
+        response = self._client.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk",
+            FilterExpression="attribute_not_exists(outcome) AND expires_at > :now",
+            ExpressionAttributeValues=values(pk=f"{tenant_id}#{user_key}", now=now),
+            ConsistentRead=True,
+        )
+        return [_signin(tenant_id, decode_item(item)) for item in response["Items"]]
+
+    def decide(
+        self,
+        tenant_id: str,
+        signin_id: str,
+        *,
+        outcome: Outcome,
+        account_id: str,
+        device_id: str,
+        response_id: str,
+        now: int,
+        number: int | None = None,
+    ) -> None:
+        """Record the first valid answer, once, before expiry, from the account's own phone.
+
+        With `number`, the stored number must match too. When a condition fails, raise
+        DecisionRefused with the item as it was, so the caller can tell why in one round trip.
+        """
+        condition = (
+            "attribute_exists(pk) AND attribute_not_exists(outcome) "
+            "AND expires_at > :now AND account_id = :account"
+        )
+        named = {
+            "now": now,
+            "account": account_id,
+            "outcome": outcome.value,
+            "device": device_id,
+            "response": response_id,
+        }
+        extra = {}
+        if number is not None:
+            condition += " AND #number = :number"
+            named["number"] = number
+            extra["ExpressionAttributeNames"] = {"#number": "number"}
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(tenant_id, signin_id),
+                UpdateExpression=(
+                    "SET outcome = :outcome, decided_at = :now, decided_by = :device, "
+                    "response_id = :response"
+                ),
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values(**named),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **extra,
+            )
+        except self._client.exceptions.ClientError as err:
+            if not is_condition_failure(err):
+                raise
+            item = decode_item(err.response.get("Item"))
+            raise DecisionRefused(None if item is None else _signin(tenant_id, item)) from err
+
+    def redeem(
+        self, tenant_id: str, signin_id: str, client_id: str, code_hash: str, now: int
+    ) -> SignIn:
+        """Spend the authorization code: once, by its client, after approval, within a minute."""
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=self._key(tenant_id, signin_id),
+                UpdateExpression="SET redeemed_at = :now",
+                ConditionExpression=(
+                    "attribute_exists(pk) AND outcome = :approved AND code_hash = :code "
+                    "AND client_id = :client "
+                    "AND attribute_not_exists(redeemed_at) AND decided_at > :oldest"
+                ),
+                ExpressionAttributeValues=values(
+                    now=now,
+                    approved=Outcome.APPROVED.value,
+                    code=code_hash,
+                    client=client_id,
+                    oldest=now - CODE_SECONDS,
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except self._client.exceptions.ClientError as err:
+            if is_condition_failure(err):
+                raise InvalidGrant() from err
+            raise
+        return _signin(tenant_id, decode_item(response["Attributes"]))
+
+
+class DecisionRefused(NotFound):
+    """The sign-in did not take the answer; `current` is how it stands (None if absent)."""
+
+    def __init__(self, current: SignIn | None):
+        super().__init__()
+        self.current = current
+
+
+def _signin(tenant_id: str, item: dict) -> SignIn:
+    return SignIn(
+        tenant_id=tenant_id,
+        signin_id=item["sk"],
+        client_id=item["client_id"],
+        number=item["number"],
+        choices=tuple(item["choices"]),
+        created_at=item["created_at"],
+        expires_at=item["expires_at"],
+        binding_hash=item["binding_hash"],
+        code_hash=item["code_hash"],
+        origin=Origin(ip=item["ip"], user_agent=item["ua"]),
+        account_id=item.get("account_id"),
+        nonce=item.get("nonce"),
+        code_challenge=item.get("code_challenge"),
+        outcome=Outcome(item["outcome"]) if "outcome" in item else None,
+        decided_at=item.get("decided_at"),
+        decided_by=item.get("decided_by"),
+        redeemed_at=item.get("redeemed_at"),
+    )

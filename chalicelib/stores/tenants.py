@@ -1,0 +1,136 @@
+"""The tenants table: a tenant's policy, clients and signing keys in one partition.
+
+pk = tenant id; sk = "tenant" | "client#<client id>" | "key#<kid>". One query loads a tenant.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ServiceError
+from ..tenants import Client, NumberMatch, Policy, SigningKey, Tenant
+from .base import decode_item, encode_item, is_condition_failure
+
+
+class TenantExists(ServiceError):
+    status = 409
+    code = "tenant_exists"
+    description = "A tenant with this id exists."
+
+
+class TenantStore:
+    def __init__(self, client: Any, table: str):
+        self._client = client
+        self._table = table
+
+    def create(self, tenant: Tenant) -> None:
+        item = {
+            "pk": tenant.tenant_id,
+            "sk": "tenant",
+            "name": tenant.name,
+            "sealed_data_key": tenant.sealed_data_key,
+            **_policy_attributes(tenant.policy),
+        }
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=encode_item(item),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except self._client.exceptions.ClientError as err:
+            if is_condition_failure(err):
+                raise TenantExists() from err
+            raise
+
+    def set_policy(self, tenant_id: str, policy: Policy) -> None:
+        attributes = _policy_attributes(policy)
+        self._client.update_item(
+            TableName=self._table,
+            Key=encode_item({"pk": tenant_id, "sk": "tenant"}),
+            UpdateExpression="SET " + ", ".join(f"{k} = :{k}" for k in attributes),
+            ExpressionAttributeValues={f":{k}": v for k, v in encode_item(attributes).items()},
+            ConditionExpression="attribute_exists(pk)",
+        )
+
+    def put_client(self, tenant_id: str, client: Client) -> None:
+        item = {
+            "pk": tenant_id,
+            "sk": f"client#{client.client_id}",
+            "name": client.name,
+            "redirect_uris": list(client.redirect_uris),
+            "secret_hash": client.secret_hash,
+        }
+        self._client.put_item(TableName=self._table, Item=encode_item(item))
+
+    def put_signing_key(self, tenant_id: str, key: SigningKey) -> None:
+        item = {
+            "pk": tenant_id,
+            "sk": f"key#{key.kid}",
+            "public_jwk": key.public_jwk,
+            "sealed_private_key": key.sealed_private_key,
+            "created_at": key.created_at,
+            "active": key.active,
+        }
+        self._client.put_item(TableName=self._table, Item=encode_item(item))
+
+    def load(self, tenant_id: str) -> Tenant | None:
+        items = []
+        kwargs = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": tenant_id}},
+        }
+        while True:
+            page = self._client.query(**kwargs)
+            items.extend(decode_item(i) for i in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return _tenant_from_items(tenant_id, items)
+
+
+def _policy_attributes(policy: Policy) -> dict:
+    return {
+        "phone_signin": policy.phone_signin,
+        "signin_seconds": policy.signin_seconds,
+        "number_match": policy.number_match.value,
+    }
+
+
+def _tenant_from_items(tenant_id: str, items: list[dict]) -> Tenant | None:
+    head = next((i for i in items if i["sk"] == "tenant"), None)
+    if head is None:
+        return None
+    clients = {}
+    keys = []
+    for item in items:
+        kind, _, name = item["sk"].partition("#")
+        if kind == "client":
+            clients[name] = Client(
+                client_id=name,
+                name=item["name"],
+                redirect_uris=tuple(item["redirect_uris"]),
+                secret_hash=item.get("secret_hash"),
+            )
+        elif kind == "key":
+            keys.append(
+                SigningKey(
+                    kid=name,
+                    public_jwk=item["public_jwk"],
+                    sealed_private_key=item["sealed_private_key"],
+                    created_at=item["created_at"],
+                    active=item["active"],
+                )
+            )
+    return Tenant(
+        tenant_id=tenant_id,
+        name=head["name"],
+        policy=Policy(
+            phone_signin=head["phone_signin"],
+            signin_seconds=head["signin_seconds"],
+            number_match=NumberMatch(head["number_match"]),
+        ),
+        sealed_data_key=head["sealed_data_key"],
+        clients=clients,
+        signing_keys=tuple(sorted(keys, key=lambda k: k.created_at)),
+    )

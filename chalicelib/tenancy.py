@@ -1,0 +1,85 @@
+"""Tenants as a request sees them: policy, clients and unwrapped keys, cached per container.
+
+Loading a tenant costs one query and one KMS decrypt; after that, starting a sign-in or
+signing a token touches neither until the cache entry ages out (policy changes take effect
+within `tenant_cache_seconds`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from . import crypto
+from .errors import UnknownTenant
+from .tenants import TENANT_ID, Tenant
+
+
+@dataclass(frozen=True)
+class ActiveTenant:
+    tenant: Tenant
+    issuer: str
+    data_key: bytes
+    signing_key: ec.EllipticCurvePrivateKey
+    kid: str
+
+    @property
+    def tenant_id(self) -> str:
+        return self.tenant.tenant_id
+
+
+def signing_key_context(tenant_id: str, kid: str) -> str:
+    return f"signing-key:{tenant_id}:{kid}"
+
+
+def totp_context(tenant_id: str, device_id: str) -> str:
+    return f"totp:{tenant_id}:{device_id}"
+
+
+class TenantDirectory:
+    def __init__(
+        self,
+        store,
+        vault,
+        issuer: Callable[[str], str],
+        clock: Callable[[], float],
+        cache_seconds: int,
+    ):
+        self._store = store
+        self._vault = vault
+        self._issuer = issuer
+        self._clock = clock
+        self._cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, ActiveTenant | None]] = {}
+
+    def get(self, tenant_id: str) -> ActiveTenant:
+        if not isinstance(tenant_id, str) or not TENANT_ID.match(tenant_id):
+            raise UnknownTenant()
+        now = self._clock()
+        cached = self._cache.get(tenant_id)
+        if cached is None or cached[0] + self._cache_seconds <= now:
+            cached = (now, self._load(tenant_id))
+            self._cache[tenant_id] = cached
+        if cached[1] is None:
+            raise UnknownTenant()
+        return cached[1]
+
+    def forget(self, tenant_id: str) -> None:
+        self._cache.pop(tenant_id, None)
+
+    def _load(self, tenant_id: str) -> ActiveTenant | None:
+        tenant = self._store.load(tenant_id)
+        if tenant is None:
+            return None
+        data_key = self._vault.unwrap(tenant.sealed_data_key, tenant_id)
+        key = tenant.active_key
+        der = crypto.unseal(data_key, key.sealed_private_key, signing_key_context(tenant_id, key.kid))
+        return ActiveTenant(
+            tenant=tenant,
+            issuer=self._issuer(tenant_id),
+            data_key=data_key,
+            signing_key=crypto.load_private_key(der),
+            kid=key.kid,
+        )

@@ -1,0 +1,89 @@
+"""Fixtures: moto in-process for AWS, a settable clock, the service wired to both."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from chalicelib import service
+from chalicelib.accounts import AccountKind
+from chalicelib.flows import admin
+from chalicelib.settings import Settings
+from chalicelib.tenants import Policy
+from tools.localstack import FAKE_CREDENTIALS, provision
+
+PREFIX = "test-"
+BASE_URL = "https://signin.example.test"
+
+
+class Clock:
+    """Time that only moves when a test moves it (starting now, so real JWT libraries agree)."""
+
+    def __init__(self, now: float | None = None):
+        self.now = float(int(time.time())) if now is None else now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    for name, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        yield boto3.session.Session()
+
+
+@pytest.fixture
+def settings(aws) -> Settings:
+    env = provision(aws, PREFIX, "alias/test")
+    env["PUBLIC_BASE_URL"] = BASE_URL
+    return Settings.from_env(env)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def svc(aws, settings, clock) -> service.Services:
+    return service.build(
+        settings, aws.client("dynamodb"), aws.client("sns"), aws.client("kms"), clock, secrets
+    )
+
+
+@pytest.fixture
+def tenant(svc):
+    """A tenant 'acme' with a confidential web client and a public (PKCE) client."""
+    created = admin.create_tenant(svc, "acme", "Acme Corp", Policy())
+    web = admin.add_client(svc, "acme", "acme-web", "Acme Portal", ["https://app.acme.test/cb"])
+    spa = admin.add_client(
+        svc, "acme", "acme-spa", "Acme SPA", ["http://127.0.0.1:9000/cb"], public=True
+    )
+    return {**created, "client_id": web["client_id"], "client_secret": web["client_secret"],
+            "public_client_id": spa["client_id"]}
+
+
+@pytest.fixture
+def new_account(svc, tenant):
+    def make(username: str = "alice@acme.test", kind: AccountKind = AccountKind.WORK,
+             tenant_id: str = "acme") -> dict:
+        account = admin.create_account(svc, tenant_id, username, kind)
+        code = admin.issue_activation_code(svc, tenant_id, username)
+        return {**account, "activation_code": code["activation_code"]}
+
+    return make
+
+
+def pytest_configure(config):
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")

@@ -1,0 +1,99 @@
+"""AWS on this machine: a moto server on 127.0.0.1, and the service's resources in it.
+
+The demo, the smoke run, the end-to-end tests and the benchmark all start from here, so they
+provision exactly what Terraform provisions in AWS: the tables from chalicelib/schema.json, a
+KMS key for tenant data keys, and one SNS platform application per push platform.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from chalicelib.stores.base import create_tables
+
+REGION = "us-east-1"
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+PLATFORMS = {
+    "APNS": "PUSH_APP_APNS_ARN",
+    "APNS_SANDBOX": "PUSH_APP_APNS_SANDBOX_ARN",
+    "GCM": "PUSH_APP_FCM_ARN",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def provision(session, prefix: str, kms_alias: str) -> dict[str, str]:
+    """Create the service's resources; return the settings the app reads (as env vars)."""
+    create_tables(session.client("dynamodb"), prefix)
+    kms = session.client("kms")
+    key_id = kms.create_key(Description="phone sign-in tenant data keys")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=kms_alias, TargetKeyId=key_id)
+    sns = session.client("sns")
+    env = {"TABLE_PREFIX": prefix, "KMS_KEY_ID": kms_alias}
+    for platform, variable in PLATFORMS.items():
+        arn = sns.create_platform_application(
+            Name=f"{prefix}{platform.lower()}",
+            Platform=platform,
+            Attributes={"PlatformCredential": "local-credential", "PlatformPrincipal": "local"},
+        )["PlatformApplicationArn"]
+        env[variable] = arn
+    return env
+
+
+@dataclass
+class MotoServer:
+    url: str
+    server: object
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def start_moto(port: int | None = None) -> MotoServer:
+    from moto.server import ThreadedMotoServer
+
+    port = port or free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    return MotoServer(url=f"http://127.0.0.1:{port}", server=server)
+
+
+def use_moto(url: str) -> None:
+    """Point every boto3 client in this process at the moto server."""
+    os.environ.update(FAKE_CREDENTIALS)
+    os.environ["AWS_ENDPOINT_URL"] = url
+
+
+@contextmanager
+def api_server(port: int):
+    """Serve the Chalice app on 127.0.0.1:port in a thread (as `chalice local` does)."""
+    from chalice.cli import factory
+    from chalice.local import LocalDevServer
+
+    import app as app_module
+
+    config = factory.CLIFactory(os.path.dirname(os.path.dirname(__file__))).create_config_obj(
+        chalice_stage_name="local"
+    )
+    server = LocalDevServer(app_module.app, config, "127.0.0.1", port)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
