@@ -44,8 +44,15 @@ def device_id(key: ec.EllipticCurvePrivateKey) -> str:
     return b64url(hashlib.sha256(canonical.encode()).digest())
 
 
-def sign(key: ec.EllipticCurvePrivateKey, typ: str, claims: dict, *, audience: str,
-         now: int | None = None, embed_jwk: bool = False) -> str:
+def sign(
+    key: ec.EllipticCurvePrivateKey,
+    typ: str,
+    claims: dict,
+    *,
+    audience: str,
+    now: int | None = None,
+    embed_jwk: bool = False,
+) -> str:
     header = {"typ": typ}
     if embed_jwk:
         header["jwk"] = public_jwk(key)
@@ -82,15 +89,24 @@ def http_transport(base_url: str) -> Transport:
 class DeviceApi:
     """One phone's calls to one tenant."""
 
-    def __init__(self, transport: Transport, tenant: str, issuer: str,
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self, transport: Transport, tenant: str, issuer: str, clock: Callable[[], float] = time.time
+    ):
         self._post = transport
         self._clock = clock
         self._base = f"/t/{tenant}/device"
         self.issuer = issuer
 
-    def enrol(self, key, *, activation_code: str, platform: str, installation_id: str,
-              screen_lock: bool = True, push_token: str | None = None) -> tuple[int, dict]:
+    def enrol(
+        self,
+        key,
+        *,
+        activation_code: str,
+        platform: str,
+        installation_id: str,
+        screen_lock: bool = True,
+        push_token: str | None = None,
+    ) -> tuple[int, dict]:
         claims = {
             "activation_code": activation_code,
             "platform": platform,
@@ -99,8 +115,9 @@ class DeviceApi:
         }
         if push_token:
             claims["push_token"] = push_token
-        proof = sign(key, "device-enrol+jwt", claims, audience=self.issuer, now=self._now(),
-                     embed_jwk=True)
+        proof = sign(
+            key, "device-enrol+jwt", claims, audience=self.issuer, now=self._now(), embed_jwk=True
+        )
         return self._post(f"{self._base}/enrol", {"proof": proof})
 
     def pending(self, key) -> tuple[int, dict]:
@@ -123,6 +140,7 @@ class DeviceApi:
         return int(self._clock())
 
     def _request(self, key, path: str, act: str, **claims) -> tuple[int, dict]:
-        proof = sign(key, "device-request+jwt", {"act": act, **claims}, audience=self.issuer,
-                     now=self._now())
+        proof = sign(
+            key, "device-request+jwt", {"act": act, **claims}, audience=self.issuer, now=self._now()
+        )
         return self._post(f"{self._base}/{path}", {"proof": proof})

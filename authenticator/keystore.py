@@ -65,7 +65,9 @@ def lock(secrets: Secrets, pin: str, n: int = SCRYPT_N) -> dict:
 def unlock(locked: dict, pin: str) -> Secrets:
     key = _derive(pin, _unb64(locked["salt"]), locked["n"], locked["r"], locked["p"])
     try:
-        plaintext = AESGCM(key).decrypt(_unb64(locked["nonce"]), _unb64(locked["ciphertext"]), b"phone")
+        plaintext = AESGCM(key).decrypt(
+            _unb64(locked["nonce"]), _unb64(locked["ciphertext"]), b"phone"
+        )
     except InvalidTag as err:
         raise WrongPin("wrong PIN") from err
     data = json.loads(plaintext)

@@ -29,7 +29,7 @@ def client(service: str) -> Any:
     return _session().client(service, config=config)
 
 
-class lazy:  # noqa: N801 - reads as a function at the call site
+class lazy:
     """A client that is made on its first use, so a request pays only for what it touches."""
 
     def __init__(self, service: str):

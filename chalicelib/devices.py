@@ -38,7 +38,9 @@ def parse_public_jwk(jwk: object) -> dict:
     if "d" in jwk:
         raise InvalidRequest("public_key must not contain the private key")
     x, y = jwk.get("x"), jwk.get("y")
-    if not (isinstance(x, str) and isinstance(y, str) and _COORDINATE.match(x) and _COORDINATE.match(y)):
+    if not (
+        isinstance(x, str) and isinstance(y, str) and _COORDINATE.match(x) and _COORDINATE.match(y)
+    ):
         raise InvalidRequest("public_key x and y must be 32-byte base64url values")
     public = {"kty": "EC", "crv": "P-256", "x": x, "y": y}
     public_key_from_jwk(public)  # raises if the point is not on the curve

@@ -42,7 +42,9 @@ def json_body(request: Any) -> dict:
 def form_body(request: Any) -> dict[str, str]:
     """application/x-www-form-urlencoded; a parameter sent twice is an error (RFC 6749 3.2)."""
     try:
-        pairs = parse_qsl(_raw(request).decode("ascii"), keep_blank_values=True, strict_parsing=False)
+        pairs = parse_qsl(
+            _raw(request).decode("ascii"), keep_blank_values=True, strict_parsing=False
+        )
     except (UnicodeDecodeError, ValueError) as err:
         raise InvalidRequest("body must be form-encoded") from err
     form: dict[str, str] = {}
@@ -74,7 +76,11 @@ def respond(status: int, body: dict, extra_headers: dict | None = None) -> Respo
 
 
 def error_response(err: ServiceError) -> Response:
-    headers = {"WWW-Authenticate": "Basic"} if err.status == 401 and err.code == "invalid_client" else None
+    headers = (
+        {"WWW-Authenticate": "Basic"}
+        if err.status == 401 and err.code == "invalid_client"
+        else None
+    )
     return respond(err.status, {"error": err.code, "error_description": err.description}, headers)
 
 

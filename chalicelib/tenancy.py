@@ -75,7 +75,9 @@ class TenantDirectory:
             return None
         data_key = self._vault.unwrap(tenant.sealed_data_key, tenant_id)
         key = tenant.active_key
-        der = crypto.unseal(data_key, key.sealed_private_key, signing_key_context(tenant_id, key.kid))
+        der = crypto.unseal(
+            data_key, key.sealed_private_key, signing_key_context(tenant_id, key.kid)
+        )
         return ActiveTenant(
             tenant=tenant,
             issuer=self._issuer(tenant_id),

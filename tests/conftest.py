@@ -70,14 +70,21 @@ def tenant(svc):
     spa = admin.add_client(
         svc, "acme", "acme-spa", "Acme SPA", ["http://127.0.0.1:9000/cb"], public=True
     )
-    return {**created, "client_id": web["client_id"], "client_secret": web["client_secret"],
-            "public_client_id": spa["client_id"]}
+    return {
+        **created,
+        "client_id": web["client_id"],
+        "client_secret": web["client_secret"],
+        "public_client_id": spa["client_id"],
+    }
 
 
 @pytest.fixture
 def new_account(svc, tenant):
-    def make(username: str = "alice@acme.test", kind: AccountKind = AccountKind.WORK,
-             tenant_id: str = "acme") -> dict:
+    def make(
+        username: str = "alice@acme.test",
+        kind: AccountKind = AccountKind.WORK,
+        tenant_id: str = "acme",
+    ) -> dict:
         account = admin.create_account(svc, tenant_id, username, kind)
         code = admin.issue_activation_code(svc, tenant_id, username)
         return {**account, "activation_code": code["activation_code"]}

@@ -88,7 +88,9 @@ def start(svc: Services, tenant_id: str, request: StartRequest, origin: Origin) 
     }
 
 
-def _push(svc: Services, tenant: ActiveTenant, signin: SignIn, account: Account, app: str, now: int):
+def _push(
+    svc: Services, tenant: ActiveTenant, signin: SignIn, account: Account, app: str, now: int
+):
     """One publish per phone with a push endpoint. A failure is recorded and skipped: the
     phone can still fetch the sign-in by polling."""
     challenge = Challenge(
@@ -102,9 +104,10 @@ def _push(svc: Services, tenant: ActiveTenant, signin: SignIn, account: Account,
         ttl_seconds=max(1, signin.expires_at - now),
     )
     for device_id, summary in account.devices.items():
-        if summary.endpoint_arn and summary.channel:
-            if not svc.push.publish(summary.endpoint_arn, summary.channel, challenge):
-                svc.devices.record_push_failure(tenant.tenant_id, device_id, now)
+        if not (summary.endpoint_arn and summary.channel):
+            continue  # this phone polls
+        if not svc.push.publish(summary.endpoint_arn, summary.channel, challenge):
+            svc.devices.record_push_failure(tenant.tenant_id, device_id, now)
 
 
 def result(svc: Services, tenant_id: str, signin_id: object, secret: object) -> dict:
@@ -134,9 +137,7 @@ def pending(svc: Services, tenant_id: str, token: object) -> dict:
     now = svc.now()
     waiting = svc.signins.pending_for(tenant_id, user_key(device.username), now)
     return {
-        "signins": [
-            _describe(tenant, s, now) for s in waiting if s.account_id == device.account_id
-        ]
+        "signins": [_describe(tenant, s, now) for s in waiting if s.account_id == device.account_id]
     }
 
 

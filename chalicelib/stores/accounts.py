@@ -61,7 +61,9 @@ class AccountStore:
             kind=AccountKind(item["kind"]),
             created_at=item["created_at"],
             devices={
-                device_id: DeviceSummary(channel=d.get("channel"), endpoint_arn=d.get("endpoint_arn"))
+                device_id: DeviceSummary(
+                    channel=d.get("channel"), endpoint_arn=d.get("endpoint_arn")
+                )
                 for device_id, d in item.get("devices", {}).items()
             },
         )

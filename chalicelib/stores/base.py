@@ -28,7 +28,9 @@ def create_tables(client: Any, prefix: str) -> None:
         client.create_table(
             TableName=prefix + logical,
             KeySchema=keys,
-            AttributeDefinitions=[{"AttributeName": k["AttributeName"], "AttributeType": "S"} for k in keys],
+            AttributeDefinitions=[
+                {"AttributeName": k["AttributeName"], "AttributeType": "S"} for k in keys
+            ],
             BillingMode="PAY_PER_REQUEST",
         )
         if spec["ttl"]:
@@ -55,7 +57,7 @@ def encode(value: Any) -> dict:
 
 
 def decode(attribute: dict) -> Any:
-    (kind, value), = attribute.items()
+    ((kind, value),) = attribute.items()
     if kind == "N":
         return int(value)
     if kind == "M":

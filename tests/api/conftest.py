@@ -39,7 +39,9 @@ def post(api):
 @dataclass
 class TestPhone:
     api: DeviceApi
-    key: ec.EllipticCurvePrivateKey = field(default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
+    key: ec.EllipticCurvePrivateKey = field(
+        default_factory=lambda: ec.generate_private_key(ec.SECP256R1())
+    )
     installation_id: str = field(default_factory=lambda: "inst-" + secrets.token_hex(8))
     enrolment: dict | None = None
 

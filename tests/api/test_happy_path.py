@@ -17,7 +17,8 @@ def test_complete_signin_issues_an_id_token_that_verifies_against_the_jwks(
     assert enrolled["push"] is True
 
     status, started = post(
-        "/t/acme/signin", {"client_id": tenant["client_id"], "username": "alice@acme.test", "nonce": "n-1"}
+        "/t/acme/signin",
+        {"client_id": tenant["client_id"], "username": "alice@acme.test", "nonce": "n-1"},
     )
     assert status == 200, started
     assert 10 <= started["number"] <= 99
@@ -40,7 +41,10 @@ def test_complete_signin_issues_an_id_token_that_verifies_against_the_jwks(
     basic = base64.b64encode(f"{tenant['client_id']}:{tenant['client_secret']}".encode()).decode()
     response = api.http.post(
         "/t/acme/token",
-        headers={"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {basic}"},
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": f"Basic {basic}",
+        },
         body=f"grant_type=authorization_code&code={result['code']}",
     )
     assert response.status_code == 200, response.body
@@ -48,7 +52,10 @@ def test_complete_signin_issues_an_id_token_that_verifies_against_the_jwks(
     jwks = api.http.get("/t/acme/jwks.json").json_body
     key = jwt.PyJWKSet.from_dict(jwks)[jwt.get_unverified_header(tokens["id_token"])["kid"]]
     claims = jwt.decode(
-        tokens["id_token"], key.key, algorithms=["ES256"], audience=tenant["client_id"],
+        tokens["id_token"],
+        key.key,
+        algorithms=["ES256"],
+        audience=tenant["client_id"],
         issuer="https://signin.example.test/t/acme",
     )
     assert claims["sub"] == account["sub"]
