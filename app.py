@@ -25,6 +25,16 @@ def jwks(tenant_id):
     return oidc.jwks(service.get(), tenant_id)
 
 
+@app.route(T + "/authorize", methods=["GET"])
+def authorize(tenant_id):
+    return http.authorize_page(service.get(), tenant_id, http.query(app.current_request))
+
+
+@app.route("/static/{name}", methods=["GET"])
+def static(name):
+    return http.static(name)
+
+
 @app.route(T + "/signin", methods=["POST"])
 @http.handler
 def start_signin(tenant_id):

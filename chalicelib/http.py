@@ -84,6 +84,72 @@ def error_response(err: ServiceError) -> Response:
     return respond(err.status, {"error": err.code, "error_description": err.description}, headers)
 
 
+def query(request: Any) -> dict[str, str]:
+    """Query parameters; a repeated one is named in `_repeated` (RFC 6749 3.1: an error)."""
+    params = request.query_params or {}
+    flat = {name: params.get(name) for name in params}
+    repeated = [name for name in params if len(params.getlist(name)) > 1]
+    if repeated:
+        flat["_repeated"] = repeated[0]
+    return flat
+
+
+def html(status: int, body: str, extra_headers: dict | None = None) -> Response:
+    from . import web
+
+    return Response(
+        body=body, status_code=status, headers={**web.PAGE_HEADERS, **(extra_headers or {})}
+    )
+
+
+def authorize_page(svc: Any, tenant_id: str, params: dict[str, str]) -> Response:
+    """The sign-in page, an error page of ours, or a redirect with an error to the client."""
+    from . import web
+    from .flows import authorize
+
+    try:
+        request = authorize.check(svc, tenant_id, params)
+    except authorize.AuthorizeError as err:
+        return Response(
+            body="",
+            status_code=302,
+            headers={"Location": err.location, "Cache-Control": "no-store"},
+        )
+    except ServiceError as err:
+        return html(400, web.render("error.html", message=err.description, code=err.code))
+    page = web.render(
+        "signin.html",
+        app_name=request.app_name,
+        tenant_name=request.tenant.tenant.name,
+        client_id=request.client_id,
+        redirect_uri=request.redirect_uri,
+        state=request.state,
+        nonce=request.nonce,
+        code_challenge=request.code_challenge,
+        issuer=request.tenant.issuer,
+        login_hint=request.login_hint,
+    )
+    return html(200, page)
+
+
+def static(name: str) -> Response:
+    from . import web
+
+    found = web.static_file(name)
+    if found is None:
+        return respond(404, {"error": "not_found", "error_description": "No such file."})
+    content, content_type = found
+    return Response(
+        body=content,
+        status_code=200,
+        headers={
+            "Content-Type": content_type,
+            "Cache-Control": "public, max-age=300",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
 def handler(view: Callable[..., dict]) -> Callable[..., Response]:
     """Run a view; map domain errors to their status, anything else to a bare 500."""
 

@@ -115,6 +115,7 @@ class SignIn:
     account_id: str | None = None  # None: unknown username or no phone; never approvable
     nonce: str | None = None
     code_challenge: str | None = None
+    redirect_uri: str | None = None
     outcome: Outcome | None = None
     decided_at: int | None = None
     decided_by: str | None = None

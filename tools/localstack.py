@@ -64,7 +64,11 @@ class MotoServer:
 
 
 def start_moto(port: int | None = None) -> MotoServer:
+    import logging
+
     from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     port = port or free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -78,6 +82,16 @@ def use_moto(url: str) -> None:
     os.environ["AWS_ENDPOINT_URL"] = url
 
 
+def _quiet_handler():
+    from chalice.local import ChaliceRequestHandler
+
+    class Quiet(ChaliceRequestHandler):
+        def log_message(self, *args):  # the page polls every two seconds
+            pass
+
+    return Quiet
+
+
 @contextmanager
 def api_server(port: int):
     """Serve the Chalice app on 127.0.0.1:port in a thread (as `chalice local` does)."""
@@ -89,7 +103,7 @@ def api_server(port: int):
     config = factory.CLIFactory(os.path.dirname(os.path.dirname(__file__))).create_config_obj(
         chalice_stage_name="local"
     )
-    server = LocalDevServer(app_module.app, config, "127.0.0.1", port)
+    server = LocalDevServer(app_module.app, config, "127.0.0.1", port, handler_cls=_quiet_handler())
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -97,3 +111,37 @@ def api_server(port: int):
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+@dataclass
+class Stack:
+    moto_url: str
+    api_url: str
+    env: dict[str, str]
+
+    def issuer(self, tenant_id: str) -> str:
+        return f"{self.api_url}/t/{tenant_id}"
+
+
+@contextmanager
+def running(api_port: int | None = None, prefix: str = "phonesignin-local-"):
+    """Moto on 127.0.0.1, the resources in it, and the API in front: the whole service, local."""
+    import boto3
+
+    from chalicelib import aws, service
+
+    moto = start_moto()
+    try:
+        use_moto(moto.url)
+        api_port = api_port or free_port()
+        env = provision(boto3.session.Session(), prefix, f"alias/{prefix}tenants")
+        env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{api_port}"
+        os.environ.update(env)
+        aws.reset()
+        service.get.cache_clear()
+        with api_server(api_port) as api_url:
+            yield Stack(moto_url=moto.url, api_url=api_url, env=env)
+    finally:
+        service.get.cache_clear()
+        aws.reset()
+        moto.stop()

@@ -7,7 +7,7 @@ import binascii
 from urllib.parse import unquote
 
 from .. import codes, signins, tokens
-from ..errors import InvalidClient, InvalidRequest, UnsupportedGrantType
+from ..errors import InvalidClient, InvalidGrant, InvalidRequest, UnsupportedGrantType
 from ..service import Services
 
 
@@ -58,6 +58,8 @@ def exchange_code(
     now = svc.now()
     signin = svc.signins.redeem(tenant_id, signin_id, client_id, codes.hash_secret(code), now)
     tokens.check_code_verifier(form.get("code_verifier"), signin.code_challenge)
+    if signin.redirect_uri is not None and form.get("redirect_uri") != signin.redirect_uri:
+        raise InvalidGrant("redirect_uri does not match the authorization request")
     id_token = tokens.id_token_claims(
         issuer=tenant.issuer,
         subject=signin.account_id,

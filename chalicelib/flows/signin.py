@@ -29,11 +29,13 @@ class StartRequest:
     username: str
     nonce: str | None = None
     code_challenge: str | None = None
+    redirect_uri: str | None = None
 
     @classmethod
     def parse(cls, body: dict) -> StartRequest:
         return cls(
             client_id=field(body, "client_id", str, max_len=64),
+            redirect_uri=field(body, "redirect_uri", str, required=False, max_len=512),
             username=normalise_username(field(body, "username", str, max_len=1024)),
             nonce=signins.validate_nonce(body.get("nonce")),
             code_challenge=validate_code_challenge(
@@ -55,6 +57,8 @@ def start(svc: Services, tenant_id: str, request: StartRequest, origin: Origin) 
         raise PhoneSignInDisabled()
     if client.public and request.code_challenge is None:
         raise InvalidRequest("public clients must send a PKCE code_challenge (S256)")
+    if request.redirect_uri is not None and request.redirect_uri not in client.redirect_uris:
+        raise InvalidRequest("redirect_uri is not registered for this client")
     now = svc.now()
     account = svc.accounts.get(tenant_id, request.username)
     reachable = account if account is not None and account.devices else None
@@ -75,6 +79,7 @@ def start(svc: Services, tenant_id: str, request: StartRequest, origin: Origin) 
         account_id=reachable.account_id if reachable else None,
         nonce=request.nonce,
         code_challenge=request.code_challenge,
+        redirect_uri=request.redirect_uri,
     )
     svc.signins.create(signin)
     if reachable:
@@ -84,6 +89,7 @@ def start(svc: Services, tenant_id: str, request: StartRequest, origin: Origin) 
         "secret": secret,
         "number": number,
         "expires_at": signin.expires_at,
+        "now": now,
         "interval": signins.POLL_SECONDS,
     }
 

@@ -41,6 +41,7 @@ class SignInStore:
             "account_id": signin.account_id,
             "nonce": signin.nonce,
             "code_challenge": signin.code_challenge,
+            "redirect_uri": signin.redirect_uri,
         }
         self._client.put_item(
             TableName=self._table,
@@ -171,6 +172,7 @@ def _signin(tenant_id: str, item: dict) -> SignIn:
         account_id=item.get("account_id"),
         nonce=item.get("nonce"),
         code_challenge=item.get("code_challenge"),
+        redirect_uri=item.get("redirect_uri"),
         outcome=Outcome(item["outcome"]) if "outcome" in item else None,
         decided_at=item.get("decided_at"),
         decided_by=item.get("decided_by"),

@@ -1,0 +1,290 @@
+"""The reference authenticator: a phone on the command line.
+
+    python -m authenticator enrol --server URL --tenant T --code XXXX-XXXX-XXXX-XXXX
+    python -m authenticator inbox          # pushes received (local: read from moto) + polling
+    python -m authenticator approve        # pick the number shown on the sign-in page
+    python -m authenticator deny [--fraud]
+    python -m authenticator watch          # wait for a sign-in, then ask for the number
+    python -m authenticator totp           # a verification code for two-step sign-in
+    python -m authenticator push-token     # register or refresh the push token
+    python -m authenticator unregister     # remove the account from this phone
+
+The private key and the TOTP secret live in the state file, sealed with a PIN (the phone's
+screen lock); every command that signs asks for it (or reads --pin / $PHONE_PIN).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import secrets
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from chalicelib.totp import code_at, from_base32
+
+from . import keystore
+from .device_api import DeviceApi, http_transport
+
+DEFAULT_STATE = Path("phone.json")
+
+
+class PhoneError(Exception):
+    pass
+
+
+def _pin(args, confirm: bool = False) -> str:
+    pin = args.pin or os.environ.get("PHONE_PIN")
+    if pin:
+        return pin
+    if not sys.stdin.isatty():
+        raise PhoneError("a PIN is needed: pass --pin or set PHONE_PIN")
+    pin = getpass.getpass("Phone PIN: ")
+    if confirm and getpass.getpass("Repeat PIN: ") != pin:
+        raise PhoneError("the PINs differ")
+    return pin
+
+
+def _load(path: Path) -> dict:
+    if not path.exists():
+        raise PhoneError(f"no phone state at {path}: enrol first")
+    return json.loads(path.read_text())
+
+
+def _save(path: Path, state: dict) -> None:
+    path.write_text(json.dumps(state, indent=2))
+    path.chmod(0o600)
+
+
+def _api(state: dict) -> DeviceApi:
+    return DeviceApi(http_transport(state["server"]), state["tenant"], state["issuer"])
+
+
+def _unlock(state: dict, args) -> keystore.Secrets:
+    try:
+        return keystore.unlock(state["locked"], _pin(args))
+    except keystore.WrongPin as err:
+        raise PhoneError("wrong PIN") from err
+
+
+def _check(status: int, body: dict) -> dict:
+    if status != 200:
+        raise PhoneError(f"{status} {body.get('error')}: {body.get('error_description')}")
+    return body
+
+
+def enrol(args) -> dict:
+    issuer = f"{args.server.rstrip('/')}/t/{args.tenant}"
+    state = {
+        "server": args.server,
+        "tenant": args.tenant,
+        "issuer": issuer,
+        "platform": args.platform,
+        "installation_id": args.installation_id or "inst-" + secrets.token_hex(12),
+        "push_token": None if args.no_push else "local-" + secrets.token_hex(16),
+        "moto_url": args.moto_url,
+    }
+    key = ec.generate_private_key(ec.SECP256R1())  # on a phone: in the Secure Enclave/Keystore
+    api = _api(state)
+    body = _check(
+        *api.enrol(
+            key,
+            activation_code=args.code,
+            platform=args.platform,
+            installation_id=state["installation_id"],
+            screen_lock=not args.no_screen_lock,
+            push_token=state["push_token"],
+        )
+    )
+    state.update(device_id=body["device_id"], username=body["username"], kind=body["account_kind"])
+    state["locked"] = keystore.lock(keystore.Secrets(key, body["totp_secret"]), _pin(args, True))
+    _save(args.state, state)
+    return {"enrolled": body["username"], "device_id": body["device_id"], "push": body["push"]}
+
+
+def _pushes(state: dict) -> dict[str, dict]:
+    """Local mode: the pushes SNS delivered to this phone's token, read from the moto server."""
+    if not state.get("moto_url") or not state.get("push_token"):
+        return {}
+    with urllib.request.urlopen(state["moto_url"] + "/moto-api/data.json", timeout=5) as resp:
+        endpoints = json.load(resp).get("sns", {}).get("PlatformEndpoint", [])
+    found = {}
+    for endpoint in endpoints:
+        if endpoint.get("token") != state["push_token"]:
+            continue
+        for message in endpoint.get("messages", {}).values():
+            data = _push_data(json.loads(message))
+            if data:
+                found[data["signin_id"]] = data
+    return found
+
+
+def _push_data(message: dict) -> dict | None:
+    if "GCM" in message:
+        data = json.loads(message["GCM"])["fcmV1Message"]["message"]["data"]
+    else:
+        channel = next((c for c in ("APNS", "APNS_SANDBOX") if c in message), None)
+        data = json.loads(message[channel])["signin"] if channel else None
+    if not data:
+        return None
+    return {
+        "signin_id": data["signin_id"],
+        "app": data["app"],
+        "ip": data["ip"],
+        "user_agent": data["user_agent"],
+        "expires_at": int(data["expires_at"]),
+        "choices": [int(n) for n in data["choices"].split(",") if n],
+        "via": "push",
+    }
+
+
+def waiting(state: dict, key) -> list[dict]:
+    """Pending sign-ins: from the device API (always), marked 'push' when a push arrived too."""
+    polled = _check(*_api(state).pending(key))["signins"]
+    pushed = _pushes(state)
+    return [
+        {**s, "via": "push" if s["signin_id"] in pushed else "poll"}
+        for s in sorted(polled, key=lambda s: s["expires_at"])
+    ]
+
+
+def _describe(signin: dict) -> str:
+    left = max(0, signin["expires_at"] - int(time.time()))
+    choices = "  ".join(f"[{n}]" for n in signin["choices"]) or "(type the number)"
+    return (
+        f"Approve sign-in? {signin['app']}\n"
+        f"  from {signin['ip']} · {signin['user_agent']}\n"
+        f"  expires in {left}s · via {signin['via']} · id {signin['signin_id']}\n"
+        f"  tap the number on your screen: {choices}"
+    )
+
+
+def _pick(state: dict, key, signin_id: str | None) -> dict:
+    pending = waiting(state, key)
+    if signin_id:
+        pending = [s for s in pending if s["signin_id"] == signin_id]
+    if not pending:
+        raise PhoneError("no sign-in is waiting for this phone")
+    return pending[-1]
+
+
+def inbox(args) -> dict:
+    state = _load(args.state)
+    key = _unlock(state, args).private_key
+    pending = waiting(state, key)
+    for signin in pending:
+        print(_describe(signin))
+    return {"waiting": len(pending)}
+
+
+def answer(args, decision: str) -> dict:
+    state = _load(args.state)
+    key = _unlock(state, args).private_key
+    signin = _pick(state, key, args.signin)
+    number = None
+    if decision == "approve":
+        number = args.number
+        if number is None:
+            print(_describe(signin))
+            number = int(input("Number: "))
+    body = _check(*_api(state).respond(key, signin["signin_id"], decision, number))
+    return {"signin_id": signin["signin_id"], **body}
+
+
+def watch(args) -> dict:
+    """Wait (bounded) for a sign-in, show it, and ask which number the page shows."""
+    state = _load(args.state)
+    key = _unlock(state, args).private_key
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        pending = waiting(state, key)
+        if pending:
+            signin = pending[-1]
+            print(_describe(signin))
+            reply = input("Number (or 'deny' / 'fraud'): ").strip().lower()
+            if reply in ("deny", "fraud"):
+                decision = "deny" if reply == "deny" else "report_fraud"
+                return _check(*_api(state).respond(key, signin["signin_id"], decision))
+            return _check(*_api(state).respond(key, signin["signin_id"], "approve", int(reply)))
+        time.sleep(1)
+    raise PhoneError(f"no sign-in arrived within {args.timeout}s")
+
+
+def totp(args) -> dict:
+    state = _load(args.state)
+    secret = _unlock(state, args).totp_secret
+    now = time.time()
+    return {"code": code_at(from_base32(secret), now), "valid_for_seconds": 30 - int(now) % 30}
+
+
+def push_token(args) -> dict:
+    state = _load(args.state)
+    key = _unlock(state, args).private_key
+    state["push_token"] = args.token or "local-" + secrets.token_hex(16)
+    body = _check(*_api(state).register_push(key, state["push_token"]))
+    _save(args.state, state)
+    return body
+
+
+def unregister(args) -> dict:
+    state = _load(args.state)
+    key = _unlock(state, args).private_key
+    body = _check(*_api(state).unregister(key))
+    args.state.unlink()
+    return body
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="phone", description=__doc__.split("\n")[0])
+    p.add_argument("--state", type=Path, default=Path(os.environ.get("PHONE_STATE", DEFAULT_STATE)))
+    p.add_argument("--pin", help="the phone's PIN (default: $PHONE_PIN, or ask)")
+    sub = p.add_subparsers(dest="command", required=True)
+    e = sub.add_parser("enrol", help="set up this phone with an activation code")
+    e.add_argument("--server", required=True)
+    e.add_argument("--tenant", required=True)
+    e.add_argument("--code", required=True)
+    e.add_argument("--platform", choices=["ios", "android"], default="ios")
+    e.add_argument("--installation-id")
+    e.add_argument("--no-push", action="store_true", help="enrol without a push token (polling)")
+    e.add_argument("--no-screen-lock", action="store_true", help="claim no screen lock (refused)")
+    e.add_argument("--moto-url", help="local mode: read pushes from this moto server")
+    sub.add_parser("inbox", help="list sign-ins waiting for this phone")
+    a = sub.add_parser("approve", help="approve a sign-in with the number the page shows")
+    a.add_argument("--signin")
+    a.add_argument("--number", type=int)
+    d = sub.add_parser("deny", help="deny a sign-in")
+    d.add_argument("--signin")
+    d.add_argument("--fraud", action="store_true", help="this wasn't me: report it")
+    w = sub.add_parser("watch", help="wait for a sign-in and answer it")
+    w.add_argument("--timeout", type=int, default=300)
+    sub.add_parser("totp", help="show a verification code")
+    t = sub.add_parser("push-token", help="register or refresh the push token")
+    t.add_argument("--token")
+    sub.add_parser("unregister", help="remove the account from this phone")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    commands = {
+        "enrol": enrol,
+        "inbox": inbox,
+        "approve": lambda a: answer(a, "approve"),
+        "deny": lambda a: answer(a, "report_fraud" if a.fraud else "deny"),
+        "watch": watch,
+        "totp": totp,
+        "push-token": push_token,
+        "unregister": unregister,
+    }
+    try:
+        print(json.dumps(commands[args.command](args)))
+        return 0
+    except PhoneError as err:
+        print(f"phone: {err}", file=sys.stderr)
+        return 1

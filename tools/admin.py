@@ -1,0 +1,101 @@
+"""The admin CLI: tenants, policy, OIDC clients, accounts and activation codes.
+
+    python -m tools.admin create-tenant acme "Acme Corp" [--phone-signin off] [--signin-seconds 120]
+    python -m tools.admin set-policy acme --phone-signin on --number-match pick
+    python -m tools.admin add-client acme acme-web "Acme Portal" https://app.acme.example/cb [--public]
+    python -m tools.admin create-account acme alice@acme.example [--personal]
+    python -m tools.admin activation-code acme alice@acme.example [--valid-hours 24]
+
+It talks to AWS through the same settings as the service (TABLE_PREFIX, KMS_KEY_ID, ...);
+set AWS_ENDPOINT_URL to use a local moto server. Secrets are printed once and never stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from chalicelib import service
+from chalicelib.accounts import AccountKind
+from chalicelib.errors import ServiceError
+from chalicelib.flows import admin
+from chalicelib.tenants import DEFAULT_SIGNIN_SECONDS, NumberMatch, Policy
+
+
+def _on_off(text: str) -> bool:
+    if text not in ("on", "off"):
+        raise argparse.ArgumentTypeError("on or off")
+    return text == "on"
+
+
+def _policy_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--phone-signin", type=_on_off, default=True, metavar="on|off")
+    p.add_argument("--signin-seconds", type=int, default=DEFAULT_SIGNIN_SECONDS)
+    p.add_argument("--number-match", choices=[m.value for m in NumberMatch], default="pick")
+
+
+def _policy(args) -> Policy:
+    return Policy(
+        phone_signin=args.phone_signin,
+        signin_seconds=args.signin_seconds,
+        number_match=NumberMatch(args.number_match),
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="admin", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("create-tenant")
+    t.add_argument("tenant_id")
+    t.add_argument("name")
+    _policy_args(t)
+    s = sub.add_parser("set-policy")
+    s.add_argument("tenant_id")
+    _policy_args(s)
+    c = sub.add_parser("add-client")
+    c.add_argument("tenant_id")
+    c.add_argument("client_id")
+    c.add_argument("name")
+    c.add_argument("redirect_uris", nargs="+")
+    c.add_argument("--public", action="store_true", help="no secret; PKCE required")
+    a = sub.add_parser("create-account")
+    a.add_argument("tenant_id")
+    a.add_argument("username")
+    a.add_argument("--personal", action="store_true", help="a personal (not work/school) account")
+    code = sub.add_parser("activation-code")
+    code.add_argument("tenant_id")
+    code.add_argument("username")
+    code.add_argument("--valid-hours", type=float, default=24)
+    return p
+
+
+def run(args, svc: service.Services) -> dict:
+    if args.command == "create-tenant":
+        return admin.create_tenant(svc, args.tenant_id, args.name, _policy(args))
+    if args.command == "set-policy":
+        return admin.set_policy(svc, args.tenant_id, _policy(args))
+    if args.command == "add-client":
+        return admin.add_client(
+            svc, args.tenant_id, args.client_id, args.name, args.redirect_uris, args.public
+        )
+    if args.command == "create-account":
+        kind = AccountKind.PERSONAL if args.personal else AccountKind.WORK
+        return admin.create_account(svc, args.tenant_id, args.username, kind)
+    return admin.issue_activation_code(
+        svc, args.tenant_id, args.username, int(args.valid_hours * 3600)
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        print(json.dumps(run(args, service.get()), indent=2))
+        return 0
+    except ServiceError as err:
+        print(f"admin: {err.code}: {err.description}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
