@@ -1,0 +1,10 @@
+resource "aws_sns_platform_application" "push" {
+  for_each = nonsensitive(toset(keys(var.push_platforms)))
+
+  name                     = "${var.name}${lower(each.key)}"
+  platform                 = each.key
+  platform_credential      = var.push_platforms[each.key].credential
+  platform_principal       = var.push_platforms[each.key].principal
+  apple_platform_team_id   = var.push_platforms[each.key].team_id != "" ? var.push_platforms[each.key].team_id : null
+  apple_platform_bundle_id = var.push_platforms[each.key].bundle_id != "" ? var.push_platforms[each.key].bundle_id : null
+}
