@@ -3,14 +3,18 @@
 from chalice import Chalice
 
 from chalicelib import http, service
-from chalicelib.flows import devices, oidc, signin
+from chalicelib.flows import ciba, devices, oidc, password, signin
 
 app = Chalice(app_name="phone-signin")
 T = "/t/{tenant_id}"
+FORM = ["application/x-www-form-urlencoded"]
 
 
 def body() -> dict:
     return http.json_body(app.current_request)
+
+
+# OpenID Connect
 
 
 @app.route(T + "/.well-known/openid-configuration", methods=["GET"])
@@ -27,7 +31,33 @@ def jwks(tenant_id):
 
 @app.route(T + "/authorize", methods=["GET"])
 def authorize(tenant_id):
-    return http.authorize_page(service.get(), tenant_id, http.query(app.current_request))
+    request = app.current_request
+    return http.authorize_page(service.get(), tenant_id, http.query(request), request)
+
+
+@app.route(T + "/token", methods=["POST"], content_types=FORM)
+@http.handler
+def token(tenant_id):
+    request = app.current_request
+    form = http.form_body(request)
+    return oidc.token(service.get(), tenant_id, form, request.headers.get("authorization"))
+
+
+@app.route(T + "/bc-authorize", methods=["POST"], content_types=FORM)
+@http.handler
+def backchannel_authorize(tenant_id):
+    request = app.current_request
+    form, auth = http.form_body(request), request.headers.get("authorization")
+    return ciba.backchannel_authorize(service.get(), tenant_id, form, auth, http.origin(request))
+
+
+@app.route(T + "/userinfo", methods=["GET", "POST"])
+@http.handler
+def userinfo(tenant_id):
+    return oidc.userinfo(service.get(), tenant_id, app.current_request.headers.get("authorization"))
+
+
+# The sign-in page's calls
 
 
 @app.route("/static/{name}", methods=["GET"])
@@ -38,22 +68,47 @@ def static(name):
 @app.route(T + "/signin", methods=["POST"])
 @http.handler
 def start_signin(tenant_id):
-    request = signin.StartRequest.parse(body())
-    return signin.start(service.get(), tenant_id, request, http.origin(app.current_request))
+    request = http.from_page(app.current_request, service.get())
+    start = signin.StartRequest.parse(body())
+    return signin.start(service.get(), tenant_id, start, http.origin(request))
 
 
 @app.route(T + "/signin/{signin_id}/result", methods=["POST"])
 @http.handler
 def signin_result(tenant_id, signin_id):
-    return signin.result(service.get(), tenant_id, signin_id, body().get("secret"))
+    http.from_page(app.current_request, service.get())
+    answer = signin.result(service.get(), tenant_id, signin_id, body().get("secret"))
+    return answer, http.remember_method(tenant_id, answer, service.get())
 
 
-@app.route(T + "/token", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+@app.route(T + "/signin/{signin_id}/cancel", methods=["POST"])
 @http.handler
-def token(tenant_id):
-    request = app.current_request
-    form = http.form_body(request)
-    return oidc.exchange_code(service.get(), tenant_id, form, request.headers.get("authorization"))
+def cancel_signin(tenant_id, signin_id):
+    http.from_page(app.current_request, service.get())
+    return signin.cancel(service.get(), tenant_id, signin_id, body().get("secret"))
+
+
+@app.route(T + "/password", methods=["POST"])
+@http.handler
+def password_signin(tenant_id):
+    request = http.from_page(app.current_request, service.get(), csrf=True)
+    answer = password.sign_in(
+        service.get(), tenant_id, password.PasswordRequest.parse(body()), http.origin(request)
+    )
+    return answer, http.remember_method(tenant_id, answer, service.get())
+
+
+@app.route(T + "/signin/{signin_id}/code", methods=["POST"])
+@http.handler
+def second_step_code(tenant_id, signin_id):
+    request = http.from_page(app.current_request, service.get(), csrf=True)
+    answer = password.second_step_code(
+        service.get(), tenant_id, signin_id, body(), http.origin(request)
+    )
+    return answer, http.remember_method(tenant_id, answer, service.get())
+
+
+# The device API (the phone's calls; each carries a proof signed by the device key)
 
 
 @app.route(T + "/device/enrol", methods=["POST"])

@@ -54,3 +54,4 @@ class Account:
     kind: AccountKind
     created_at: int
     devices: dict[str, DeviceSummary] = field(default_factory=dict)
+    password_hash: str | None = None

@@ -14,9 +14,12 @@ from . import codes
 from .accounts import AccountKind
 from .errors import InvalidRequest
 
-INSTALLATION_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
+INSTALLATION_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}\Z")
 MAX_PUSH_TOKEN = 4096
-_COORDINATE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+PUSH_TOKEN = re.compile(r"^[\x21-\x7e]+\Z")  # APNs hex, FCM base64url and ':'; SNS takes no other
+# 32 bytes in 43 characters: the last one must leave its 2 spare bits zero, so a key has one
+# spelling and one thumbprint (RFC 7638 assumes a unique encoding).
+_COORDINATE = re.compile(r"^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]\Z")
 
 
 class Platform(StrEnum):

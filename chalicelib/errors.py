@@ -106,3 +106,78 @@ class WrongNumber(ServiceError):
 class PushUnavailable(ServiceError):
     code = "push_unavailable"
     description = "Push notifications are not configured for this platform."
+
+
+class InvalidScope(ServiceError):
+    code = "invalid_scope"
+    description = "The scope must include openid."
+
+
+class UnauthorizedClient(ServiceError):
+    code = "unauthorized_client"
+    description = "This client may not use this grant."
+
+
+class AuthorizationPending(ServiceError):
+    code = "authorization_pending"
+    description = "The person has not answered yet."
+
+
+class SlowDown(ServiceError):
+    code = "slow_down"
+    description = "Polling too fast; wait the interval (now 5 seconds longer)."
+
+
+class ExpiredToken(ServiceError):
+    code = "expired_token"
+    description = "The request expired before it was answered."
+
+
+class AccessDenied(ServiceError):
+    status = 400
+    code = "access_denied"
+    description = "The person denied the request."
+
+
+class InvalidBindingMessage(ServiceError):
+    code = "invalid_binding_message"
+    description = "binding_message must be 1-64 printable characters."
+
+
+class InvalidCredentials(ServiceError):
+    status = 401
+    code = "invalid_credentials"
+    description = "The username or password is incorrect."
+
+
+class TooManyAttempts(ServiceError):
+    status = 429
+    code = "too_many_attempts"
+    description = "Too many attempts. Wait a few minutes, then try again."
+
+
+class SecondStepUnavailable(ServiceError):
+    status = 403
+    code = "second_step_unavailable"
+    description = (
+        "Your organisation requires two-step verification, and this account has no phone set "
+        "up. Ask your administrator for an activation code."
+    )
+
+
+class InvalidToken(ServiceError):
+    status = 401
+    code = "invalid_token"
+    description = "The access token is missing, invalid or expired."
+
+
+class CrossSiteRequest(ServiceError):
+    status = 403
+    code = "cross_site_request"
+    description = "This request did not come from the sign-in page."
+
+
+class InvalidCode(ServiceError):
+    status = 401
+    code = "invalid_code"
+    description = "That verification code is not right. Check the app and try again."

@@ -1,6 +1,6 @@
 """The HTTP edge: body parsing, the one table from errors to responses, and the route wrapper.
 
-Every response is JSON, carries `Cache-Control: no-store` (most carry secrets or one-time
+Every JSON response carries `Cache-Control: no-store` (most carry secrets or one-time
 state), and an error never shows a traceback.
 """
 
@@ -9,13 +9,15 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import secrets
 from collections.abc import Callable
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from chalice import Response
 
-from .errors import InvalidRequest, PayloadTooLarge, ServiceError
+from .errors import CrossSiteRequest, InvalidRequest, PayloadTooLarge, ServiceError
 from .signins import Origin
 
 MAX_BODY_BYTES = 16 * 1024
@@ -25,6 +27,9 @@ HEADERS = {
     "Pragma": "no-cache",
     "X-Content-Type-Options": "nosniff",
 }
+CSRF_COOKIE = "psi_csrf"
+METHOD_COOKIE = "psi_last_method"
+YEAR = 365 * 24 * 3600
 log = logging.getLogger("phonesignin")
 
 
@@ -32,7 +37,7 @@ def json_body(request: Any) -> dict:
     raw = _raw(request)
     try:
         body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as err:
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:  # deep nesting recurses
         raise InvalidRequest("body must be a JSON object") from err
     if not isinstance(body, dict):
         raise InvalidRequest("body must be a JSON object")
@@ -42,9 +47,7 @@ def json_body(request: Any) -> dict:
 def form_body(request: Any) -> dict[str, str]:
     """application/x-www-form-urlencoded; a parameter sent twice is an error (RFC 6749 3.2)."""
     try:
-        pairs = parse_qsl(
-            _raw(request).decode("ascii"), keep_blank_values=True, strict_parsing=False
-        )
+        pairs = parse_qsl(_raw(request).decode("ascii"), keep_blank_values=True)
     except (UnicodeDecodeError, ValueError) as err:
         raise InvalidRequest("body must be form-encoded") from err
     form: dict[str, str] = {}
@@ -62,9 +65,56 @@ def _raw(request: Any) -> bytes:
     return raw
 
 
+def query(request: Any) -> dict[str, str]:
+    """Query parameters; a repeated one is named in `_repeated` (RFC 6749 3.1: an error)."""
+    params = request.query_params or {}
+    flat = {name: params.get(name) for name in params}
+    repeated = [name for name in params if len(params.getlist(name)) > 1]
+    if repeated:
+        flat["_repeated"] = repeated[0]
+    return flat
+
+
 def origin(request: Any) -> Origin:
     identity = (request.context or {}).get("identity") or {}
     return Origin.of(identity.get("sourceIp"), request.headers.get("user-agent"))
+
+
+def cookies(request: Any) -> dict[str, str]:
+    jar = SimpleCookie()
+    try:
+        jar.load(request.headers.get("cookie") or "")
+    except CookieError:
+        return {}
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
+def from_page(request: Any, svc: Any, csrf: bool = False) -> Any:
+    """Refuse a browser request sent by another site: its Origin must be ours, and forms
+    that carry a password or code also echo the page's CSRF cookie (double submit)."""
+    sent_from = request.headers.get("origin")
+    base = urlsplit(svc.settings.public_base_url)
+    if sent_from is not None and sent_from != f"{base.scheme}://{base.netloc}":
+        raise CrossSiteRequest()
+    if csrf:
+        expected = cookies(request).get(CSRF_COOKIE)
+        sent = request.headers.get("x-csrf-token")
+        if not expected or not sent or not secrets.compare_digest(expected, sent):
+            raise CrossSiteRequest()
+    return request
+
+
+def _cookie(svc: Any, tenant_id: str, name: str, value: str, max_age: int, same_site: str) -> str:
+    secure = "; Secure" if svc.settings.public_base_url.startswith("https://") else ""
+    path = urlsplit(svc.settings.issuer(tenant_id)).path
+    return f"{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite={same_site}{secure}"
+
+
+def remember_method(tenant_id: str, answer: dict, svc: Any) -> dict:
+    """After a successful sign-in, remember how: the page offers that method first next time."""
+    if answer.get("status") != "approved" or answer.get("method") not in ("phone", "password"):
+        return {}
+    return {"Set-Cookie": _cookie(svc, tenant_id, METHOD_COOKIE, answer["method"], YEAR, "Lax")}
 
 
 def respond(status: int, body: dict, extra_headers: dict | None = None) -> Response:
@@ -76,60 +126,75 @@ def respond(status: int, body: dict, extra_headers: dict | None = None) -> Respo
 
 
 def error_response(err: ServiceError) -> Response:
-    headers = (
-        {"WWW-Authenticate": "Basic"}
-        if err.status == 401 and err.code == "invalid_client"
-        else None
-    )
+    headers = None
+    if err.status == 401 and err.code == "invalid_client":
+        headers = {"WWW-Authenticate": 'Basic realm="token"'}
+    elif err.code == "invalid_token":
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
     return respond(err.status, {"error": err.code, "error_description": err.description}, headers)
 
 
-def query(request: Any) -> dict[str, str]:
-    """Query parameters; a repeated one is named in `_repeated` (RFC 6749 3.1: an error)."""
-    params = request.query_params or {}
-    flat = {name: params.get(name) for name in params}
-    repeated = [name for name in params if len(params.getlist(name)) > 1]
-    if repeated:
-        flat["_repeated"] = repeated[0]
-    return flat
+def handler(view: Callable[..., Any]) -> Callable[..., Response]:
+    """Run a view; it returns a body, or (body, headers). Map domain errors to their status,
+    anything else to a bare 500."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Response:
+        try:
+            result = view(*args, **kwargs)
+        except ServiceError as err:
+            return error_response(err)
+        except Exception:
+            log.exception("unhandled error")
+            return respond(500, {"error": "server_error", "error_description": "Internal error."})
+        body, headers = result if isinstance(result, tuple) else (result, None)
+        return respond(200, body, headers)
+
+    return wrapped
 
 
 def html(status: int, body: str, extra_headers: dict | None = None) -> Response:
     from . import web
 
-    return Response(
-        body=body, status_code=status, headers={**web.PAGE_HEADERS, **(extra_headers or {})}
-    )
+    headers = {**web.PAGE_HEADERS, **(extra_headers or {})}
+    return Response(body=body, status_code=status, headers=headers)
 
 
-def authorize_page(svc: Any, tenant_id: str, params: dict[str, str]) -> Response:
+def authorize_page(svc: Any, tenant_id: str, params: dict[str, str], request: Any) -> Response:
     """The sign-in page, an error page of ours, or a redirect with an error to the client."""
     from . import web
     from .flows import authorize
 
     try:
-        request = authorize.check(svc, tenant_id, params)
+        checked = authorize.check(svc, tenant_id, params)
     except authorize.AuthorizeError as err:
-        return Response(
-            body="",
-            status_code=302,
-            headers={"Location": err.location, "Cache-Control": "no-store"},
-        )
+        headers = {"Location": err.location, "Cache-Control": "no-store"}
+        return Response(body="", status_code=302, headers=headers)
     except ServiceError as err:
         return html(400, web.render("error.html", message=err.description, code=err.code))
+    except Exception:
+        log.exception("unhandled error")
+        return html(500, web.render("error.html", message="Internal error.", code="server_error"))
+    csrf = secrets.token_urlsafe(32)
+    policy = checked.tenant.tenant.policy
+    remembered = cookies(request).get(METHOD_COOKIE)
     page = web.render(
         "signin.html",
-        app_name=request.app_name,
-        tenant_name=request.tenant.tenant.name,
-        client_id=request.client_id,
-        redirect_uri=request.redirect_uri,
-        state=request.state,
-        nonce=request.nonce,
-        code_challenge=request.code_challenge,
-        issuer=request.tenant.issuer,
-        login_hint=request.login_hint,
+        app_name=checked.app_name,
+        tenant_name=checked.tenant.tenant.name,
+        client_id=checked.client_id,
+        redirect_uri=checked.redirect_uri,
+        state=checked.state,
+        nonce=checked.nonce,
+        code_challenge=checked.code_challenge,
+        issuer=checked.tenant.issuer,
+        login_hint=checked.login_hint,
+        csrf=csrf,
+        phone_enabled="yes" if policy.phone_signin else "no",
+        first_method="password" if remembered == "password" or not policy.phone_signin else "phone",
     )
-    return html(200, page)
+    cookie = _cookie(svc, tenant_id, CSRF_COOKIE, csrf, 3600, "Strict")
+    return html(200, page, {"Set-Cookie": cookie})
 
 
 def static(name: str) -> Response:
@@ -139,28 +204,9 @@ def static(name: str) -> Response:
     if found is None:
         return respond(404, {"error": "not_found", "error_description": "No such file."})
     content, content_type = found
-    return Response(
-        body=content,
-        status_code=200,
-        headers={
-            "Content-Type": content_type,
-            "Cache-Control": "public, max-age=300",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
-
-
-def handler(view: Callable[..., dict]) -> Callable[..., Response]:
-    """Run a view; map domain errors to their status, anything else to a bare 500."""
-
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Response:
-        try:
-            return respond(200, view(*args, **kwargs))
-        except ServiceError as err:
-            return error_response(err)
-        except Exception:
-            log.exception("unhandled error")
-            return respond(500, {"error": "server_error", "error_description": "Internal error."})
-
-    return wrapped
+    headers = {
+        "Content-Type": content_type,
+        "Cache-Control": "public, max-age=300",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(body=content, status_code=200, headers=headers)

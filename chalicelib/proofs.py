@@ -44,7 +44,7 @@ def unverified_header(token: object, typ: str) -> dict:
         raise InvalidDeviceProof("expected a compact JWS")
     try:
         header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError as err:
+    except (jwt.PyJWTError, RecursionError) as err:  # RecursionError: deeply nested JSON
         raise InvalidDeviceProof("malformed JWS header") from err
     if header.get("alg") != ALGORITHM:
         raise InvalidDeviceProof("alg must be ES256")
@@ -66,7 +66,7 @@ def verify(
     try:
         raw = jwt.api_jws.PyJWS().decode_complete(token, key, algorithms=[ALGORITHM])
         claims = json.loads(raw["payload"])
-    except (jwt.PyJWTError, ValueError) as err:
+    except (jwt.PyJWTError, ValueError, RecursionError) as err:
         raise InvalidDeviceProof("signature does not verify") from err
     if not isinstance(claims, dict):
         raise InvalidDeviceProof("payload must be a JSON object")

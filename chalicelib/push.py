@@ -28,14 +28,18 @@ class Challenge:
     expires_at: int
     choices: tuple[int, ...]
     ttl_seconds: int
+    binding_message: str | None = None
 
     @property
     def body(self) -> str:
+        if self.binding_message:
+            return f"{self.app_name} · {self.binding_message}"
         return f"{self.app_name} · from {self.ip}"
 
     def data(self) -> dict[str, str]:
         """FCM data values must be strings; APNs gets the same keys."""
-        return {
+        extra = {"binding_message": self.binding_message} if self.binding_message else {}
+        return extra | {
             "type": "signin",
             "signin_id": self.signin_id,
             "tenant": self.tenant_id,
@@ -138,9 +142,12 @@ class SnsPush:
         self._client.delete_endpoint(EndpointArn=endpoint_arn)  # idempotent in SNS
 
     def publish(self, endpoint_arn: str, channel: str, challenge: Challenge) -> bool:
-        """True when SNS took the message; False when the endpoint is disabled or failing."""
+        """True when SNS took the message; False when the endpoint is disabled or failing,
+        or SNS cannot be reached (timeouts, connection errors)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
         try:
             self._client.publish(**publish_request(endpoint_arn, channel, challenge))
             return True
-        except self._client.exceptions.ClientError:
+        except (BotoCoreError, ClientError):
             return False

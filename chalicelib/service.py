@@ -16,6 +16,7 @@ from .stores.activation_codes import ActivationCodeStore
 from .stores.base import Write, table_names, transact
 from .stores.devices import DeviceStore
 from .stores.installations import InstallationStore
+from .stores.limits import LimitStore
 from .stores.signins import SignInStore
 from .stores.tenants import TenantStore
 from .tenancy import TenantDirectory
@@ -30,6 +31,7 @@ class Services:
     signins: SignInStore
     activation_codes: ActivationCodeStore
     installations: InstallationStore
+    limits: LimitStore
     directory: TenantDirectory
     push: Any  # push.SnsPush, or a stand-in with the same methods
     vault: Any  # vault.KmsVault
@@ -66,6 +68,7 @@ def build(
         signins=SignInStore(dynamodb, names["signins"]),
         activation_codes=ActivationCodeStore(dynamodb, names["activation_codes"]),
         installations=InstallationStore(dynamodb, names["installations"]),
+        limits=LimitStore(dynamodb, names["limits"]),
         directory=TenantDirectory(
             tenants, vault, settings.issuer, clock, settings.tenant_cache_seconds
         ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 
 from . import codes
@@ -14,7 +14,11 @@ from .errors import InvalidRequest
 from .tenants import NumberMatch
 
 CHOICES = 3
-SIGNIN_ID = re.compile(r"^[0-9a-f]{16}[A-Za-z0-9_-]{22}$")
+PHONE_AMR = ("mfa", "hwk", "user")  # a device-bound key unlocked by PIN or biometrics (RFC 8176)
+PASSWORD_AMR = ("pwd",)
+PASSWORD_AND_PHONE_AMR = ("pwd", "mfa", "hwk", "user")
+PASSWORD_AND_TOTP_AMR = ("pwd", "mfa", "otp")
+SIGNIN_ID = re.compile(r"^[0-9a-f]{16}[A-Za-z0-9_-]{22}\Z")
 CODE_SECONDS = 60  # an authorization code must be redeemed within a minute of approval
 POLL_SECONDS = 2
 MAX_USER_AGENT = 160
@@ -41,6 +45,7 @@ class Outcome(StrEnum):
     DENIED = "denied"
     FRAUD_REPORTED = "fraud_reported"
     WRONG_NUMBER = "wrong_number"
+    CANCELLED = "cancelled"  # the page moved on (e.g. to the password): phones drop it
 
 
 def new_number(rng: RandomSource) -> int:
@@ -105,7 +110,7 @@ class SignIn:
     tenant_id: str
     signin_id: str
     client_id: str
-    number: int
+    number: int | None  # None: nothing to match (CIBA shows a binding message instead)
     choices: tuple[int, ...]
     created_at: int
     expires_at: int
@@ -116,6 +121,8 @@ class SignIn:
     nonce: str | None = None
     code_challenge: str | None = None
     redirect_uri: str | None = None
+    amr: tuple[str, ...] = PHONE_AMR  # what the token will say, once approved
+    binding_message: str | None = None
     outcome: Outcome | None = None
     decided_at: int | None = None
     decided_by: str | None = None
@@ -131,9 +138,6 @@ class SignIn:
         if self.outcome is not None:
             return Status.DENIED
         return Status.EXPIRED if now >= self.expires_at else Status.PENDING
-
-    def decided(self, outcome: Outcome, device_id: str, now: int) -> SignIn:
-        return replace(self, outcome=outcome, decided_at=now, decided_by=device_id)
 
 
 def validate_nonce(nonce: object) -> str | None:

@@ -9,11 +9,13 @@ from enum import StrEnum
 from . import codes
 from .errors import InvalidClient, InvalidRequest
 
-TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$")
-CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{3,64}$")
+TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]\Z")
+CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{3,64}\Z")
 DEFAULT_SIGNIN_SECONDS = 120
 MAX_SIGNIN_SECONDS = 600  # OWASP ASVS 5.0: out-of-band requests live at most 10 minutes
 MIN_SIGNIN_SECONDS = 30
+# Token lifetime (300 s) + the tenant cache (60 s) + margin: how long a retired key stays published.
+KEY_OVERLAP_SECONDS = 3600
 
 
 class NumberMatch(StrEnum):
@@ -28,6 +30,7 @@ class Policy:
     phone_signin: bool = True
     signin_seconds: int = DEFAULT_SIGNIN_SECONDS
     number_match: NumberMatch = NumberMatch.PICK
+    require_two_step: bool = False  # password sign-ins also need the phone or a TOTP code
 
     def __post_init__(self) -> None:
         if not MIN_SIGNIN_SECONDS <= self.signin_seconds <= MAX_SIGNIN_SECONDS:
@@ -63,6 +66,12 @@ class SigningKey:
     sealed_private_key: bytes
     created_at: int
     active: bool = True
+    retired_at: int | None = None
+
+    def published(self, now: int) -> bool:
+        """A retired key stays in the JWKS while tokens it signed may still be presented,
+        and while containers that cached it may still sign with it."""
+        return self.active or (self.retired_at or 0) + KEY_OVERLAP_SECONDS > now
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,10 @@ from .codes import RandomSource
 from .errors import InvalidGrant, InvalidRequest
 from .tenants import SigningKey
 
+ACR_TWO_STEP = "urn:phonesignin:acr:mfa"  # phone sign-in, or password plus a second step
+ACR_PASSWORD = "urn:phonesignin:acr:pwd"  # noqa: S105 - a name, not a secret
 ID_TOKEN_SECONDS = 300
 ACCESS_TOKEN_SECONDS = 300
-PHONE_AMR = ("mfa", "hwk", "user")  # possession of a device key plus PIN/biometric unlock
 _VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
 _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
@@ -39,6 +40,7 @@ def id_token_claims(
         "exp": now + ID_TOKEN_SECONDS,
         "auth_time": auth_time,
         "amr": list(amr),
+        "acr": ACR_TWO_STEP if "mfa" in amr else ACR_PASSWORD,
     }
     if nonce is not None:
         claims["nonce"] = nonce
@@ -64,9 +66,9 @@ def sign(claims: dict, key: ec.EllipticCurvePrivateKey, kid: str, typ: str = "JW
     return jwt.encode(claims, key, algorithm="ES256", headers={"kid": kid, "typ": typ})
 
 
-def jwks(keys: tuple[SigningKey, ...]) -> dict:
-    """Every key still published: the active one and retired ones whose tokens may be alive."""
-    return {"keys": [key.public_jwk for key in keys]}
+def jwks(keys: tuple[SigningKey, ...], now: int) -> dict:
+    """Every key still published: the active ones, and retired ones whose tokens may be alive."""
+    return {"keys": [key.public_jwk for key in keys if key.published(now)]}
 
 
 def discovery(issuer: str) -> dict:
@@ -76,7 +78,11 @@ def discovery(issuer: str) -> dict:
         "token_endpoint": f"{issuer}/token",
         "jwks_uri": f"{issuer}/jwks.json",
         "response_types_supported": ["code"],
-        "grant_types_supported": ["authorization_code"],
+        "userinfo_endpoint": f"{issuer}/userinfo",
+        "backchannel_authentication_endpoint": f"{issuer}/bc-authorize",
+        "backchannel_token_delivery_modes_supported": ["poll"],
+        "backchannel_user_code_parameter_supported": False,
+        "grant_types_supported": ["authorization_code", "urn:openid:params:grant-type:ciba"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["ES256"],
         "token_endpoint_auth_methods_supported": [
@@ -86,7 +92,10 @@ def discovery(issuer: str) -> dict:
         ],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": ["openid"],
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr"],
+        "acr_values_supported": [ACR_TWO_STEP, ACR_PASSWORD],
+        "prompt_values_supported": ["login", "none"],
+        "request_parameter_supported": False,
     }
 
 
@@ -100,14 +109,11 @@ def validate_code_challenge(challenge: object, method: object) -> str | None:
     return challenge
 
 
-def check_code_verifier(verifier: str | None, challenge: str | None) -> None:
-    """RFC 7636 S256. A code issued with a challenge needs the verifier, and vice versa."""
-    if challenge is None:
-        if verifier is not None:
-            raise InvalidGrant("no code_challenge was sent for this code")
-        return
-    if verifier is None or not _VERIFIER.match(verifier):
-        raise InvalidGrant("code_verifier is missing or malformed")
+def challenge_of(verifier: str | None) -> str | None:
+    """RFC 7636 S256: the code_challenge a code_verifier answers (None for no verifier)."""
+    if verifier is None:
+        return None
+    if not _VERIFIER.match(verifier):
+        raise InvalidGrant("code_verifier is malformed")
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != challenge:
-        raise InvalidGrant("code_verifier does not match code_challenge")
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

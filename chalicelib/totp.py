@@ -29,12 +29,23 @@ def code_at(secret: bytes, unix_time: float, digits: int = DIGITS) -> str:
 
 def verify(secret: bytes, code: str, unix_time: float, window: int = 1) -> bool:
     """Accept the current step and `window` steps either side (clock drift)."""
-    if not (isinstance(code, str) and code.isdigit() and len(code) == DIGITS):
+    if not (isinstance(code, str) and code.isascii() and code.isdigit() and len(code) == DIGITS):
         return False
     return any(
         hmac.compare_digest(code_at(secret, unix_time + step * STEP_SECONDS), code)
         for step in range(-window, window + 1)
     )
+
+
+def matching_step(secret: bytes, code: str, unix_time: float, window: int = 1) -> int | None:
+    """The time step the code belongs to (so it can be used once), or None."""
+    if not (isinstance(code, str) and code.isascii() and code.isdigit() and len(code) == DIGITS):
+        return None
+    now_step = int(unix_time // STEP_SECONDS)
+    for step in range(now_step - window, now_step + window + 1):
+        if hmac.compare_digest(code_at(secret, step * STEP_SECONDS), code):
+            return step
+    return None
 
 
 def base32(secret: bytes) -> str:

@@ -1,10 +1,13 @@
 """The admin CLI: tenants, policy, OIDC clients, accounts and activation codes.
 
-    python -m tools.admin create-tenant acme "Acme Corp" [--phone-signin off] [--signin-seconds 120]
-    python -m tools.admin set-policy acme --phone-signin on --number-match pick
-    python -m tools.admin add-client acme acme-web "Acme Portal" https://app.acme.example/cb [--public]
+    python -m tools.admin create-tenant acme "Acme Corp" [--phone-signin off]
+    python -m tools.admin set-policy acme --phone-signin on --two-step on
+    python -m tools.admin add-client acme acme-web "Acme Portal" https://app.acme.example/cb
     python -m tools.admin create-account acme alice@acme.example [--personal]
     python -m tools.admin activation-code acme alice@acme.example [--valid-hours 24]
+    echo 'a long passphrase' | python -m tools.admin set-password acme alice@acme.example
+    python -m tools.admin rotate-key acme
+    python -m tools.admin show-tenant acme
 
 It talks to AWS through the same settings as the service (TABLE_PREFIX, KMS_KEY_ID, ...);
 set AWS_ENDPOINT_URL to use a local moto server. Secrets are printed once and never stored.
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 
 from chalicelib import service
 from chalicelib.accounts import AccountKind
@@ -30,17 +34,21 @@ def _on_off(text: str) -> bool:
 
 
 def _policy_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--phone-signin", type=_on_off, default=True, metavar="on|off")
-    p.add_argument("--signin-seconds", type=int, default=DEFAULT_SIGNIN_SECONDS)
-    p.add_argument("--number-match", choices=[m.value for m in NumberMatch], default="pick")
+    """Options left out keep their current value (set-policy) or the default (create-tenant)."""
+    p.add_argument("--phone-signin", type=_on_off, metavar="on|off")
+    p.add_argument("--signin-seconds", type=int, help=f"default {DEFAULT_SIGNIN_SECONDS}")
+    p.add_argument("--number-match", choices=[m.value for m in NumberMatch])
+    p.add_argument("--two-step", type=_on_off, metavar="on|off", help="password needs a 2nd step")
 
 
-def _policy(args) -> Policy:
-    return Policy(
-        phone_signin=args.phone_signin,
-        signin_seconds=args.signin_seconds,
-        number_match=NumberMatch(args.number_match),
-    )
+def _policy(args, current: Policy) -> Policy:
+    given = {
+        "phone_signin": args.phone_signin,
+        "signin_seconds": args.signin_seconds,
+        "number_match": NumberMatch(args.number_match) if args.number_match else None,
+        "require_two_step": args.two_step,
+    }
+    return replace(current, **{k: v for k, v in given.items() if v is not None})
 
 
 def parser() -> argparse.ArgumentParser:
@@ -63,6 +71,13 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("tenant_id")
     a.add_argument("username")
     a.add_argument("--personal", action="store_true", help="a personal (not work/school) account")
+    pw = sub.add_parser("set-password", help="set an account's password (read from stdin)")
+    pw.add_argument("tenant_id")
+    pw.add_argument("username")
+    r = sub.add_parser("rotate-key", help="new signing key; the old one stays published")
+    r.add_argument("tenant_id")
+    show = sub.add_parser("show-tenant", help="policy, clients and published keys")
+    show.add_argument("tenant_id")
     code = sub.add_parser("activation-code")
     code.add_argument("tenant_id")
     code.add_argument("username")
@@ -72,9 +87,16 @@ def parser() -> argparse.ArgumentParser:
 
 def run(args, svc: service.Services) -> dict:
     if args.command == "create-tenant":
-        return admin.create_tenant(svc, args.tenant_id, args.name, _policy(args))
+        return admin.create_tenant(svc, args.tenant_id, args.name, _policy(args, Policy()))
     if args.command == "set-policy":
-        return admin.set_policy(svc, args.tenant_id, _policy(args))
+        current = svc.directory.get(args.tenant_id).tenant.policy
+        return admin.set_policy(svc, args.tenant_id, _policy(args, current))
+    if args.command == "set-password":
+        return admin.set_password(svc, args.tenant_id, args.username, sys.stdin.readline().strip())
+    if args.command == "rotate-key":
+        return admin.rotate_signing_key(svc, args.tenant_id)
+    if args.command == "show-tenant":
+        return admin.show_tenant(svc, args.tenant_id)
     if args.command == "add-client":
         return admin.add_client(
             svc, args.tenant_id, args.client_id, args.name, args.redirect_uris, args.public

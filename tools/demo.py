@@ -20,10 +20,12 @@ from chalicelib.accounts import AccountKind
 from chalicelib.flows import admin
 from chalicelib.tenants import Policy
 from tools.demo_rp import RelyingParty, serve
+from tools import simulator
 from tools.localstack import free_port, running
 
 STATE_DIR = Path("build/demo")
 TENANT, CLIENT, USERNAME, PIN = "demo", "demo-app", "alice@example.com", "123456"
+PASSWORD = "correct horse battery staple"
 
 
 def set_up(stack, rp_port: int) -> dict:
@@ -33,7 +35,9 @@ def set_up(stack, rp_port: int) -> dict:
     redirect_uri = f"http://127.0.0.1:{rp_port}/callback"
     client = admin.add_client(svc, TENANT, CLIENT, "Demo App", [redirect_uri])
     admin.create_account(svc, TENANT, USERNAME, AccountKind.WORK)
+    admin.set_password(svc, TENANT, USERNAME, PASSWORD)
     code = admin.issue_activation_code(svc, TENANT, USERNAME)["activation_code"]
+    simulator_code = admin.issue_activation_code(svc, TENANT, USERNAME)["activation_code"]
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     phone_state = STATE_DIR / "phone.json"
     phone_state.unlink(missing_ok=True)
@@ -47,12 +51,13 @@ def set_up(stack, rp_port: int) -> dict:
         "client_secret": client["client_secret"],
         "redirect_uri": redirect_uri,
         "username": USERNAME,
-        "password": None,
+        "password": PASSWORD,
         "phone_state": str(phone_state),
         "phone_pin": PIN,
         "api_url": stack.api_url,
         "moto_url": stack.moto_url,
         "app_url": f"http://127.0.0.1:{rp_port}",
+        "phone_simulator_url": f"{stack.api_url}/phone?tenant={TENANT}&code={simulator_code}",
     }
     (STATE_DIR / "demo.json").write_text(json.dumps(coordinates, indent=2))
     return coordinates
@@ -107,7 +112,14 @@ Phone sign-in is running on 127.0.0.1 (moto plays AWS; nothing leaves this machi
        {run} totp            # a verification code
   4. The app shows the ID token's claims, verified against {c["issuer"]}/jwks.json
 
-Coordinates (issuer, client id/secret, redirect URI, username, phone state): {STATE_DIR / "demo.json"}
+Or use a second browser tab as the phone: open the phone simulator, choose a PIN, and it
+enrols itself with a fresh activation code; sign-in requests then appear in that tab:
+       {c["phone_simulator_url"]}
+
+No phone at hand? "Use your password instead" on the page; the password is: {PASSWORD}
+
+The issuer, client id and secret, redirect URI, username, password and phone state are in
+{STATE_DIR / "demo.json"}.
 Press Ctrl-C to stop.
 """
 
@@ -119,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     api_port = args.port or _prefer(8000)
     rp_port = _prefer(8700)
-    with running(api_port) as stack:
+    with running(api_port, blueprints=(simulator.blueprint,)) as stack:
         coordinates = set_up(stack, rp_port)
         rp = RelyingParty(
             coordinates["issuer"], CLIENT, coordinates["client_secret"], coordinates["redirect_uri"]

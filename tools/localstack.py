@@ -93,12 +93,17 @@ def _quiet_handler():
 
 
 @contextmanager
-def api_server(port: int):
-    """Serve the Chalice app on 127.0.0.1:port in a thread (as `chalice local` does)."""
+def api_server(port: int, blueprints: tuple = ()):
+    """Serve the Chalice app on 127.0.0.1:port in a thread (as `chalice local` does), with
+    any local-only blueprints (the phone simulator) added."""
     from chalice.cli import factory
     from chalice.local import LocalDevServer
 
     import app as app_module
+
+    for blueprint in blueprints:
+        if not any(path.startswith("/phone") for path in app_module.app.routes):
+            app_module.app.register_blueprint(blueprint)
 
     config = factory.CLIFactory(os.path.dirname(os.path.dirname(__file__))).create_config_obj(
         chalice_stage_name="local"
@@ -124,7 +129,9 @@ class Stack:
 
 
 @contextmanager
-def running(api_port: int | None = None, prefix: str = "phonesignin-local-"):
+def running(
+    api_port: int | None = None, prefix: str = "phonesignin-local-", blueprints: tuple = ()
+):
     """Moto on 127.0.0.1, the resources in it, and the API in front: the whole service, local."""
     import boto3
 
@@ -139,7 +146,7 @@ def running(api_port: int | None = None, prefix: str = "phonesignin-local-"):
         os.environ.update(env)
         aws.reset()
         service.get.cache_clear()
-        with api_server(api_port) as api_url:
+        with api_server(api_port, blueprints) as api_url:
             yield Stack(moto_url=moto.url, api_url=api_url, env=env)
     finally:
         service.get.cache_clear()

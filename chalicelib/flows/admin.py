@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from urllib.parse import urlsplit
 
-from .. import codes, crypto
+from .. import codes, crypto, passwords
 from ..accounts import Account, AccountKind, normalise_username
 from ..errors import InvalidRequest, NotFound
 from ..service import Services
@@ -39,10 +40,58 @@ def _new_signing_key(svc: Services, tenant_id: str, data_key: bytes) -> SigningK
     )
 
 
+def rotate_signing_key(svc: Services, tenant_id: str) -> dict:
+    """A new active key; the old ones stay published until their tokens have expired, and
+    keys retired longer ago than that are deleted."""
+    tenant = svc.directory.get(tenant_id)
+    now = svc.now()
+    key = _new_signing_key(svc, tenant_id, tenant.data_key)
+    svc.tenants.put_signing_key(tenant_id, key)
+    for old in tenant.tenant.signing_keys:
+        if old.active:
+            svc.tenants.retire_signing_key(tenant_id, old.kid, now)
+        elif not old.published(now):
+            svc.tenants.delete_signing_key(tenant_id, old.kid)
+    svc.directory.forget(tenant_id)
+    return {
+        "tenant_id": tenant_id,
+        "kid": key.kid,
+        "retired": [k.kid for k in tenant.tenant.signing_keys if k.active],
+    }
+
+
+def set_password(svc: Services, tenant_id: str, username: str, password: str) -> dict:
+    svc.directory.get(tenant_id)
+    username = normalise_username(username)
+    svc.accounts.set_password(tenant_id, username, passwords.hash_password(password, svc.rng))
+    return {"username": username, "password": "set"}
+
+
 def set_policy(svc: Services, tenant_id: str, policy: Policy) -> dict:
+    svc.directory.get(tenant_id)
     svc.tenants.set_policy(tenant_id, policy)
     svc.directory.forget(tenant_id)
-    return {"tenant_id": tenant_id, "policy": {**policy.__dict__}}
+    return show_tenant(svc, tenant_id)
+
+
+def show_tenant(svc: Services, tenant_id: str) -> dict:
+    tenant = svc.directory.get(tenant_id)
+    return {
+        "tenant_id": tenant_id,
+        "name": tenant.tenant.name,
+        "issuer": tenant.issuer,
+        "policy": asdict(tenant.tenant.policy),
+        "clients": {
+            c.client_id: {
+                "name": c.name,
+                "redirect_uris": list(c.redirect_uris),
+                "public": c.public,
+            }
+            for c in tenant.tenant.clients.values()
+        },
+        "published_keys": [k.kid for k in tenant.tenant.signing_keys if k.published(svc.now())],
+        "active_key": tenant.kid,
+    }
 
 
 def add_client(

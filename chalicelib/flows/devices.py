@@ -7,6 +7,7 @@ from ..accounts import AccountKind, DeviceSummary
 from ..devices import (
     INSTALLATION_ID,
     MAX_PUSH_TOKEN,
+    PUSH_TOKEN,
     Device,
     Platform,
     parse_public_jwk,
@@ -14,7 +15,14 @@ from ..devices import (
     push_channel,
     thumbprint,
 )
-from ..errors import InvalidActivationCode, InvalidRequest, PushUnavailable, ScreenLockRequired
+from ..errors import (
+    DeviceAlreadyEnrolled,
+    InvalidActivationCode,
+    InvalidRequest,
+    PushUnavailable,
+    ScreenLockRequired,
+    WorkAccountAlreadyEnrolled,
+)
 from ..service import Services
 from ..tenancy import totp_context
 from .common import authenticate_device, field
@@ -38,7 +46,7 @@ def enrol(svc: Services, tenant_id: str, token: object) -> dict:
     installation_id = field(claims, "installation_id", str, max_len=128)
     if not INSTALLATION_ID.match(installation_id):
         raise InvalidRequest("installation_id must be 8-128 characters of A-Z a-z 0-9 . _ -")
-    push_token = field(claims, "push_token", str, required=False, max_len=MAX_PUSH_TOKEN)
+    push_token = _push_token(claims, required=False)
     sandbox = claims.get("apns_sandbox") is True
 
     code = codes.normalise_activation_code(field(claims, "activation_code", str, max_len=64))
@@ -51,6 +59,12 @@ def enrol(svc: Services, tenant_id: str, token: object) -> dict:
         raise InvalidActivationCode()
 
     device_id = thumbprint(jwk)
+    # Refuse the usual conflicts before touching SNS: the phone's push token already has an
+    # endpoint that its other registration uses, and rolling back would delete it.
+    if svc.devices.get(tenant_id, device_id) is not None:
+        raise DeviceAlreadyEnrolled()
+    if account.kind is AccountKind.WORK and svc.installations.is_claimed(installation_id):
+        raise WorkAccountAlreadyEnrolled()
     secret = totp.new_secret(svc.rng)
     channel = push_channel(platform, sandbox) if push_token else None
     if channel and not svc.push.supports(channel):
@@ -106,11 +120,18 @@ def _platform(claims: dict) -> Platform:
         raise InvalidRequest("platform must be ios or android") from err
 
 
+def _push_token(claims: dict, required: bool) -> str | None:
+    token = field(claims, "push_token", str, required=required, max_len=MAX_PUSH_TOKEN)
+    if token is not None and not PUSH_TOKEN.match(token):
+        raise InvalidRequest("push_token must be printable ASCII without spaces")
+    return token
+
+
 def register_push(svc: Services, tenant_id: str, token: object) -> dict:
     """Upgrade a phone to push, or refresh its token; re-enables an endpoint SNS disabled."""
     tenant = svc.directory.get(tenant_id)
     device, proof = authenticate_device(svc, tenant, token, proofs.REQUEST_TYP, "push-token")
-    push_token = field(proof.claims, "push_token", str, max_len=MAX_PUSH_TOKEN)
+    push_token = _push_token(proof.claims, required=True)
     channel = push_channel(device.platform, proof.claims.get("apns_sandbox") is True)
     if not svc.push.supports(channel):
         raise PushUnavailable()

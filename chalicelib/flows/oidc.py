@@ -1,4 +1,4 @@
-"""The OpenID Connect surface: discovery, JWKS and the token endpoint."""
+"""The OpenID Connect surface: discovery, JWKS, the token endpoint and userinfo."""
 
 from __future__ import annotations
 
@@ -6,9 +6,21 @@ import base64
 import binascii
 from urllib.parse import unquote
 
+import jwt
+
 from .. import codes, signins, tokens
-from ..errors import InvalidClient, InvalidGrant, InvalidRequest, UnsupportedGrantType
+from ..errors import (
+    InvalidClient,
+    InvalidRequest,
+    InvalidToken,
+    UnsupportedGrantType,
+)
 from ..service import Services
+from ..signins import SignIn
+from ..tenancy import ActiveTenant
+from ..tenants import Client
+
+CIBA_GRANT = "urn:openid:params:grant-type:ciba"
 
 
 def discovery(svc: Services, tenant_id: str) -> dict:
@@ -16,11 +28,14 @@ def discovery(svc: Services, tenant_id: str) -> dict:
 
 
 def jwks(svc: Services, tenant_id: str) -> dict:
-    return tokens.jwks(svc.directory.get(tenant_id).tenant.signing_keys)
+    tenant = svc.directory.get(tenant_id)
+    return tokens.jwks(tenant.tenant.signing_keys, svc.now())
 
 
-def client_credentials(form: dict[str, str], authorization: str | None) -> tuple[str, str | None]:
-    """client_secret_basic (RFC 6749 2.3.1, form-encoded id and secret) or _post or none."""
+def authenticate_client(
+    tenant: ActiveTenant, form: dict[str, str], authorization: str | None
+) -> Client:
+    """client_secret_basic (RFC 6749 2.3.1, form-encoded id and secret), _post, or none."""
     if authorization:
         scheme, _, encoded = authorization.partition(" ")
         if scheme.lower() != "basic":
@@ -32,34 +47,56 @@ def client_credentials(form: dict[str, str], authorization: str | None) -> tuple
         client_id, sep, secret = decoded.partition(":")
         if not sep or "client_secret" in form:
             raise InvalidClient("Use one client authentication method.")
-        return unquote(client_id), unquote(secret)
-    client_id = form.get("client_id")
-    if not client_id:
-        raise InvalidClient("client_id is required.")
-    return client_id, form.get("client_secret")
-
-
-def exchange_code(
-    svc: Services, tenant_id: str, form: dict[str, str], authorization: str | None
-) -> dict:
-    """authorization_code grant: one use, by its client, with its PKCE verifier."""
-    tenant = svc.directory.get(tenant_id)
-    if form.get("grant_type") != "authorization_code":
-        if not form.get("grant_type"):
-            raise InvalidRequest("grant_type is required")
-        raise UnsupportedGrantType()
-    client_id, secret = client_credentials(form, authorization)
+        client_id, secret = unquote(client_id), unquote(secret)
+        if form.get("client_id") not in (None, client_id):
+            raise InvalidClient("client_id does not match the credentials.")
+    else:
+        client_id, secret = form.get("client_id"), form.get("client_secret")
+        if not client_id:
+            raise InvalidClient("client_id is required.")
     client = tenant.tenant.client(client_id)
     client.authenticate(secret)
+    return client
+
+
+def token(svc: Services, tenant_id: str, form: dict[str, str], authorization: str | None) -> dict:
+    """The token endpoint: authorization_code, and CIBA's poll-mode grant."""
+    from . import ciba
+
+    tenant = svc.directory.get(tenant_id)
+    grant = form.get("grant_type")
+    if not grant:
+        raise InvalidRequest("grant_type is required")
+    if grant not in ("authorization_code", CIBA_GRANT):
+        raise UnsupportedGrantType()
+    client = authenticate_client(tenant, form, authorization)
+    if grant == CIBA_GRANT:
+        return ciba.poll(svc, tenant, client, form)
+    return exchange_code(svc, tenant, client, form)
+
+
+def exchange_code(svc: Services, tenant: ActiveTenant, client: Client, form: dict) -> dict:
+    """One use, by its client, with its redirect URI and PKCE verifier (RFC 6749 4.1.3)."""
     code = form.get("code")
     if not code:
         raise InvalidRequest("code is required")
     signin_id = signins.signin_id_of_code(code)
     now = svc.now()
-    signin = svc.signins.redeem(tenant_id, signin_id, client_id, codes.hash_secret(code), now)
-    tokens.check_code_verifier(form.get("code_verifier"), signin.code_challenge)
-    if signin.redirect_uri is not None and form.get("redirect_uri") != signin.redirect_uri:
-        raise InvalidGrant("redirect_uri does not match the authorization request")
+    signin = svc.signins.redeem(
+        tenant.tenant_id,
+        signin_id,
+        client_id=client.client_id,
+        code_hash=codes.hash_secret(code),
+        code_challenge=tokens.challenge_of(form.get("code_verifier")),
+        redirect_uri=form.get("redirect_uri"),
+        now=now,
+    )
+    return issue_tokens(svc, tenant, signin, client.client_id, now)
+
+
+def issue_tokens(
+    svc: Services, tenant: ActiveTenant, signin: SignIn, client_id: str, now: int
+) -> dict:
     id_token = tokens.id_token_claims(
         issuer=tenant.issuer,
         subject=signin.account_id,
@@ -67,7 +104,7 @@ def exchange_code(
         auth_time=signin.decided_at,
         now=now,
         nonce=signin.nonce,
-        amr=tokens.PHONE_AMR,
+        amr=signin.amr,
     )
     access = tokens.access_token_claims(
         issuer=tenant.issuer, subject=signin.account_id, client_id=client_id, now=now, rng=svc.rng
@@ -79,3 +116,28 @@ def exchange_code(
         "access_token": tokens.sign(access, tenant.signing_key, tenant.kid, typ="at+jwt"),
         "scope": "openid",
     }
+
+
+def userinfo(svc: Services, tenant_id: str, authorization: str | None) -> dict:
+    """OIDC Core 5.3: the access token (RFC 9068, this tenant's key and issuer) names the sub."""
+    tenant = svc.directory.get(tenant_id)
+    scheme, _, access_token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not access_token:
+        raise InvalidToken()
+    keys = {k.kid: k.public_jwk for k in tenant.tenant.signing_keys}
+    try:
+        header = jwt.get_unverified_header(access_token)
+        if header.get("typ") != "at+jwt" or header.get("kid") not in keys:
+            raise InvalidToken()
+        key = jwt.PyJWK.from_dict(keys[header["kid"]]).key
+        claims = jwt.decode(
+            access_token,
+            key,
+            algorithms=["ES256"],
+            audience=tenant.issuer,
+            issuer=tenant.issuer,
+            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+        )
+    except jwt.PyJWTError as err:
+        raise InvalidToken() from err
+    return {"sub": claims["sub"]}

@@ -47,35 +47,22 @@ class StartRequest:
 def start(svc: Services, tenant_id: str, request: StartRequest, origin: Origin) -> dict:
     """Create a sign-in and push it to the account's phones.
 
-    Unknown usernames and accounts without a phone get a sign-in too, indistinguishable from
-    the outside, that no phone can ever approve.
+    Unknown usernames and accounts without a phone get a sign-in too, that no phone can ever
+    approve; both are answered `method: password` (the page then asks for the password), so
+    the answer never tells whether an account exists.
     """
     tenant = svc.directory.get(tenant_id)
-    client = tenant.tenant.client(request.client_id)
-    policy = tenant.tenant.policy
-    if not policy.phone_signin:
+    client = check_client(tenant, request.client_id, request.code_challenge, request.redirect_uri)
+    if not tenant.tenant.policy.phone_signin:
         raise PhoneSignInDisabled()
-    if client.public and request.code_challenge is None:
-        raise InvalidRequest("public clients must send a PKCE code_challenge (S256)")
-    if request.redirect_uri is not None and request.redirect_uri not in client.redirect_uris:
-        raise InvalidRequest("redirect_uri is not registered for this client")
-    now = svc.now()
     account = svc.accounts.get(tenant_id, request.username)
     reachable = account if account is not None and account.devices else None
-    number = signins.new_number(svc.rng)
-    signin_id = signins.new_signin_id(user_key(request.username), svc.rng)
-    secret = codes.new_secret(svc.rng)
-    signin = SignIn(
-        tenant_id=tenant_id,
-        signin_id=signin_id,
+    signin, secret = open_signin(
+        svc,
+        tenant,
+        request.username,
+        origin,
         client_id=client.client_id,
-        number=number,
-        choices=signins.number_choices(svc.rng, number, policy.number_match),
-        created_at=now,
-        expires_at=now + policy.signin_seconds,
-        binding_hash=codes.hash_secret(secret),
-        code_hash=codes.hash_secret(signins.authorization_code(secret, signin_id)),
-        origin=origin,
         account_id=reachable.account_id if reachable else None,
         nonce=request.nonce,
         code_challenge=request.code_challenge,
@@ -83,31 +70,82 @@ def start(svc: Services, tenant_id: str, request: StartRequest, origin: Origin) 
     )
     svc.signins.create(signin)
     if reachable:
-        _push(svc, tenant, signin, reachable, client.name, now)
+        push_to_phones(svc, tenant, signin, reachable)
     return {
-        "signin_id": signin_id,
+        **page_view(signin, secret, svc.now()),
+        "method": "phone" if reachable else "password",
+    }
+
+
+def check_client(
+    tenant: ActiveTenant, client_id: str, challenge: str | None, redirect_uri: str | None
+):
+    """The client exists, a public one uses PKCE, and the redirect URI is one it registered."""
+    client = tenant.tenant.client(client_id)
+    if client.public and challenge is None:
+        raise InvalidRequest("public clients must send a PKCE code_challenge (S256)")
+    if redirect_uri is not None and redirect_uri not in client.redirect_uris:
+        raise InvalidRequest("redirect_uri is not registered for this client")
+    return client
+
+
+def open_signin(
+    svc: Services,
+    tenant: ActiveTenant,
+    username: str,
+    origin: Origin,
+    *,
+    numbered: bool = True,
+    **fields,
+) -> tuple[SignIn, str]:
+    """A new sign-in (not yet stored) and its binding secret, which only the caller learns."""
+    now = svc.now()
+    policy = tenant.tenant.policy
+    number = signins.new_number(svc.rng) if numbered else None
+    signin_id = signins.new_signin_id(user_key(username), svc.rng)
+    secret = codes.new_secret(svc.rng)
+    signin = SignIn(
+        tenant_id=tenant.tenant_id,
+        signin_id=signin_id,
+        number=number,
+        choices=signins.number_choices(svc.rng, number, policy.number_match) if numbered else (),
+        created_at=now,
+        expires_at=now + fields.pop("lifetime", policy.signin_seconds),
+        binding_hash=codes.hash_secret(secret),
+        code_hash=codes.hash_secret(signins.authorization_code(secret, signin_id)),
+        origin=origin,
+        **fields,
+    )
+    return signin, secret
+
+
+def page_view(signin: SignIn, secret: str, now: int) -> dict:
+    """What the page (or client) that opened a sign-in needs to follow it."""
+    return {
+        "signin_id": signin.signin_id,
         "secret": secret,
-        "number": number,
+        "number": signin.number,
         "expires_at": signin.expires_at,
         "now": now,
         "interval": signins.POLL_SECONDS,
     }
 
 
-def _push(
-    svc: Services, tenant: ActiveTenant, signin: SignIn, account: Account, app: str, now: int
-):
+def push_to_phones(svc: Services, tenant: ActiveTenant, signin: SignIn, account: Account) -> None:
     """One publish per phone with a push endpoint. A failure is recorded and skipped: the
     phone can still fetch the sign-in by polling."""
+    now = svc.now()
+    client = tenant.tenant.clients.get(signin.client_id)
     challenge = Challenge(
         tenant_id=tenant.tenant_id,
         signin_id=signin.signin_id,
-        app_name=app,
+        app_name=client.name if client else signin.client_id,
         ip=signin.origin.ip,
         user_agent=signin.origin.user_agent,
         expires_at=signin.expires_at,
         choices=signin.choices,
         ttl_seconds=max(1, signin.expires_at - now),
+        binding_message=signin.binding_message,
     )
     for device_id, summary in account.devices.items():
         if not (summary.endpoint_arn and summary.channel):
@@ -116,10 +154,10 @@ def _push(
             svc.devices.record_push_failure(tenant.tenant_id, device_id, now)
 
 
-def result(svc: Services, tenant_id: str, signin_id: object, secret: object) -> dict:
-    """What the page that started the sign-in may learn: its status, and on approval a code."""
+def _followed(svc: Services, tenant_id: str, signin_id: object, secret: object) -> SignIn:
+    """The sign-in, for the one who opened it (who alone holds its binding secret)."""
     signins.parse_signin_id(signin_id)
-    if not isinstance(secret, str) or not 0 < len(secret) <= 64:
+    if not isinstance(secret, str) or not 0 < len(secret) <= 64 or not secret.isascii():
         raise InvalidRequest("secret is required")
     svc.directory.get(tenant_id)
     signin = svc.signins.get(tenant_id, signin_id)
@@ -127,13 +165,28 @@ def result(svc: Services, tenant_id: str, signin_id: object, secret: object) -> 
         raise NotFound("No such sign-in.")
     if not codes.same_secret(secret, signin.binding_hash):
         raise InvalidBinding()
+    return signin
+
+
+def result(svc: Services, tenant_id: str, signin_id: object, secret: object) -> dict:
+    """What the page that started the sign-in may learn: its status, and on approval a code."""
+    signin = _followed(svc, tenant_id, signin_id, secret)
     status = signin.status(svc.now())
     answer: dict = {"status": status.value, "expires_at": signin.expires_at}
     if status is Status.APPROVED:
         answer["code"] = signins.authorization_code(secret, signin.signin_id)
+        answer["method"] = "password" if "pwd" in signin.amr else "phone"
     elif status is Status.DENIED:
         answer["reason"] = signin.outcome.value
     return answer
+
+
+def cancel(svc: Services, tenant_id: str, signin_id: object, secret: object) -> dict:
+    """The page gave up on this sign-in (the person chose the password, or left): end it, so
+    no phone keeps offering a request nobody is waiting for."""
+    signin = _followed(svc, tenant_id, signin_id, secret)
+    cancelled = svc.signins.cancel(tenant_id, signin.signin_id, svc.now())
+    return {"status": "cancelled" if cancelled else signin.status(svc.now()).value}
 
 
 def pending(svc: Services, tenant_id: str, token: object) -> dict:
@@ -142,9 +195,10 @@ def pending(svc: Services, tenant_id: str, token: object) -> dict:
     device, _ = authenticate_device(svc, tenant, token, proofs.REQUEST_TYP, "pending")
     now = svc.now()
     waiting = svc.signins.pending_for(tenant_id, user_key(device.username), now)
-    return {
-        "signins": [_describe(tenant, s, now) for s in waiting if s.account_id == device.account_id]
-    }
+    mine = sorted(
+        (s for s in waiting if s.account_id == device.account_id), key=lambda s: s.created_at
+    )
+    return {"signins": [_describe(tenant, s, now) for s in mine]}  # oldest first
 
 
 def _describe(tenant: ActiveTenant, signin: SignIn, now: int) -> dict:
@@ -155,8 +209,9 @@ def _describe(tenant: ActiveTenant, signin: SignIn, now: int) -> dict:
         "ip": signin.origin.ip,
         "user_agent": signin.origin.user_agent,
         "expires_at": signin.expires_at,
-        "number_match": tenant.tenant.policy.number_match.value,
+        "number_match": tenant.tenant.policy.number_match.value if signin.number else "none",
         "choices": list(signin.choices),
+        "binding_message": signin.binding_message,
     }
 
 
@@ -173,10 +228,10 @@ def respond(svc: Services, tenant_id: str, token: object) -> dict:
     except ValueError as err:
         raise InvalidRequest("decision must be approve, deny or report_fraud") from err
     number = claims.get("number")
-    if decision is Decision.APPROVE and (
+    if number is not None and (
         not isinstance(number, int) or isinstance(number, bool) or not 10 <= number <= 99
     ):
-        raise InvalidRequest("approving needs the two-digit number the person chose")
+        raise InvalidRequest("number must be the two-digit number the person chose")
     outcome = {
         Decision.APPROVE: Outcome.APPROVED,
         Decision.DENY: Outcome.DENIED,
@@ -193,7 +248,8 @@ def respond(svc: Services, tenant_id: str, token: object) -> dict:
             tenant_id,
             signin_id,
             outcome=outcome,
-            number=number if decision is Decision.APPROVE else None,
+            match_number=decision is Decision.APPROVE,
+            number=number,
             **decide,
         )
     except DecisionRefused as refused:

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..accounts import Account, AccountKind, DeviceSummary
 from ..errors import NotFound, ServiceError
-from .base import Write, decode_item, encode, encode_item, is_condition_failure
+from .base import Write, decode_item, encode, encode_item, is_condition_failure, values
 
 
 class AccountExists(ServiceError):
@@ -60,12 +60,22 @@ class AccountStore:
             account_id=item["account_id"],
             kind=AccountKind(item["kind"]),
             created_at=item["created_at"],
+            password_hash=item.get("password_hash"),
             devices={
                 device_id: DeviceSummary(
                     channel=d.get("channel"), endpoint_arn=d.get("endpoint_arn")
                 )
                 for device_id, d in item.get("devices", {}).items()
             },
+        )
+
+    def set_password(self, tenant_id: str, username: str, password_hash: str) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key=self._key(tenant_id, username),
+            UpdateExpression="SET password_hash = :hash",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=values(hash=password_hash),
         )
 
     def attach_device(

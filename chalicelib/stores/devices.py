@@ -7,7 +7,7 @@ from typing import Any
 from ..accounts import AccountKind
 from ..devices import Device, Platform
 from ..errors import DeviceAlreadyEnrolled, NotFound
-from .base import Write, decode_item, encode_item, values
+from .base import Write, decode_item, encode_item, is_condition_failure, values
 
 
 class DeviceStore:
@@ -73,6 +73,23 @@ class DeviceStore:
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues=values(channel=channel, token=token, arn=arn),
         )
+
+    def use_totp_step(self, tenant_id: str, device_id: str, step: int) -> bool:
+        """Spend a TOTP time step: a code works once (RFC 6238 5.2)."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(tenant_id, device_id),
+                UpdateExpression="SET totp_step = :step",
+                ConditionExpression="attribute_exists(pk) AND "
+                "(attribute_not_exists(totp_step) OR totp_step < :step)",
+                ExpressionAttributeValues=values(step=step),
+            )
+            return True
+        except self._client.exceptions.ClientError as err:
+            if is_condition_failure(err):
+                return False
+            raise
 
     def record_push_failure(self, tenant_id: str, device_id: str, now: int) -> None:
         self._client.update_item(

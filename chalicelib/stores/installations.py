@@ -30,6 +30,12 @@ class InstallationStore:
             on_condition_failure=WorkAccountAlreadyEnrolled,
         )
 
+    def is_claimed(self, installation_id: str) -> bool:
+        response = self._client.get_item(
+            TableName=self._table, Key={"pk": {"S": installation_id}}, ConsistentRead=True
+        )
+        return "Item" in response
+
     def release(self, installation_id: str, tenant_id: str, device_id: str) -> Write:
         """Only the device that holds the claim can release it."""
         return Write(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import InvalidGrant, NotFound
-from ..signins import CODE_SECONDS, Origin, Outcome, SignIn
+from ..signins import CODE_SECONDS, PHONE_AMR, Origin, Outcome, SignIn
 from .base import decode_item, encode_item, is_condition_failure, values
 
 KEEP_SECONDS = 3600  # ended sign-ins stay an hour for support questions, then TTL removes them
@@ -42,6 +42,10 @@ class SignInStore:
             "nonce": signin.nonce,
             "code_challenge": signin.code_challenge,
             "redirect_uri": signin.redirect_uri,
+            "amr": list(signin.amr),
+            "binding_message": signin.binding_message,
+            "outcome": signin.outcome.value if signin.outcome else None,
+            "decided_at": signin.decided_at,
         }
         self._client.put_item(
             TableName=self._table,
@@ -58,14 +62,22 @@ class SignInStore:
         return None if item is None else _signin(tenant_id, item)
 
     def pending_for(self, tenant_id: str, user_key: str, now: int) -> list[SignIn]:
-        response = self._client.query(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk",
-            FilterExpression="attribute_not_exists(outcome) AND expires_at > :now",
-            ExpressionAttributeValues=values(pk=f"{tenant_id}#{user_key}", now=now),
-            ConsistentRead=True,
-        )
-        return [_signin(tenant_id, decode_item(item)) for item in response["Items"]]
+        # Anyone can start sign-ins for a username: read every page, or ended ones could
+        # push a waiting one past the first 1 MB.
+        kwargs = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "FilterExpression": "attribute_not_exists(outcome) AND expires_at > :now",
+            "ExpressionAttributeValues": values(pk=f"{tenant_id}#{user_key}", now=now),
+            "ConsistentRead": True,
+        }
+        found = []
+        while True:
+            page = self._client.query(**kwargs)
+            found.extend(_signin(tenant_id, decode_item(item)) for item in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def decide(
         self,
@@ -77,12 +89,15 @@ class SignInStore:
         device_id: str,
         response_id: str,
         now: int,
+        match_number: bool = False,
         number: int | None = None,
+        amr: tuple[str, ...] | None = None,
     ) -> None:
         """Record the first valid answer, once, before expiry, from the account's own phone.
 
-        With `number`, the stored number must match too. When a condition fails, raise
-        DecisionRefused with the item as it was, so the caller can tell why in one round trip.
+        With `match_number`, the stored number must equal `number` (or, for None, there must
+        be no number to match). When a condition fails, raise DecisionRefused with the item
+        as it was, so the caller can tell why without another read.
         """
         condition = (
             "attribute_exists(pk) AND attribute_not_exists(outcome) "
@@ -95,19 +110,26 @@ class SignInStore:
             "device": device_id,
             "response": response_id,
         }
+        update = (
+            "SET outcome = :outcome, decided_at = :now, decided_by = :device, "
+            "response_id = :response"
+        )
         extra = {}
-        if number is not None:
-            condition += " AND #number = :number"
-            named["number"] = number
+        if match_number:
             extra["ExpressionAttributeNames"] = {"#number": "number"}
+            if number is None:
+                condition += " AND attribute_not_exists(#number)"
+            else:
+                condition += " AND #number = :number"
+                named["number"] = number
+        if amr is not None:
+            update += ", amr = :amr"
+            named["amr"] = list(amr)
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key=self._key(tenant_id, signin_id),
-                UpdateExpression=(
-                    "SET outcome = :outcome, decided_at = :now, decided_by = :device, "
-                    "response_id = :response"
-                ),
+                UpdateExpression=update,
                 ConditionExpression=condition,
                 ExpressionAttributeValues=values(**named),
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -119,27 +141,82 @@ class SignInStore:
             item = decode_item(err.response.get("Item"))
             raise DecisionRefused(None if item is None else _signin(tenant_id, item)) from err
 
+    def cancel(self, tenant_id: str, signin_id: str, now: int) -> bool:
+        """End a sign-in nobody answered yet; False if it had already ended."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(tenant_id, signin_id),
+                UpdateExpression="SET outcome = :cancelled, decided_at = :now",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(outcome)",
+                ExpressionAttributeValues=values(cancelled=Outcome.CANCELLED.value, now=now),
+            )
+            return True
+        except self._client.exceptions.ClientError as err:
+            if is_condition_failure(err):
+                return False
+            raise
+
+    def throttle_poll(self, tenant_id: str, signin_id: str, interval: int, now: int) -> bool:
+        """Note a poll; False when the last one was less than `interval` ago (CIBA slow_down)."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(tenant_id, signin_id),
+                UpdateExpression="SET polled_at = :now",
+                ConditionExpression="attribute_exists(pk) AND "
+                "(attribute_not_exists(polled_at) OR polled_at <= :since)",
+                ExpressionAttributeValues=values(now=now, since=now - interval),
+            )
+            return True
+        except self._client.exceptions.ClientError as err:
+            if is_condition_failure(err):
+                return False
+            raise
+
     def redeem(
-        self, tenant_id: str, signin_id: str, client_id: str, code_hash: str, now: int
+        self,
+        tenant_id: str,
+        signin_id: str,
+        *,
+        client_id: str,
+        code_hash: str,
+        code_challenge: str | None,
+        redirect_uri: str | None,
+        now: int,
     ) -> SignIn:
-        """Spend the authorization code: once, by its client, after approval, within a minute."""
+        """Spend the authorization code: once, by its client, after approval, within a minute,
+        with the PKCE challenge and redirect URI it was issued for. All of it is one condition,
+        so a request that fails any part of it changes nothing."""
+        condition = (
+            "attribute_exists(pk) AND outcome = :approved AND code_hash = :code "
+            "AND client_id = :client AND attribute_not_exists(redeemed_at) "
+            "AND decided_at > :oldest"
+        )
+        named = {
+            "now": now,
+            "approved": Outcome.APPROVED.value,
+            "code": code_hash,
+            "client": client_id,
+            "oldest": now - CODE_SECONDS,
+        }
+        if code_challenge is None:
+            condition += " AND attribute_not_exists(code_challenge)"
+        else:
+            condition += " AND code_challenge = :challenge"
+            named["challenge"] = code_challenge
+        if redirect_uri is None:
+            condition += " AND attribute_not_exists(redirect_uri)"
+        else:
+            condition += " AND (attribute_not_exists(redirect_uri) OR redirect_uri = :redirect)"
+            named["redirect"] = redirect_uri
         try:
             response = self._client.update_item(
                 TableName=self._table,
                 Key=self._key(tenant_id, signin_id),
                 UpdateExpression="SET redeemed_at = :now",
-                ConditionExpression=(
-                    "attribute_exists(pk) AND outcome = :approved AND code_hash = :code "
-                    "AND client_id = :client "
-                    "AND attribute_not_exists(redeemed_at) AND decided_at > :oldest"
-                ),
-                ExpressionAttributeValues=values(
-                    now=now,
-                    approved=Outcome.APPROVED.value,
-                    code=code_hash,
-                    client=client_id,
-                    oldest=now - CODE_SECONDS,
-                ),
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values(**named),
                 ReturnValues="ALL_NEW",
             )
         except self._client.exceptions.ClientError as err:
@@ -162,7 +239,7 @@ def _signin(tenant_id: str, item: dict) -> SignIn:
         tenant_id=tenant_id,
         signin_id=item["sk"],
         client_id=item["client_id"],
-        number=item["number"],
+        number=item.get("number"),
         choices=tuple(item["choices"]),
         created_at=item["created_at"],
         expires_at=item["expires_at"],
@@ -173,6 +250,8 @@ def _signin(tenant_id: str, item: dict) -> SignIn:
         nonce=item.get("nonce"),
         code_challenge=item.get("code_challenge"),
         redirect_uri=item.get("redirect_uri"),
+        amr=tuple(item.get("amr", PHONE_AMR)),
+        binding_message=item.get("binding_message"),
         outcome=Outcome(item["outcome"]) if "outcome" in item else None,
         decided_at=item.get("decided_at"),
         decided_by=item.get("decided_by"),

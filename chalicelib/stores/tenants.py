@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import ServiceError
 from ..tenants import Client, NumberMatch, Policy, SigningKey, Tenant
 from .base import decode_item, encode_item, is_condition_failure
+from .base import values as encode_values
 
 
 class TenantExists(ServiceError):
@@ -70,8 +71,23 @@ class TenantStore:
             "sealed_private_key": key.sealed_private_key,
             "created_at": key.created_at,
             "active": key.active,
+            "retired_at": key.retired_at,
         }
         self._client.put_item(TableName=self._table, Item=encode_item(item))
+
+    def retire_signing_key(self, tenant_id: str, kid: str, now: int) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key=encode_item({"pk": tenant_id, "sk": f"key#{kid}"}),
+            UpdateExpression="SET active = :no, retired_at = :now",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=encode_values(no=False, now=now),
+        )
+
+    def delete_signing_key(self, tenant_id: str, kid: str) -> None:
+        self._client.delete_item(
+            TableName=self._table, Key=encode_item({"pk": tenant_id, "sk": f"key#{kid}"})
+        )
 
     def load(self, tenant_id: str) -> Tenant | None:
         items = []
@@ -94,6 +110,7 @@ def _policy_attributes(policy: Policy) -> dict:
         "phone_signin": policy.phone_signin,
         "signin_seconds": policy.signin_seconds,
         "number_match": policy.number_match.value,
+        "require_two_step": policy.require_two_step,
     }
 
 
@@ -120,6 +137,7 @@ def _tenant_from_items(tenant_id: str, items: list[dict]) -> Tenant | None:
                     sealed_private_key=item["sealed_private_key"],
                     created_at=item["created_at"],
                     active=item["active"],
+                    retired_at=item.get("retired_at"),
                 )
             )
     return Tenant(
@@ -129,6 +147,7 @@ def _tenant_from_items(tenant_id: str, items: list[dict]) -> Tenant | None:
             phone_signin=head["phone_signin"],
             signin_seconds=head["signin_seconds"],
             number_match=NumberMatch(head["number_match"]),
+            require_two_step=head.get("require_two_step", False),
         ),
         sealed_data_key=head["sealed_data_key"],
         clients=clients,

@@ -1,15 +1,27 @@
-// The hosted sign-in page: start a phone sign-in, show the number, poll for the answer.
+// The hosted sign-in page: phone first (or the method used last), password one click away.
 "use strict";
 (function () {
   const root = document.getElementById("signin");
   if (!root) return;
   const cfg = root.dataset;
   const $ = (id) => document.getElementById(id);
-  let timer = null;
-  let ticker = null;
+  const STEPS = ["username-step", "number-step", "password-step", "code-step"];
+  const RESEND_AFTER_SECONDS = 20;
+  let username = "";
+  let current = null; // the sign-in being followed: {signin_id, secret, interval, ...}
+  let timers = [];
 
-  function show(stepId) {
-    for (const id of ["username-step", "number-step"]) $(id).hidden = id !== stepId;
+  function show(stepId, focusId) {
+    for (const id of STEPS) $(id).hidden = id !== stepId;
+    const target = $(focusId || stepId);
+    if (target && target.focus) target.focus();
+  }
+
+  function stopTimers() {
+    timers.forEach(clearTimeout);
+    timers.forEach(clearInterval);
+    timers = [];
+    $("countdown").textContent = "";
   }
 
   function setStatus(text, kind) {
@@ -18,18 +30,34 @@
     status.className = "status" + (kind ? " " + kind : "");
   }
 
+  function showError(id, text) {
+    $(id).textContent = text;
+    $(id).hidden = !text;
+  }
+
   async function postJson(path, body) {
     const response = await fetch(path, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": cfg.csrf },
       body: JSON.stringify(body),
       credentials: "same-origin",
       cache: "no-store",
     });
-    return { status: response.status, body: await response.json() };
+    let json = {};
+    try { json = await response.json(); } catch (e) { json = {}; }
+    return { status: response.status, body: json };
+  }
+
+  function authorizeFields() {
+    const fields = { client_id: cfg.clientId, username };
+    if (cfg.nonce) fields.nonce = cfg.nonce;
+    if (cfg.redirectUri) fields.redirect_uri = cfg.redirectUri;
+    if (cfg.codeChallenge) { fields.code_challenge = cfg.codeChallenge; fields.code_challenge_method = "S256"; }
+    return fields;
   }
 
   function finish(code) {
+    stopTimers();
     if (!cfg.redirectUri) { setStatus("Signed in.", "good"); return; }
     const target = new URL(cfg.redirectUri);
     target.searchParams.set("code", code);
@@ -38,70 +66,119 @@
     window.location.assign(target.toString());
   }
 
-  function stop() {
-    clearTimeout(timer);
-    clearInterval(ticker);
-    $("countdown").textContent = "";
-  }
-
   const ENDED = {
     denied: ["The sign-in was denied on your phone.", "bad"],
     wrong_number: ["That wasn't the number shown here, so the sign-in was stopped.", "bad"],
-    fraud_reported: ["The sign-in was reported as not you and has been stopped.", "bad"],
+    fraud_reported: ["You reported this sign-in as not you. It has been stopped.", "bad"],
     expired: ["The request expired before it was approved.", "bad"],
+    locked: ["Phone sign-in is paused for this account. Use your password instead.", "bad"],
   };
 
-  async function poll(signin) {
-    const { status, body } = await postJson(`signin/${signin.signin_id}/result`, { secret: signin.secret });
-    if (status !== 200) { stop(); setStatus("Something went wrong. Try again.", "bad"); $("retry").hidden = false; return; }
-    if (body.status === "pending") { timer = setTimeout(() => poll(signin), signin.interval * 1000); return; }
-    stop();
+  async function poll() {
+    const followed = current;
+    const { status, body } = await postJson(`signin/${followed.signin_id}/result`, { secret: followed.secret });
+    if (followed !== current) return; // the person moved on
+    if (status !== 200) { stopTimers(); setStatus("Something went wrong. Try again.", "bad"); $("resend").hidden = false; return; }
+    if (body.status === "pending") { timers.push(setTimeout(poll, followed.interval * 1000)); return; }
+    stopTimers();
     if (body.status === "approved") { setStatus("Approved. Signing you in…", "good"); finish(body.code); return; }
     const [text, kind] = ENDED[body.reason] || ENDED[body.status] || ENDED.expired;
     setStatus(text, kind);
-    $("retry").hidden = false;
+    $("resend").textContent = "Try again";
+    $("resend").hidden = false;
   }
 
-  function countdown(expiresAt) {
+  function follow(signin, secondStep) {
+    stopTimers();
+    current = signin;
+    $("number").textContent = String(signin.number);
+    $("resend").hidden = true;
+    $("resend").textContent = "Send a new request";
+    $("use-password").parentElement.hidden = secondStep;
+    $("use-code-line").hidden = !secondStep;
+    $("number-heading").textContent = secondStep ? "One more step: approve on your phone" : "Approve the sign-in on your phone";
+    setStatus("Waiting for your phone…");
+    show("number-step", "number-heading");
+    // Count down from the lifetime the server gave, whatever this computer's clock says.
+    if (!signin.end) signin.end = Date.now() / 1000 + (signin.expires_at - signin.now);
+    const end = signin.end;
     const tick = () => {
-      const left = Math.max(0, Math.round(expiresAt - Date.now() / 1000));
+      const left = Math.max(0, Math.round(end - Date.now() / 1000));
       $("countdown").textContent = left > 0 ? `Expires in ${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}` : "";
     };
     tick();
-    ticker = setInterval(tick, 1000);
+    timers.push(setInterval(tick, 1000));
+    if (!secondStep) timers.push(setTimeout(() => { $("resend").hidden = false; }, RESEND_AFTER_SECONDS * 1000));
+    timers.push(setTimeout(poll, signin.interval * 1000));
   }
 
-  async function start(username) {
-    const request = { client_id: cfg.clientId, username };
-    if (cfg.nonce) request.nonce = cfg.nonce;
-    if (cfg.redirectUri) request.redirect_uri = cfg.redirectUri;
-    if (cfg.codeChallenge) { request.code_challenge = cfg.codeChallenge; request.code_challenge_method = "S256"; }
-    const { status, body } = await postJson("signin", request);
-    if (status !== 200) {
-      const error = $("username-error");
-      error.textContent = body.error_description || "Sign-in could not start.";
-      error.hidden = false;
-      show("username-step");
-      return;
-    }
-    show("number-step");
-    $("number").textContent = String(body.number);
-    $("retry").hidden = true;
-    setStatus("Waiting for your phone…");
-    $("number-heading").focus?.();
-    // The clock here may differ from the server's: count down from the lifetime it gave us.
-    countdown(Date.now() / 1000 + (body.expires_at - body.now));
-    timer = setTimeout(() => poll(body), body.interval * 1000);
+  function abandon() {
+    // Tell the service this page stopped waiting, so the phone drops the request.
+    if (current) postJson(`signin/${current.signin_id}/cancel`, { secret: current.secret });
+    stopTimers();
+    current = null;
+    $("number").textContent = "";
+  }
+
+  function askPassword() {
+    abandon();
+    $("password-user").textContent = username;
+    $("use-app-line").hidden = cfg.phoneEnabled !== "yes";
+    showError("password-error", "");
+    $("password").value = "";
+    show("password-step", "password");
+  }
+
+  async function startPhone() {
+    const { status, body } = await postJson("signin", authorizeFields());
+    if (status === 403 && body.error === "phone_signin_disabled") { cfg.phoneEnabled = "no"; askPassword(); return; }
+    if (status !== 200) { showError("username-error", body.error_description || "Sign-in could not start."); show("username-step", "username"); return; }
+    if (body.method === "password") { askPassword(); return; }
+    follow(body, false);
   }
 
   $("username-step").addEventListener("submit", (event) => {
     event.preventDefault();
-    const username = $("username").value.trim();
-    $("username-error").hidden = true;
-    if (!username) { $("username-error").textContent = "Enter your email or username."; $("username-error").hidden = false; return; }
-    start(username);
+    username = $("username").value.trim();
+    showError("username-error", "");
+    if (!username) { showError("username-error", "Enter your email or username."); $("username").focus(); return; }
+    if (cfg.phoneEnabled !== "yes" || cfg.firstMethod === "password") askPassword();
+    else startPhone();
   });
-  $("retry").addEventListener("click", () => { stop(); start($("username").value.trim()); });
+
+  $("password-step").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const password = $("password").value;
+    if (!password) { showError("password-error", "Enter your password."); return; }
+    const { status, body } = await postJson("password", { ...authorizeFields(), password });
+    if (status === 200 && body.status === "approved") { finish(body.code); return; }
+    if (status === 200 && body.status === "second_step") { follow(body, true); return; }
+    showError("password-error", body.error_description || "Sign-in failed. Try again.");
+    $("password").focus();
+  });
+
+  $("code-step").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const code = $("code").value.trim();
+    if (!/^[0-9]{6}$/.test(code)) { showError("code-error", "Enter the six digits the app shows."); return; }
+    const { status, body } = await postJson(`signin/${current.signin_id}/code`, { secret: current.secret, code, username });
+    if (status === 200 && body.status === "approved") { finish(body.code); return; }
+    showError("code-error", body.error_description || "That code did not work.");
+    $("code").focus();
+  });
+
+  $("use-password").addEventListener("click", askPassword);
+  $("use-app").addEventListener("click", startPhone);
+  $("change-user").addEventListener("click", () => { abandon(); show("username-step", "username"); });
+  $("resend").addEventListener("click", () => { abandon(); startPhone(); });
+  $("use-code").addEventListener("click", () => {
+    const followed = current;
+    stopTimers();
+    current = followed; // keep the sign-in: the code completes it
+    showError("code-error", "");
+    show("code-step", "code");
+  });
+  $("use-phone-approval").addEventListener("click", () => follow(current, true));
 
   if (cfg.loginHint) $("username").value = cfg.loginHint;
   $("username").focus();

@@ -1,0 +1,122 @@
+"""OpenID Connect CIBA, poll mode: an app asks for a sign-in without a browser.
+
+The app authenticates as a confidential client, names the person (login_hint) and a short
+binding message that both its own screen and the phone show. There is no number to match:
+the binding message plays that part. The app then polls the token endpoint.
+"""
+
+from __future__ import annotations
+
+from .. import codes, signins
+from ..accounts import normalise_username
+from ..errors import (
+    AccessDenied,
+    AuthorizationPending,
+    ExpiredToken,
+    InvalidBindingMessage,
+    InvalidGrant,
+    InvalidRequest,
+    InvalidScope,
+    PhoneSignInDisabled,
+    SlowDown,
+    UnauthorizedClient,
+)
+from ..service import Services
+from ..signins import Origin, Status
+from ..tenancy import ActiveTenant
+from ..tenants import Client
+from .oidc import authenticate_client, issue_tokens
+from .signin import open_signin, push_to_phones
+
+INTERVAL = 5  # seconds between polls (CIBA 7.3 default)
+MAX_BINDING_MESSAGE = 64
+
+
+def backchannel_authorize(
+    svc: Services, tenant_id: str, form: dict[str, str], authorization: str | None, origin: Origin
+) -> dict:
+    tenant = svc.directory.get(tenant_id)
+    client = authenticate_client(tenant, form, authorization)
+    if client.public:
+        raise UnauthorizedClient("CIBA needs a confidential client.")
+    if "openid" not in form.get("scope", "").split():
+        raise InvalidScope()
+    if form.get("login_hint_token") or form.get("id_token_hint"):
+        raise InvalidRequest("only login_hint is supported")
+    if not form.get("login_hint"):
+        raise InvalidRequest("login_hint is required")
+    message = form.get("binding_message")
+    if message is not None and not (
+        0 < len(message) <= MAX_BINDING_MESSAGE and message.isprintable()
+    ):
+        raise InvalidBindingMessage()
+    lifetime = tenant.tenant.policy.signin_seconds
+    if form.get("requested_expiry"):
+        if not form["requested_expiry"].isdigit() or int(form["requested_expiry"]) < 1:
+            raise InvalidRequest("requested_expiry must be a positive integer")
+        lifetime = min(lifetime, int(form["requested_expiry"]))
+    if not tenant.tenant.policy.phone_signin:
+        raise PhoneSignInDisabled()
+    username = normalise_username(form["login_hint"])
+    account = svc.accounts.get(tenant_id, username)
+    reachable = account if account is not None and account.devices else None
+    # Unknown people get a request that simply never completes, as on the page: no
+    # unknown_user_id answer, so a client cannot probe for accounts.
+    signin, secret = open_signin(
+        svc,
+        tenant,
+        username,
+        Origin.of(origin.ip, f"{client.name} (backchannel)"),
+        numbered=False,
+        client_id=client.client_id,
+        account_id=reachable.account_id if reachable else None,
+        binding_message=message,
+        lifetime=lifetime,
+    )
+    svc.signins.create(signin)
+    if reachable:
+        push_to_phones(svc, tenant, signin, reachable)
+    return {
+        "auth_req_id": f"{signin.signin_id}.{secret}",
+        "expires_in": lifetime,
+        "interval": INTERVAL,
+    }
+
+
+def poll(svc: Services, tenant: ActiveTenant, client: Client, form: dict[str, str]) -> dict:
+    """The token endpoint's CIBA grant: pending, slow down, expired, denied, or tokens."""
+    signin_id, _, secret = (form.get("auth_req_id") or "").partition(".")
+    if not secret:
+        raise InvalidRequest("auth_req_id is required")
+    try:
+        signins.parse_signin_id(signin_id)
+    except InvalidRequest as err:
+        raise InvalidGrant("unknown auth_req_id") from err
+    signin = svc.signins.get(tenant.tenant_id, signin_id)
+    if (
+        signin is None
+        or signin.client_id != client.client_id
+        or not codes.same_secret(secret, signin.binding_hash)
+    ):
+        raise InvalidGrant("unknown auth_req_id")
+    now = svc.now()
+    status = signin.status(now)
+    if status is Status.PENDING:
+        if not svc.signins.throttle_poll(tenant.tenant_id, signin_id, INTERVAL, now):
+            raise SlowDown()
+        raise AuthorizationPending()
+    if status is Status.EXPIRED:
+        raise ExpiredToken()
+    if status is Status.DENIED:
+        raise AccessDenied()
+    code = signins.authorization_code(secret, signin_id)
+    redeemed = svc.signins.redeem(
+        tenant.tenant_id,
+        signin_id,
+        client_id=client.client_id,
+        code_hash=codes.hash_secret(code),
+        code_challenge=None,
+        redirect_uri=None,
+        now=now,
+    )
+    return issue_tokens(svc, tenant, redeemed, client.client_id, now)

@@ -1,0 +1,39 @@
+"""The limits table: counters of failed attempts in fixed windows, TTL on `ttl`.
+
+pk = "<tenant>#<what>#<who>#<window number>". A counter is one item per window, so it needs
+no reset, and unknown usernames are counted exactly like known ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import decode_item, values
+
+
+class LimitStore:
+    def __init__(self, client: Any, table: str):
+        self._client = client
+        self._table = table
+
+    @staticmethod
+    def _key(tenant_id: str, what: str, who: str, window: int, now: int) -> dict:
+        return {"pk": {"S": f"{tenant_id}#{what}#{who}#{now // window}"}}
+
+    def count(self, tenant_id: str, what: str, who: str, window: int, now: int) -> int:
+        response = self._client.get_item(
+            TableName=self._table, Key=self._key(tenant_id, what, who, window, now)
+        )
+        item = decode_item(response.get("Item"))
+        return 0 if item is None else item["hits"]
+
+    def hit(self, tenant_id: str, what: str, who: str, window: int, now: int) -> int:
+        response = self._client.update_item(
+            TableName=self._table,
+            Key=self._key(tenant_id, what, who, window, now),
+            UpdateExpression="ADD hits :one SET #ttl = if_not_exists(#ttl, :ttl)",
+            ExpressionAttributeNames={"#ttl": "ttl"},
+            ExpressionAttributeValues=values(one=1, ttl=(now // window + 2) * window),
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(response["Attributes"]["hits"]["N"])

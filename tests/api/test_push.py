@@ -1,0 +1,195 @@
+"""What starting a sign-in sends to phones through SNS mobile push, read back from moto."""
+
+from __future__ import annotations
+
+import json
+
+import botocore.exceptions
+import pytest
+
+from chalicelib.flows import admin
+from chalicelib.tenants import Policy
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
+
+
+def endpoint_of(svc, phone) -> str:
+    return svc.devices.get("acme", phone.device_id).endpoint_arn
+
+
+def messages(endpoints, svc, phone) -> list[dict]:
+    return [json.loads(m) for m in endpoints[endpoint_of(svc, phone)].messages.values()]
+
+
+@pytest.fixture
+def started_from_a_browser(post, tenant):
+    def start(username: str = "alice@acme.test") -> dict:
+        status, started = post(
+            "/t/acme/signin",
+            {"client_id": tenant["client_id"], "username": username},
+            headers={"User-Agent": BROWSER},
+        )
+        assert status == 200, started
+        return started
+
+    return start
+
+
+def test_every_push_phone_of_the_account_gets_one_message_and_polling_phones_none(
+    enrolled, new_account, make_phone, svc, endpoints, start
+):
+    iphone, _ = enrolled(push_token="apns-token-1")
+    android = make_phone()
+    code = admin.issue_activation_code(svc, "acme", "alice@acme.test")["activation_code"]
+    assert android.enrol(code, platform="android", push_token="fcm-token-1")[0] == 200
+    poller = make_phone()
+    code = admin.issue_activation_code(svc, "acme", "alice@acme.test")["activation_code"]
+    assert poller.enrol(code)[0] == 200
+    enrolled("bob@acme.test", push_token="apns-token-bob")  # someone else's phone
+
+    start()
+
+    assert len(messages(endpoints, svc, iphone)) == 1
+    assert len(messages(endpoints, svc, android)) == 1
+    assert endpoint_of(svc, poller) is None
+    assert sum(len(e.messages) for e in endpoints.values()) == 2
+
+
+def test_an_iphone_gets_an_apns_alert_naming_the_app_and_where_the_attempt_comes_from(
+    enrolled, svc, endpoints, started_from_a_browser
+):
+    phone, account = enrolled(push_token="apns-token-1")
+
+    started = started_from_a_browser()
+
+    (message,) = messages(endpoints, svc, phone)
+    assert set(message) == {"default", "APNS"}
+    payload = json.loads(message["APNS"])
+    assert payload["aps"]["alert"]["title"] == "Approve sign-in?"
+    assert payload["aps"]["alert"]["body"] == "Acme Portal · from 127.0.0.1"
+    signin = payload["signin"]
+    assert signin == {
+        "type": "signin",
+        "signin_id": started["signin_id"],
+        "tenant": "acme",
+        "app": "Acme Portal",
+        "ip": "127.0.0.1",
+        "user_agent": BROWSER,
+        "expires_at": str(started["expires_at"]),
+        "choices": signin["choices"],
+    }
+    assert str(started["number"]) in signin["choices"].split(",")
+    assert len(signin["choices"].split(",")) == 3
+    # No account data beyond what the notification shows; small enough for APNs (4 KB).
+    for private in ("alice", account["sub"], started["secret"]):
+        assert private not in json.dumps(message)
+    assert len(json.dumps(payload).encode()) < 4096
+
+
+def test_an_android_phone_gets_an_fcm_v1_message_with_the_same_data(
+    new_account, make_phone, svc, endpoints, started_from_a_browser
+):
+    account = new_account()
+    phone = make_phone()
+    assert phone.enrol(account["activation_code"], platform="android", push_token="fcm-1")[0] == 200
+
+    started = started_from_a_browser()
+
+    (message,) = messages(endpoints, svc, phone)
+    assert set(message) == {"default", "GCM"}
+    fcm = json.loads(message["GCM"])["fcmV1Message"]["message"]
+    assert fcm["android"]["priority"] == "high"
+    assert fcm["android"]["notification"]["title"] == "Approve sign-in?"
+    assert fcm["data"]["signin_id"] == started["signin_id"]
+    assert fcm["data"]["tenant"] == "acme"
+    assert fcm["data"]["app"] == "Acme Portal"
+    assert fcm["data"]["ip"] == "127.0.0.1"
+    assert fcm["data"]["user_agent"] == BROWSER
+    assert fcm["data"]["expires_at"] == str(started["expires_at"])
+    assert str(started["number"]) in fcm["data"]["choices"].split(",")
+    assert all(isinstance(value, str) for value in fcm["data"].values())  # FCM's rule
+
+
+@pytest.mark.parametrize(
+    ("platform", "attribute"),
+    [("ios", "AWS.SNS.MOBILE.APNS.TTL"), ("android", "AWS.SNS.MOBILE.FCM.TTL")],
+)
+def test_a_push_lives_no_longer_than_its_signin(
+    platform, attribute, svc, new_account, make_phone, published, endpoints, start, clock
+):
+    # Asserted on the Publish call as it leaves for SNS: moto does not keep message
+    # attributes for platform endpoints.
+    admin.set_policy(svc, "acme", Policy(signin_seconds=45))
+    account = new_account()
+    phone = make_phone()
+    assert phone.enrol(account["activation_code"], platform=platform, push_token="t-1")[0] == 200
+
+    started = start()
+
+    (call,) = published
+    remaining = started["expires_at"] - int(clock())
+    assert remaining == 45
+    assert call["MessageStructure"] == "json"
+    assert call["MessageAttributes"] == {
+        attribute: {"DataType": "String", "StringValue": str(remaining)}
+    }
+    if platform == "android":
+        (message,) = messages(endpoints, svc, phone)
+        android = json.loads(message["GCM"])["fcmV1Message"]["message"]["android"]
+        assert android["ttl"] == f"{remaining}s"
+
+
+def test_a_long_user_agent_is_cut_short_in_the_push(enrolled, svc, endpoints, post, tenant):
+    phone, _ = enrolled(push_token="apns-token-1")
+
+    status, _ = post(
+        "/t/acme/signin",
+        {"client_id": tenant["client_id"], "username": "alice@acme.test"},
+        headers={"User-Agent": "A" * 5000},
+    )
+
+    assert status == 200
+    (message,) = messages(endpoints, svc, phone)
+    assert json.loads(message["APNS"])["signin"]["user_agent"] == "A" * 160
+
+
+def approve_by_polling(phone, started) -> None:
+    status, listed = phone.pending()
+    assert status == 200, listed
+    assert [s["signin_id"] for s in listed["signins"]] == [started["signin_id"]]
+    assert phone.respond(started["signin_id"], "approve", started["number"]) == (
+        200,
+        {"status": "approved"},
+    )
+
+
+def test_a_disabled_endpoint_does_not_lose_the_signin(
+    enrolled, svc, sns, endpoints, start, result, clock
+):
+    phone, _ = enrolled(push_token="apns-token-1")
+    sns.set_endpoint_attributes(
+        EndpointArn=endpoint_of(svc, phone), Attributes={"Enabled": "false"}
+    )
+
+    started = start()
+
+    assert messages(endpoints, svc, phone) == []
+    assert svc.devices.get("acme", phone.device_id).push_failed_at == int(clock())
+    approve_by_polling(phone, started)
+    status, answer = result(started)
+    assert (status, answer["status"]) == (200, "approved")
+
+
+def test_sns_out_of_reach_does_not_lose_the_signin(enrolled, svc, start, result, clock):
+    phone, _ = enrolled(push_token="apns-token-1")
+
+    def unreachable(**_):
+        raise botocore.exceptions.EndpointConnectionError(endpoint_url="https://sns.test")
+
+    svc.push._client.meta.events.register("before-send.sns.Publish", unreachable)
+
+    started = start()
+
+    assert svc.devices.get("acme", phone.device_id).push_failed_at == int(clock())
+    approve_by_polling(phone, started)
+    assert result(started)[1]["status"] == "approved"

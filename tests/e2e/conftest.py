@@ -1,0 +1,143 @@
+"""The whole service on 127.0.0.1 (moto server + the Chalice app over real HTTP), a relying
+party built with Authlib, reference phones, and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from authenticator.device_api import DeviceApi, http_transport
+from chalicelib import aws, service
+from chalicelib.settings import Settings
+from tools import simulator
+from tools.localstack import free_port, running
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "build" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+class OffsetClock:
+    """Real time, plus whatever a test skips ahead (to expire a sign-in without waiting)."""
+
+    def __init__(self):
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+@dataclass
+class Phone:
+    """A reference phone over real HTTP."""
+
+    api: DeviceApi
+    key: ec.EllipticCurvePrivateKey = field(
+        default_factory=lambda: ec.generate_private_key(ec.SECP256R1())
+    )
+    totp_secret: str | None = None
+
+    def enrol(self, code: str) -> None:
+        status, body = self.api.enrol(
+            self.key, activation_code=code, platform="android",
+            installation_id="inst-" + secrets.token_hex(8), push_token="tok-" + secrets.token_hex(8),
+        )  # fmt: skip
+        assert status == 200, body
+        self.totp_secret = body["totp_secret"]
+
+    def wait_for_signin(self, number: int | None = None, timeout: float = 15.0) -> dict:
+        """Poll the device API until a sign-in is waiting (the phone's polling path); with
+        `number`, the one offering that number, as a person picks the request they expect."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status, body = self.api.pending(self.key)
+            assert status == 200, body
+            waiting = [s for s in body["signins"] if number is None or number in s["choices"]]
+            if waiting:
+                return waiting[-1]
+            time.sleep(0.2)
+        raise AssertionError("no sign-in reached the phone")
+
+    def answer(self, signin_id: str, decision: str, number: int | None = None) -> dict:
+        status, body = self.api.respond(self.key, signin_id, decision, number)
+        assert status in (200, 409), body
+        return body
+
+
+@pytest.fixture(scope="session")
+def stack():
+    with running(blueprints=(simulator.blueprint,)) as local:
+        yield local
+
+
+@pytest.fixture(scope="session")
+def clock():
+    return OffsetClock()
+
+
+@pytest.fixture(scope="session")
+def svc(stack, clock):
+    """The service the API server uses, with a clock the tests can move."""
+    built = service.build(
+        Settings.from_env(), aws.lazy("dynamodb"), aws.lazy("sns"), aws.lazy("kms"), clock
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(service, "get", lambda: built)
+        yield built
+
+
+@pytest.fixture(scope="session")
+def make_phone(stack):
+    def make(tenant_id: str) -> Phone:
+        return Phone(DeviceApi(http_transport(stack.api_url), tenant_id, stack.issuer(tenant_id)))
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed (make test installs Debian's chromium as root)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def shoot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def claims_on(page) -> dict:
+    return json.loads(page.locator("#claims").inner_text())
+
+
+@pytest.fixture(scope="session")
+def rp_port():
+    return free_port()

@@ -1,0 +1,234 @@
+"""A person signs in through the hosted page in real Chromium, to a relying party built with
+Authlib, while a reference phone answers. Screenshots of each state land in build/screenshots."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from chalicelib.accounts import AccountKind
+from chalicelib.flows import admin
+from chalicelib.tenants import Policy
+from chalicelib.totp import code_at, from_base32
+
+from . import relying_party
+from .conftest import claims_on, shoot
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="module")
+def world(svc, stack, make_phone, rp_port, clock):
+    """Three tenants: phone sign-in on, two-step required, and phone sign-in off."""
+    clients, phones = {}, {}
+    for tenant_id, policy in (
+        ("web", Policy()),
+        ("strict", Policy(require_two_step=True)),
+        ("nophone", Policy(phone_signin=False)),
+    ):
+        admin.create_tenant(svc, tenant_id, f"{tenant_id.title()} Inc", policy)
+        redirect = f"http://127.0.0.1:{rp_port}/callback/{tenant_id}"
+        client = admin.add_client(svc, tenant_id, f"{tenant_id}-rp", "Payroll", [redirect])
+        clients[tenant_id] = {
+            "issuer": stack.issuer(tenant_id),
+            "client_id": client["client_id"],
+            "client_secret": client["client_secret"],
+        }
+    for tenant_id, username, with_phone in (
+        ("web", "alice@web.test", True),
+        ("web", "carol@web.test", False),
+        ("strict", "dave@strict.test", True),
+        ("nophone", "erin@nophone.test", False),
+    ):
+        admin.create_account(svc, tenant_id, username, AccountKind.WORK)
+        admin.set_password(svc, tenant_id, username, PASSWORD)
+        if with_phone:
+            phone = make_phone(tenant_id)
+            phone.enrol(admin.issue_activation_code(svc, tenant_id, username)["activation_code"])
+            phones[username] = phone
+    app = relying_party.build(clients)
+    with relying_party.serve(app, rp_port) as rp_url:
+        yield {"rp": rp_url, "phones": phones, "clock": clock}
+
+
+def enter_username(page, world, tenant: str, username: str) -> None:
+    page.goto(f"{world['rp']}/login/{tenant}")
+    expect(page.locator("#username")).to_be_focused()
+    page.fill("#username", username)
+    page.click("#username-step button[type=submit]")
+
+
+def shown_number(page) -> int:
+    expect(page.locator("#number-step")).to_be_visible()
+    expect(page.locator("#number")).to_have_text(re.compile(r"^\d\d$"))
+    return int(page.locator("#number").inner_text())
+
+
+def test_phone_sign_in_reaches_the_app_with_a_verified_two_step_id_token(page, world):
+    enter_username(page, world, "web", "alice@web.test")
+    number = shown_number(page)
+    expect(page.locator("#status")).to_have_text("Waiting for your phone…")
+    shoot(page, "number-page")
+    phone = world["phones"]["alice@web.test"]
+    waiting = phone.wait_for_signin(number)
+    assert waiting["app"] == "Payroll"
+    assert phone.answer(waiting["signin_id"], "approve", number) == {"status": "approved"}
+    expect(page.locator("#claims")).to_be_visible()
+    claims = claims_on(page)
+    shoot(page, "signed-in")
+    assert {"mfa", "hwk"} <= set(claims["amr"])
+    assert claims["aud"] == "web-rp" and claims["iss"].endswith("/t/web")
+
+
+def test_denied_on_the_phone(page, world):
+    enter_username(page, world, "web", "alice@web.test")
+    number = shown_number(page)
+    phone = world["phones"]["alice@web.test"]
+    phone.answer(phone.wait_for_signin(number)["signin_id"], "deny")
+    expect(page.locator("#status")).to_have_text("The sign-in was denied on your phone.")
+    expect(page.locator("#resend")).to_be_visible()
+    shoot(page, "denied")
+
+
+def test_wrong_number_stops_the_sign_in(page, world):
+    enter_username(page, world, "web", "alice@web.test")
+    number = shown_number(page)
+    phone = world["phones"]["alice@web.test"]
+    waiting = phone.wait_for_signin(number)
+    wrong = next(n for n in waiting["choices"] if n != number)
+    phone.answer(waiting["signin_id"], "approve", wrong)
+    expect(page.locator("#status")).to_contain_text("wasn't the number shown here")
+    shoot(page, "wrong-number")
+
+
+def test_expired_sign_in(page, world):
+    enter_username(page, world, "web", "alice@web.test")
+    shown_number(page)
+    world["phones"]["alice@web.test"].wait_for_signin()
+    world["clock"].offset += 700  # past the longest sign-in lifetime
+    try:
+        expect(page.locator("#status")).to_have_text(
+            "The request expired before it was approved.", timeout=10_000
+        )
+        shoot(page, "expired")
+    finally:
+        world["clock"].offset -= 700
+
+
+def test_password_fallback_then_remembered_then_use_an_app_instead(page, world):
+    enter_username(page, world, "web", "alice@web.test")
+    shown_number(page)
+    page.click("#use-password")
+    expect(page.locator("#password")).to_be_focused()
+    shoot(page, "password")
+    page.fill("#password", PASSWORD)
+    page.click("#password-step button[type=submit]")
+    expect(page.locator("#claims")).to_be_visible()
+    assert claims_on(page)["amr"] == ["pwd"]
+
+    # Next time, the same browser is offered the password first.
+    enter_username(page, world, "web", "alice@web.test")
+    expect(page.locator("#password-step")).to_be_visible()
+    expect(page.locator("#number-step")).to_be_hidden()
+    # "Use an app instead" goes back to the phone.
+    page.click("#use-app")
+    number = shown_number(page)
+    phone = world["phones"]["alice@web.test"]
+    phone.answer(phone.wait_for_signin(number)["signin_id"], "approve", number)
+    expect(page.locator("#claims")).to_be_visible()
+    assert "hwk" in claims_on(page)["amr"]
+
+
+def test_wrong_password_is_refused_without_saying_which_part_was_wrong(page, world):
+    enter_username(page, world, "web", "nobody@web.test")
+    expect(page.locator("#password-step")).to_be_visible()  # no phone: straight to password
+    page.fill("#password", "not the password")
+    page.click("#password-step button[type=submit]")
+    expect(page.locator("#password-error")).to_have_text("The username or password is incorrect.")
+    shoot(page, "password-wrong")
+
+
+def test_account_without_a_phone_goes_straight_to_the_password(page, world):
+    enter_username(page, world, "web", "carol@web.test")
+    expect(page.locator("#password-step")).to_be_visible()
+    page.fill("#password", PASSWORD)
+    page.click("#password-step button[type=submit]")
+    expect(page.locator("#claims")).to_be_visible()
+    assert claims_on(page)["amr"] == ["pwd"]
+
+
+def test_two_step_tenant_takes_a_totp_code_after_the_password(page, world):
+    enter_username(page, world, "strict", "dave@strict.test")
+    page.click("#use-password")
+    page.fill("#password", PASSWORD)
+    page.click("#password-step button[type=submit]")
+    expect(page.locator("#number-heading")).to_have_text("One more step: approve on your phone")
+    page.click("#use-code")
+    expect(page.locator("#code")).to_be_focused()
+    shoot(page, "second-step-code")
+    phone = world["phones"]["dave@strict.test"]
+    page.fill("#code", code_at(from_base32(phone.totp_secret), world["clock"]()))
+    page.click("#code-step button[type=submit]")
+    expect(page.locator("#claims")).to_be_visible()
+    assert claims_on(page)["amr"] == ["pwd", "mfa", "otp"]
+
+
+def test_two_step_tenant_takes_a_phone_approval_after_the_password(page, world):
+    enter_username(page, world, "strict", "dave@strict.test")
+    page.click("#use-password")
+    page.fill("#password", PASSWORD)
+    page.click("#password-step button[type=submit]")
+    expect(page.locator("#number-heading")).to_have_text("One more step: approve on your phone")
+    number = shown_number(page)
+    phone = world["phones"]["dave@strict.test"]
+    # The phone sign-in the username step started was cancelled when the password was chosen.
+    assert [s["choices"] for s in phone.api.pending(phone.key)[1]["signins"]] == [
+        phone.wait_for_signin(number)["choices"]
+    ]
+    phone.answer(phone.wait_for_signin(number)["signin_id"], "approve", number)
+    expect(page.locator("#claims")).to_be_visible()
+    assert claims_on(page)["amr"] == ["pwd", "mfa", "hwk", "user"]
+
+
+def test_phone_sign_in_disabled_by_policy_goes_to_the_password(page, world):
+    enter_username(page, world, "nophone", "erin@nophone.test")
+    expect(page.locator("#password-step")).to_be_visible()
+    expect(page.locator("#use-app-line")).to_be_hidden()
+    shoot(page, "policy-password-only")
+    page.fill("#password", PASSWORD)
+    page.click("#password-step button[type=submit]")
+    expect(page.locator("#claims")).to_be_visible()
+    assert claims_on(page)["amr"] == ["pwd"]
+
+
+def test_two_tabs_and_nothing_else_the_phone_simulator_enrols_and_approves(
+    browser, world, svc, stack
+):
+    """The demo's promise: one tab signs in, a second tab plays the phone."""
+    admin.create_account(svc, "web", "sim@web.test", AccountKind.WORK)
+    code = admin.issue_activation_code(svc, "web", "sim@web.test")["activation_code"]
+    context = browser.new_context()
+    try:
+        phone = context.new_page()
+        phone.goto(f"{stack.api_url}/phone?tenant=web&code={code}")
+        expect(phone.locator("#new-pin")).to_be_focused()
+        phone.fill("#new-pin", "2468")
+        phone.click("#enrol-form button[type=submit]")
+        expect(phone.locator("#home-account")).to_have_text("sim@web.test")
+        expect(phone.locator("#totp-code")).to_have_text(re.compile(r"^\d{6}$"))
+        shoot(phone, "simulator-home")
+
+        signin = context.new_page()
+        enter_username(signin, world, "web", "sim@web.test")
+        number = shown_number(signin)
+        expect(phone.locator("#request")).to_be_visible(timeout=10_000)
+        expect(phone.locator("#request-app")).to_have_text("Payroll")
+        shoot(phone, "simulator-request")
+        phone.get_by_role("button", name=f"Number {number}", exact=True).click()
+        expect(signin.locator("#claims")).to_be_visible()
+        assert {"mfa", "hwk"} <= set(claims_on(signin)["amr"])
+    finally:
+        context.close()

@@ -1,0 +1,75 @@
+"""AccountStore: one account per username, and the phones listed on it."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.accounts import Account, AccountKind, DeviceSummary
+from chalicelib.errors import NotFound
+from chalicelib.stores.accounts import AccountExists
+
+ALICE = Account(
+    tenant_id="acme",
+    username="alice@acme.test",
+    account_id="acct-alice",
+    kind=AccountKind.WORK,
+    created_at=1_750_000_000,
+)
+PUSHED = DeviceSummary(channel="APNS", endpoint_arn="arn:aws:sns:us-east-1:1:endpoint/APNS/a/1")
+POLLING = DeviceSummary()
+
+
+def test_an_account_reads_back_as_created(svc):
+    svc.accounts.create(ALICE)
+    assert svc.accounts.get("acme", "alice@acme.test") == ALICE
+    assert svc.accounts.get("acme", "alice@acme.test", consistent=True) == ALICE
+
+
+def test_an_unknown_account_is_none(svc):
+    svc.accounts.create(ALICE)
+    assert svc.accounts.get("acme", "bob@acme.test") is None
+    assert svc.accounts.get("globex", "alice@acme.test") is None
+
+
+def test_a_username_is_taken_once_per_tenant(svc):
+    svc.accounts.create(ALICE)
+    with pytest.raises(AccountExists):
+        svc.accounts.create(Account("acme", "alice@acme.test", "acct-2", AccountKind.PERSONAL, 1))
+    assert svc.accounts.get("acme", "alice@acme.test").account_id == "acct-alice"
+
+
+def test_the_same_username_in_another_tenant_is_another_account(svc):
+    svc.accounts.create(ALICE)
+    other = Account("globex", "alice@acme.test", "acct-globex", AccountKind.PERSONAL, 1)
+    svc.accounts.create(other)
+    assert svc.accounts.get("globex", "alice@acme.test") == other
+
+
+def test_phones_are_attached_and_detached(svc):
+    svc.accounts.create(ALICE)
+    svc.transact([svc.accounts.attach_device("acme", "alice@acme.test", "device-1", PUSHED)])
+    svc.transact([svc.accounts.attach_device("acme", "alice@acme.test", "device-2", POLLING)])
+    devices = svc.accounts.get("acme", "alice@acme.test").devices
+    assert devices == {"device-1": PUSHED, "device-2": POLLING}
+
+    svc.transact([svc.accounts.detach_device("acme", "alice@acme.test", "device-1")])
+    assert svc.accounts.get("acme", "alice@acme.test").devices == {"device-2": POLLING}
+
+
+def test_a_phone_cannot_be_attached_to_a_missing_account(svc):
+    with pytest.raises(NotFound):
+        svc.transact([svc.accounts.attach_device("acme", "ghost@acme.test", "device-1", PUSHED)])
+    assert svc.accounts.get("acme", "ghost@acme.test") is None
+
+
+def test_a_phone_cannot_be_detached_from_a_missing_account(svc):
+    with pytest.raises(NotFound):
+        svc.transact([svc.accounts.detach_device("acme", "ghost@acme.test", "device-1")])
+    assert svc.accounts.get("acme", "ghost@acme.test") is None
+
+
+def test_set_device_updates_where_a_phone_is_pushed(svc):
+    svc.accounts.create(ALICE)
+    svc.transact([svc.accounts.attach_device("acme", "alice@acme.test", "device-1", POLLING)])
+    svc.accounts.set_device("acme", "alice@acme.test", "device-1", PUSHED)
+    assert svc.accounts.get("acme", "alice@acme.test").devices == {"device-1": PUSHED}

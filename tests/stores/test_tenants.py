@@ -1,0 +1,91 @@
+"""TenantStore: a tenant, its clients and its keys, loaded in one go."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib import codes
+from chalicelib.stores.tenants import TenantExists
+from chalicelib.tenants import Client, NumberMatch, Policy, SigningKey, Tenant
+
+ACME = Tenant(
+    tenant_id="acme",
+    name="Acme Corp",
+    policy=Policy(phone_signin=False, signin_seconds=300, number_match=NumberMatch.TYPE),
+    sealed_data_key=b"\x00\x01sealed data key\xff",
+)
+WEB = Client("acme-web", "Acme Portal", ("https://app.acme.test/cb",), codes.hash_secret("s"))
+SPA = Client("acme-spa", "Acme SPA", ("http://127.0.0.1:9000/cb", "http://localhost:9000/cb"))
+OLD_KEY = SigningKey(
+    kid="kid-old",
+    public_jwk={"kty": "EC", "crv": "P-256", "x": "x1", "y": "y1", "kid": "kid-old"},
+    sealed_private_key=b"\x10sealed-old",
+    created_at=1_700_000_000,
+    active=False,
+)
+NEW_KEY = SigningKey(
+    kid="kid-new",
+    public_jwk={"kty": "EC", "crv": "P-256", "x": "x2", "y": "y2", "kid": "kid-new"},
+    sealed_private_key=b"\x20sealed-new",
+    created_at=1_750_000_000,
+)
+
+
+def test_a_tenant_loads_with_its_clients_and_keys(svc):
+    svc.tenants.create(ACME)
+    svc.tenants.put_client("acme", WEB)
+    svc.tenants.put_client("acme", SPA)
+    svc.tenants.put_signing_key("acme", NEW_KEY)
+    svc.tenants.put_signing_key("acme", OLD_KEY)
+
+    loaded = svc.tenants.load("acme")
+
+    assert loaded == Tenant(
+        tenant_id="acme",
+        name="Acme Corp",
+        policy=ACME.policy,
+        sealed_data_key=ACME.sealed_data_key,
+        clients={"acme-web": WEB, "acme-spa": SPA},
+        signing_keys=(OLD_KEY, NEW_KEY),  # oldest first
+    )
+    assert loaded.active_key == NEW_KEY
+    assert loaded.client("acme-spa").public
+
+
+def test_an_unknown_tenant_is_none(svc):
+    assert svc.tenants.load("acme") is None
+
+
+def test_a_tenant_id_is_taken_once(svc):
+    svc.tenants.create(ACME)
+    with pytest.raises(TenantExists):
+        svc.tenants.create(Tenant("acme", "Impostor", Policy(), b"other key"))
+    assert svc.tenants.load("acme").name == "Acme Corp"
+    assert svc.tenants.load("acme").sealed_data_key == ACME.sealed_data_key
+
+
+def test_tenants_do_not_see_each_others_clients(svc):
+    svc.tenants.create(ACME)
+    svc.tenants.create(Tenant("acme-2", "Acme Two", Policy(), b"key two"))
+    svc.tenants.put_client("acme", WEB)
+    assert svc.tenants.load("acme-2").clients == {}
+
+
+def test_a_client_registered_again_is_replaced(svc):
+    svc.tenants.create(ACME)
+    svc.tenants.put_client("acme", WEB)
+    svc.tenants.put_client("acme", Client("acme-web", "Renamed", ("https://new.acme.test/cb",)))
+    assert svc.tenants.load("acme").clients["acme-web"].name == "Renamed"
+
+
+def test_policy_changes_are_stored(svc):
+    svc.tenants.create(ACME)
+    svc.tenants.set_policy("acme", Policy())
+    assert svc.tenants.load("acme").policy == Policy()
+    assert svc.tenants.load("acme").name == "Acme Corp"
+
+
+def test_the_policy_of_an_unknown_tenant_cannot_be_set(svc):
+    with pytest.raises(svc.dynamodb.exceptions.ConditionalCheckFailedException):
+        svc.tenants.set_policy("nobody", Policy())
+    assert svc.tenants.load("nobody") is None

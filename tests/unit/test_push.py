@@ -1,0 +1,111 @@
+"""SNS mobile push payloads: what each platform receives, and its time to live."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chalicelib import push
+from chalicelib.push import Challenge
+from chalicelib.signins import Origin
+
+ENDPOINT = "arn:aws:sns:us-east-1:123456789012:endpoint/APNS/phonesignin-apns/0a1b2c3d"
+
+
+def a_challenge(**changes) -> Challenge:
+    fields = dict(
+        tenant_id="acme",
+        signin_id="0123456789abcdef" + "A" * 22,
+        app_name="Acme Portal",
+        ip="203.0.113.7",
+        user_agent="Mozilla/5.0 Firefox/128.0",
+        expires_at=1_750_000_120,
+        choices=(17, 42, 88),
+        ttl_seconds=95,
+    )
+    return Challenge(**{**fields, **changes})
+
+
+def test_apns_payload_shows_an_alert_the_app_can_act_on():
+    payload = push.apns_payload(a_challenge())
+    aps = payload["aps"]
+    assert aps["alert"] == {"title": "Approve sign-in?", "body": "Acme Portal · from 203.0.113.7"}
+    assert aps["category"] == "SIGNIN_REQUEST"
+    assert payload["signin"] == {
+        "type": "signin",
+        "signin_id": "0123456789abcdef" + "A" * 22,
+        "tenant": "acme",
+        "app": "Acme Portal",
+        "ip": "203.0.113.7",
+        "user_agent": "Mozilla/5.0 Firefox/128.0",
+        "expires_at": "1750000120",
+        "choices": "17,42,88",
+    }
+
+
+def test_fcm_payload_is_a_v1_message_with_ttl_and_string_data():
+    message = push.fcm_payload(a_challenge())["fcmV1Message"]["message"]
+    assert message["android"]["ttl"] == "95s"
+    assert message["android"]["priority"] == "high"
+    assert message["android"]["notification"]["title"] == "Approve sign-in?"
+    assert message["android"]["notification"]["click_action"] == "SIGNIN_REQUEST"
+    assert message["data"] == a_challenge().data()
+    assert all(isinstance(value, str) for value in message["data"].values())
+
+
+def test_a_binding_message_is_shown_instead_of_the_address():
+    challenge = a_challenge(binding_message="Order 4711")
+    assert push.apns_payload(challenge)["aps"]["alert"]["body"] == "Acme Portal · Order 4711"
+    assert challenge.data()["binding_message"] == "Order 4711"
+
+
+def test_type_mode_sends_no_choices():
+    assert a_challenge(choices=()).data()["choices"] == ""
+
+
+@pytest.mark.parametrize(
+    ("channel", "ttl_attribute", "payload_of"),
+    [
+        ("APNS", "AWS.SNS.MOBILE.APNS.TTL", push.apns_payload),
+        ("APNS_SANDBOX", "AWS.SNS.MOBILE.APNS_SANDBOX.TTL", push.apns_payload),
+        ("GCM", "AWS.SNS.MOBILE.FCM.TTL", push.fcm_payload),
+    ],
+)
+def test_publish_request_per_channel(channel, ttl_attribute, payload_of):
+    challenge = a_challenge()
+    request = push.publish_request(ENDPOINT, channel, challenge)
+    assert request["TargetArn"] == ENDPOINT
+    assert request["MessageStructure"] == "json"
+    message = json.loads(request["Message"])
+    assert set(message) == {"default", channel}
+    assert json.loads(message[channel]) == payload_of(challenge)
+    assert request["MessageAttributes"] == {
+        ttl_attribute: {"DataType": "String", "StringValue": "95"}
+    }
+
+
+def worst_case(user_agent_char: str, app_char: str) -> Challenge:
+    return a_challenge(
+        tenant_id="t" * 32,
+        app_name=app_char * 64,
+        ip="ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255",
+        user_agent=Origin.of("x", user_agent_char * 1000).user_agent,
+        expires_at=9_999_999_999,
+        choices=(99, 98, 97),
+        ttl_seconds=600,
+    )
+
+
+@pytest.mark.parametrize("channel", ["APNS", "APNS_SANDBOX", "GCM"])
+def test_payload_stays_well_under_the_4_kb_platform_limit(channel):
+    request = push.publish_request(ENDPOINT, channel, worst_case("M", "A"))
+    payload = json.loads(request["Message"])[channel]
+    assert len(payload.encode()) < 2048
+
+
+@pytest.mark.parametrize("channel", ["APNS", "GCM"])
+def test_payload_fits_4_kb_even_when_every_character_is_an_emoji(channel):
+    request = push.publish_request(ENDPOINT, channel, worst_case("😀", "😀"))
+    payload = json.loads(request["Message"])[channel]
+    assert len(payload.encode()) <= 4096

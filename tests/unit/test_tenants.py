@@ -1,0 +1,118 @@
+"""Tenant policy, client authentication and signing key choice."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib import codes
+from chalicelib.errors import InvalidClient, InvalidRequest
+from chalicelib.tenants import (
+    CLIENT_ID,
+    Client,
+    NumberMatch,
+    Policy,
+    SigningKey,
+    Tenant,
+    validate_tenant_id,
+)
+
+
+def test_default_policy():
+    policy = Policy()
+    assert policy.phone_signin is True
+    assert policy.signin_seconds == 120
+    assert policy.number_match is NumberMatch.PICK
+
+
+@pytest.mark.parametrize("seconds", [30, 120, 600])
+def test_signin_lifetimes_from_30_seconds_to_10_minutes_are_allowed(seconds):
+    assert Policy(signin_seconds=seconds).signin_seconds == seconds
+
+
+@pytest.mark.parametrize("seconds", [-1, 0, 29, 601, 3600])
+def test_signin_lifetimes_outside_30_to_600_seconds_are_refused(seconds):
+    with pytest.raises(InvalidRequest, match="signin_seconds"):
+        Policy(signin_seconds=seconds)
+
+
+PUBLIC = Client("acme-spa", "Acme SPA", ("http://127.0.0.1:9000/cb",))
+CONFIDENTIAL = Client(
+    "acme-web", "Acme Portal", ("https://app.acme.test/cb",), codes.hash_secret("s3cret")
+)
+
+
+@pytest.mark.parametrize("secret", [None, ""])
+def test_a_public_client_authenticates_without_a_secret(secret):
+    assert PUBLIC.public
+    PUBLIC.authenticate(secret)
+
+
+def test_a_public_client_sending_a_secret_is_refused():
+    with pytest.raises(InvalidClient, match="public"):
+        PUBLIC.authenticate("s3cret")
+
+
+def test_a_confidential_client_authenticates_with_its_secret():
+    assert not CONFIDENTIAL.public
+    CONFIDENTIAL.authenticate("s3cret")
+
+
+@pytest.mark.parametrize("secret", [None, "", "s3cre", "S3CRET", codes.hash_secret("s3cret")])
+def test_a_confidential_client_without_its_secret_is_refused(secret):
+    with pytest.raises(InvalidClient):
+        CONFIDENTIAL.authenticate(secret)
+
+
+def key(kid: str, created_at: int, active: bool = True) -> SigningKey:
+    return SigningKey(kid, {"kid": kid}, b"sealed", created_at, active)
+
+
+def a_tenant(**changes) -> Tenant:
+    fields = dict(
+        tenant_id="acme",
+        name="Acme Corp",
+        policy=Policy(),
+        sealed_data_key=b"sealed",
+        clients={"acme-web": CONFIDENTIAL},
+        signing_keys=(key("old", 100), key("new", 200)),
+    )
+    return Tenant(**{**fields, **changes})
+
+
+def test_the_newest_active_key_signs():
+    assert a_tenant().active_key.kid == "new"
+
+
+def test_a_retired_key_never_signs_even_when_newest():
+    tenant = a_tenant(signing_keys=(key("old", 100), key("retired", 300, active=False)))
+    assert tenant.active_key.kid == "old"
+
+
+def test_clients_are_looked_up_by_id():
+    assert a_tenant().client("acme-web") is CONFIDENTIAL
+    with pytest.raises(InvalidClient, match="Unknown"):
+        a_tenant().client("acme-spa")
+
+
+@pytest.mark.parametrize("tenant_id", ["acme", "a-1", "0" * 32, "acme-corp-2"])
+def test_valid_tenant_ids(tenant_id):
+    assert validate_tenant_id(tenant_id) == tenant_id
+
+
+@pytest.mark.parametrize(
+    "tenant_id",
+    ["", "ab", "0" * 33, "Acme", "-acme", "acme-", "ac_me", "acme corp", "acme\n", None, 7],
+)
+def test_invalid_tenant_ids_are_refused(tenant_id):
+    with pytest.raises(InvalidRequest):
+        validate_tenant_id(tenant_id)
+
+
+@pytest.mark.parametrize("client_id", ["abc", "acme-web", "a.b_c-D" + "x" * 57])
+def test_valid_client_ids(client_id):
+    assert CLIENT_ID.match(client_id)
+
+
+@pytest.mark.parametrize("client_id", ["ab", "x" * 65, "acme web", "acme#web", "acme-web\n"])
+def test_invalid_client_ids_are_refused(client_id):
+    assert not CLIENT_ID.match(client_id)

@@ -1,0 +1,197 @@
+// The phone simulator: the reference authenticator in a browser tab, with WebCrypto.
+// Its P-256 key and TOTP secret are kept in localStorage sealed by the PIN (PBKDF2 + AES-GCM):
+// the same shape as a real app's keychain item gated by the screen lock.
+"use strict";
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const STORE = "phone-simulator";
+  const SECTIONS = ["enrol", "locked", "home", "request"];
+  const enc = new TextEncoder();
+  let unlocked = null; // {key: CryptoKey, totp: Uint8Array}
+  let shown = null; // the sign-in request on screen
+  let pollTimer = null;
+
+  const b64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const unb64url = (text) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4)), (c) => c.charCodeAt(0));
+  const b64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)));
+  const unb64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  const random = (n) => crypto.getRandomValues(new Uint8Array(n));
+
+  function show(id) { for (const s of SECTIONS) $(s).hidden = s !== id; }
+  function load() { try { return JSON.parse(localStorage.getItem(STORE)); } catch (e) { return null; } }
+  function save(state) { localStorage.setItem(STORE, JSON.stringify(state)); }
+  function error(id, text) { $(id).textContent = text || ""; $(id).hidden = !text; }
+
+  async function pinKey(pin, salt) {
+    const base = await crypto.subtle.importKey("raw", enc.encode(pin), "PBKDF2", false, ["deriveKey"]);
+    return crypto.subtle.deriveKey({ name: "PBKDF2", salt, iterations: 200000, hash: "SHA-256" }, base,
+      { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+  }
+
+  async function thumbprint(jwk) {
+    const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
+    return b64url(await crypto.subtle.digest("SHA-256", enc.encode(canonical)));
+  }
+
+  // A compact JWS, ES256: WebCrypto's ECDSA signature is already r||s, as JWS wants.
+  async function sign(key, header, claims) {
+    const input = b64url(enc.encode(JSON.stringify({ alg: "ES256", ...header }))) + "." + b64url(enc.encode(JSON.stringify(claims)));
+    const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key, enc.encode(input));
+    return input + "." + b64url(signature);
+  }
+
+  function claims(state, extra) {
+    return { aud: state.issuer, iat: Math.floor(Date.now() / 1000), jti: b64url(random(16)), ...extra };
+  }
+
+  async function call(state, path, proof) {
+    const response = await fetch(`t/${state.tenant}/device/${path}`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ proof }), cache: "no-store",
+    });
+    return { status: response.status, body: await response.json() };
+  }
+
+  async function enrol(event) {
+    event.preventDefault();
+    error("enrol-error", "");
+    const tenant = $("tenant").value.trim();
+    const pin = $("new-pin").value;
+    if (pin.length < 4) { error("enrol-error", "Choose a PIN of at least 4 digits."); return; }
+    const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
+    const pub = await crypto.subtle.exportKey("jwk", pair.publicKey);
+    const jwk = { kty: "EC", crv: "P-256", x: pub.x, y: pub.y };
+    const state = { tenant, issuer: `${location.origin}${location.pathname.replace(/\/phone$/, "")}/t/${tenant}`, installation: "sim-" + b64url(random(12)) };
+    const proof = await sign(pair.privateKey, { typ: "device-enrol+jwt", jwk }, claims(state, {
+      activation_code: $("activation-code").value.trim(), platform: "android", installation_id: state.installation, screen_lock: true,
+    }));
+    const { status, body } = await call(state, "enrol", proof);
+    if (status !== 200) { error("enrol-error", body.error_description || "Set-up failed."); return; }
+    const salt = random(16), iv = random(12);
+    const secret = { d: await crypto.subtle.exportKey("jwk", pair.privateKey), totp: body.totp_secret };
+    const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, await pinKey(pin, salt), enc.encode(JSON.stringify(secret)));
+    save({ ...state, username: body.username, deviceId: body.device_id, salt: b64(salt), iv: b64(iv), sealed: b64(sealed) });
+    await unlock(pin);
+  }
+
+  async function unlock(pin) {
+    const state = load();
+    try {
+      const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: unb64(state.iv) }, await pinKey(pin, unb64(state.salt)), unb64(state.sealed));
+      const secret = JSON.parse(new TextDecoder().decode(plain));
+      unlocked = {
+        key: await crypto.subtle.importKey("jwk", secret.d, { name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]),
+        totp: base32(secret.totp),
+      };
+    } catch (e) { error("unlock-error", "Wrong PIN."); return; }
+    $("home-account").textContent = state.username;
+    $("home-tenant").textContent = state.tenant;
+    show("home");
+    tickTotp();
+    poll();
+  }
+
+  function base32(text) {
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let bits = "";
+    for (const c of text.replace(/=+$/, "")) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+    return Uint8Array.from(bits.match(/.{8}/g) || [], (b) => parseInt(b, 2));
+  }
+
+  async function totpCode(secret, seconds) {
+    const counter = new DataView(new ArrayBuffer(8));
+    counter.setUint32(4, Math.floor(seconds / 30));
+    const key = await crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);
+    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, counter.buffer));
+    const offset = mac[19] & 0x0f;
+    const value = ((mac[offset] & 0x7f) << 24) | (mac[offset + 1] << 16) | (mac[offset + 2] << 8) | mac[offset + 3];
+    return String(value % 1000000).padStart(6, "0");
+  }
+
+  async function tickTotp() {
+    if (!unlocked) return;
+    const now = Date.now() / 1000;
+    $("totp-code").textContent = await totpCode(unlocked.totp, now);
+    $("totp-left").textContent = `${30 - (Math.floor(now) % 30)}s`;
+    setTimeout(tickTotp, 1000);
+  }
+
+  async function poll() {
+    clearTimeout(pollTimer);
+    const state = load();
+    if (!unlocked || !state) return;
+    const proof = await sign(unlocked.key, { typ: "device-request+jwt", kid: state.deviceId }, claims(state, { act: "pending" }));
+    const { status, body } = await call(state, "signins", proof);
+    if (status === 200) {
+      const newest = body.signins[body.signins.length - 1];
+      if (newest && (!shown || shown.signin_id !== newest.signin_id)) present(newest);
+      if (!newest && shown) { shown = null; show("home"); }
+      $("inbox-status").textContent = body.signins.length ? `${body.signins.length} request(s) waiting.` : "No sign-in requests.";
+    }
+    pollTimer = setTimeout(poll, 1500);
+  }
+
+  function present(signin) {
+    shown = signin;
+    $("request-app").textContent = signin.app;
+    $("request-where").textContent = `From ${signin.ip} · ${signin.user_agent}`;
+    $("request-binding").hidden = !signin.binding_message;
+    $("request-binding").textContent = signin.binding_message || "";
+    $("request-left").textContent = `Expires in ${Math.max(0, signin.expires_at - Math.floor(Date.now() / 1000))}s`;
+    const choices = $("choices");
+    choices.replaceChildren(...signin.choices.map((n) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = String(n);
+      button.setAttribute("aria-label", `Number ${n}`);
+      button.addEventListener("click", () => answer("approve", n));
+      return button;
+    }));
+    const mode = signin.number_match;
+    $("request-prompt").hidden = mode === "none";
+    $("type-form").hidden = mode !== "type";
+    $("approve-plain").hidden = mode !== "none";
+    error("request-error", "");
+    show("request");
+    (choices.firstElementChild || $("approve-plain")).focus();
+  }
+
+  async function answer(decision, number) {
+    const state = load();
+    const extra = { sid: shown.signin_id, decision };
+    if (number !== undefined) extra.number = number;
+    const proof = await sign(unlocked.key, { typ: "signin-response+jwt", kid: state.deviceId }, claims(state, extra));
+    const { status, body } = await call(state, "respond", proof);
+    if (status !== 200) { error("request-error", body.error_description || "That did not work."); return; }
+    $("inbox-status").textContent = decision === "approve" ? "Approved." : "Denied.";
+    show("home");
+    poll();
+  }
+
+  async function remove() {
+    const state = load();
+    const proof = await sign(unlocked.key, { typ: "device-request+jwt", kid: state.deviceId }, claims(state, { act: "unregister" }));
+    await call(state, "unregister", proof);
+    localStorage.removeItem(STORE);
+    unlocked = null;
+    show("enrol");
+  }
+
+  $("enrol-form").addEventListener("submit", enrol);
+  $("unlock-form").addEventListener("submit", (e) => { e.preventDefault(); error("unlock-error", ""); unlock($("pin").value); });
+  $("deny").addEventListener("click", () => answer("deny"));
+  $("fraud").addEventListener("click", () => answer("report_fraud"));
+  $("approve-plain").addEventListener("click", () => answer("approve"));
+  $("type-form").addEventListener("submit", (e) => { e.preventDefault(); answer("approve", parseInt($("typed").value, 10)); });
+  $("remove").addEventListener("click", remove);
+  setInterval(() => { $("clock").textContent = new Date().toTimeString().slice(0, 5); }, 1000);
+
+  const params = new URLSearchParams(location.search);
+  const state = load();
+  if (state) { $("locked-account").textContent = `${state.username} · ${state.tenant}`; show("locked"); $("pin").focus(); }
+  else {
+    $("tenant").value = params.get("tenant") || "";
+    $("activation-code").value = params.get("code") || "";
+    show("enrol");
+    $(params.get("code") ? "new-pin" : "tenant").focus();
+  }
+})();
