@@ -6,7 +6,7 @@ READY  := $(VENV)/.ready
 export TF_CLI_CONFIG_FILE := $(CURDIR)/infrastructure/terraform.rc
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo smoke test lint bench package clean
+.PHONY: demo smoke test lint chromium bench package clean
 
 $(READY): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,13 @@ demo: $(READY)        ## run the service, a demo tenant and a phone on 127.0.0.1
 smoke: $(READY)       ## one complete sign-in over HTTP, non-interactively
 	$(BIN)/python -m tools.demo --smoke
 
-test: $(READY) lint   ## the whole suite
+test: $(READY) lint chromium   ## the whole suite
 	$(BIN)/python -m pytest
+
+chromium:             ## Debian's Chromium for the browser tests (installs when root)
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
+		echo "Chromium is missing and this is not root: the browser tests will be skipped"
 
 lint: $(READY)
 	$(BIN)/ruff check .
@@ -30,7 +35,8 @@ bench: $(READY)       ## AWS calls, capacity units, CPU, cold start, package siz
 	$(BIN)/python -m tools.bench
 
 package: $(READY)     ## the Lambda zip, as `chalice package` builds it
-	rm -rf build/package && $(BIN)/chalice package --stage prod build/package
+	rm -rf build/package && AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
+		$(BIN)/chalice package --stage prod build/package
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache

@@ -139,3 +139,10 @@ def push_token(tenant_id):
 @http.handler
 def unregister(tenant_id):
     return devices.unregister(service.get(), tenant_id, body().get("proof"))
+
+
+def handler(event, context):
+    """The Lambda entry point for every front: REST API, HTTP API or a function URL."""
+    from chalicelib import fronts
+
+    return fronts.adapt_response(app(fronts.adapt(event, app.routes), context), event)

@@ -168,7 +168,8 @@ class SecondStepUnavailable(ServiceError):
 class InvalidToken(ServiceError):
     status = 401
     code = "invalid_token"
-    description = "The access token is missing, invalid or expired."
+    description = "The access token is invalid or expired."
+    no_token = "An access token is required."  # noqa: S105 - a message
 
 
 class CrossSiteRequest(ServiceError):

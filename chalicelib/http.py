@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from chalice import Response
 
-from .errors import CrossSiteRequest, InvalidRequest, PayloadTooLarge, ServiceError
+from .errors import CrossSiteRequest, InvalidRequest, InvalidToken, PayloadTooLarge, ServiceError
 from .signins import Origin
 
 MAX_BODY_BYTES = 16 * 1024
@@ -130,7 +130,9 @@ def error_response(err: ServiceError) -> Response:
     if err.status == 401 and err.code == "invalid_client":
         headers = {"WWW-Authenticate": 'Basic realm="token"'}
     elif err.code == "invalid_token":
-        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        # RFC 6750 3.1: no error code when the request carried no token at all.
+        sent = err.description != InvalidToken.no_token
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"' if sent else "Bearer"}
     return respond(err.status, {"error": err.code, "error_description": err.description}, headers)
 
 

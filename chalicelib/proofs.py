@@ -24,8 +24,8 @@ RESPONSE_TYP = "signin-response+jwt"
 MAX_PROOF_BYTES = 8192
 MAX_AGE_SECONDS = 120
 MAX_CLOCK_SKEW_SECONDS = 30
-_COMPACT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
-_JTI = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_COMPACT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\Z")
+_JTI = re.compile(r"^[A-Za-z0-9_-]{16,64}\Z")
 
 
 @dataclass(frozen=True)

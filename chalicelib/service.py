@@ -70,7 +70,7 @@ def build(
         installations=InstallationStore(dynamodb, names["installations"]),
         limits=LimitStore(dynamodb, names["limits"]),
         directory=TenantDirectory(
-            tenants, vault, settings.issuer, clock, settings.tenant_cache_seconds
+            tenants, vault, settings.issuer, clock, settings.tenant_cache_seconds, rng
         ),
         push=SnsPush(sns, settings.push_apps),
         vault=vault,

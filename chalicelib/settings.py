@@ -29,7 +29,8 @@ class Settings:
         return cls(
             table_prefix=env.get("TABLE_PREFIX", "phonesignin-"),
             kms_key_id=env.get("KMS_KEY_ID", "alias/phonesignin"),
-            public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            # No default: an issuer must never silently become localhost in production.
+            public_base_url=env["PUBLIC_BASE_URL"].rstrip("/"),
             push_apps=push_apps,
             tenant_cache_seconds=int(env.get("TENANT_CACHE_SECONDS", "60")),
         )

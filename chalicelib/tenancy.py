@@ -3,6 +3,10 @@
 Loading a tenant costs one query and one KMS decrypt; after that, starting a sign-in or
 signing a token touches neither until the cache entry ages out (policy changes take effect
 within `tenant_cache_seconds`).
+
+A tenant written by Terraform or the admin CLI has only its policy and clients: the first
+load gives it a data key (KMS) and a signing key, so key material never passes through
+Terraform state.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from . import crypto
+from .codes import RandomSource
 from .errors import UnknownTenant
-from .tenants import TENANT_ID, Tenant
+from .tenants import TENANT_ID, SigningKey, Tenant
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,9 @@ class TenantDirectory:
         issuer: Callable[[str], str],
         clock: Callable[[], float],
         cache_seconds: int,
+        rng: RandomSource,
     ):
+        self._rng = rng
         self._store = store
         self._vault = vault
         self._issuer = issuer
@@ -73,7 +80,16 @@ class TenantDirectory:
         tenant = self._store.load(tenant_id)
         if tenant is None:
             return None
+        if tenant.sealed_data_key is None:
+            self._store.set_data_key(tenant_id, self._vault.new_data_key(tenant_id)[1])
+            tenant = self._store.load(tenant_id)  # ours, or the one a racing container set
         data_key = self._vault.unwrap(tenant.sealed_data_key, tenant_id)
+        if not any(key.active for key in tenant.signing_keys):
+            now = int(self._clock())
+            self._store.put_signing_key(
+                tenant_id, new_signing_key(tenant_id, data_key, now, self._rng)
+            )
+            tenant = self._store.load(tenant_id)
         key = tenant.active_key
         der = crypto.unseal(
             data_key, key.sealed_private_key, signing_key_context(tenant_id, key.kid)
@@ -85,3 +101,15 @@ class TenantDirectory:
             signing_key=crypto.load_private_key(der),
             kid=key.kid,
         )
+
+
+def new_signing_key(tenant_id: str, data_key: bytes, now: int, rng: RandomSource) -> SigningKey:
+    der, jwk = crypto.new_signing_key()
+    return SigningKey(
+        kid=jwk["kid"],
+        public_jwk=jwk,
+        sealed_private_key=crypto.seal(
+            data_key, der, signing_key_context(tenant_id, jwk["kid"]), rng
+        ),
+        created_at=now,
+    )

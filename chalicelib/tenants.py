@@ -79,7 +79,7 @@ class Tenant:
     tenant_id: str
     name: str
     policy: Policy
-    sealed_data_key: bytes
+    sealed_data_key: bytes | None = None  # None until the service first loads the tenant
     clients: dict[str, Client] = field(default_factory=dict)
     signing_keys: tuple[SigningKey, ...] = ()
 

@@ -18,8 +18,8 @@ ACR_TWO_STEP = "urn:phonesignin:acr:mfa"  # phone sign-in, or password plus a se
 ACR_PASSWORD = "urn:phonesignin:acr:pwd"  # noqa: S105 - a name, not a secret
 ID_TOKEN_SECONDS = 300
 ACCESS_TOKEN_SECONDS = 300
-_VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
-_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}\Z")
+_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}\Z")
 
 
 def id_token_claims(

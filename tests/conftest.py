@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import time
@@ -34,13 +35,22 @@ class Clock:
         self.now += seconds
 
 
+@functools.cache
+def _botocore_session():
+    """One botocore session for the whole run: its loader reads each service model once,
+    instead of once per test (moto intercepts clients of any session made after its import)."""
+    import botocore.session
+
+    return botocore.session.get_session()
+
+
 @pytest.fixture
 def aws(monkeypatch):
     for name, value in FAKE_CREDENTIALS.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
-        yield boto3.session.Session()
+        yield boto3.session.Session(botocore_session=_botocore_session())
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from chalicelib import service
 from chalicelib.accounts import AccountKind
 from chalicelib.flows import admin
 from chalicelib.tenants import Policy
-from tools.demo_rp import RelyingParty, serve
 from tools import simulator
+from tools.demo_rp import RelyingParty, serve
 from tools.localstack import free_port, running
 
 STATE_DIR = Path("build/demo")

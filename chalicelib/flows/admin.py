@@ -5,39 +5,25 @@ from __future__ import annotations
 from dataclasses import asdict
 from urllib.parse import urlsplit
 
-from .. import codes, crypto, passwords
+from .. import codes, passwords
 from ..accounts import Account, AccountKind, normalise_username
 from ..errors import InvalidRequest, NotFound
 from ..service import Services
 from ..stores.activation_codes import ActivationCode
-from ..tenancy import signing_key_context
-from ..tenants import CLIENT_ID, Client, Policy, SigningKey, Tenant, validate_tenant_id
+from ..tenancy import new_signing_key
+from ..tenants import CLIENT_ID, Client, Policy, Tenant, validate_tenant_id
 
 ACTIVATION_CODE_SECONDS = 24 * 3600
+MAX_APP_NAME = 64  # it is in every push, and APNs allows 4 KB
 
 
 def create_tenant(svc: Services, tenant_id: str, name: str, policy: Policy) -> dict:
+    """The tenant's policy; its keys are made when the service first loads it."""
     validate_tenant_id(tenant_id)
-    data_key, sealed_data_key = svc.vault.new_data_key(tenant_id)
-    svc.tenants.create(
-        Tenant(tenant_id=tenant_id, name=name, policy=policy, sealed_data_key=sealed_data_key)
-    )
-    key = _new_signing_key(svc, tenant_id, data_key)
-    svc.tenants.put_signing_key(tenant_id, key)
+    svc.tenants.create(Tenant(tenant_id=tenant_id, name=name, policy=policy))
     svc.directory.forget(tenant_id)
-    return {"tenant_id": tenant_id, "issuer": svc.settings.issuer(tenant_id), "kid": key.kid}
-
-
-def _new_signing_key(svc: Services, tenant_id: str, data_key: bytes) -> SigningKey:
-    der, jwk = crypto.new_signing_key()
-    return SigningKey(
-        kid=jwk["kid"],
-        public_jwk=jwk,
-        sealed_private_key=crypto.seal(
-            data_key, der, signing_key_context(tenant_id, jwk["kid"]), svc.rng
-        ),
-        created_at=svc.now(),
-    )
+    tenant = svc.directory.get(tenant_id)
+    return {"tenant_id": tenant_id, "issuer": tenant.issuer, "kid": tenant.kid}
 
 
 def rotate_signing_key(svc: Services, tenant_id: str) -> dict:
@@ -45,7 +31,7 @@ def rotate_signing_key(svc: Services, tenant_id: str) -> dict:
     keys retired longer ago than that are deleted."""
     tenant = svc.directory.get(tenant_id)
     now = svc.now()
-    key = _new_signing_key(svc, tenant_id, tenant.data_key)
+    key = new_signing_key(tenant_id, tenant.data_key, now, svc.rng)
     svc.tenants.put_signing_key(tenant_id, key)
     for old in tenant.tenant.signing_keys:
         if old.active:
@@ -104,6 +90,8 @@ def add_client(
 ) -> dict:
     """Register a relying party. A confidential client's secret is shown here, once."""
     svc.directory.get(tenant_id)
+    if not 0 < len(name) <= MAX_APP_NAME:
+        raise InvalidRequest(f"the app name must be 1-{MAX_APP_NAME} characters (phones show it)")
     if not CLIENT_ID.match(client_id):
         raise InvalidRequest("client_id must be 3-64 characters of A-Z a-z 0-9 . _ -")
     for uri in redirect_uris:

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from ..errors import ServiceError
 from ..service import Services
+from ..signins import validate_nonce
 from ..tenancy import ActiveTenant
 from ..tokens import validate_code_challenge
 
@@ -39,7 +40,6 @@ class AuthorizeRequest:
     nonce: str | None
     code_challenge: str | None
     login_hint: str | None
-    prompt_login: bool
 
 
 def check(svc: Services, tenant_id: str, params: dict[str, str]) -> AuthorizeRequest:
@@ -68,22 +68,28 @@ def _check_rest(tenant, client, redirect_uri: str, params: dict[str, str]) -> Au
         raise AuthorizeError("invalid_request", "state is too long")
     try:
         challenge = validate_code_challenge(
-            params.get("code_challenge"), params.get("code_challenge_method", "S256")
+            params.get("code_challenge"), params.get("code_challenge_method")
         )
     except ServiceError as err:
         raise AuthorizeError("invalid_request", err.description) from err
     if client.public and challenge is None:
         raise AuthorizeError("invalid_request", "public clients must use PKCE (S256)")
+    if params.get("prompt") == "none":
+        # No sign-in session is kept between requests: every sign-in needs the person.
+        raise AuthorizeError("login_required", "a sign-in needs the person")
+    try:
+        nonce = validate_nonce(params.get("nonce"))
+    except ServiceError as err:
+        raise AuthorizeError("invalid_request", err.description) from err
     return AuthorizeRequest(
         tenant=tenant,
         client_id=client.client_id,
         app_name=client.name,
         redirect_uri=redirect_uri,
         state=state,
-        nonce=params.get("nonce"),
+        nonce=nonce,
         code_challenge=challenge,
         login_hint=params.get("login_hint"),
-        prompt_login=params.get("prompt") == "login",
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..devices import Device, public_key_from_jwk
 from ..errors import InvalidDeviceProof, InvalidRequest
-from ..proofs import Proof, verify_with_device
+from ..proofs import MAX_AGE_SECONDS, MAX_CLOCK_SKEW_SECONDS, Proof, verify_with_device
 from ..service import Services
 from ..tenancy import ActiveTenant
 
@@ -25,7 +25,11 @@ def field(body: dict, name: str, kind: type, *, required: bool = True, max_len: 
 
 
 def authenticate_device(
-    svc: Services, tenant: ActiveTenant, token: object, typ: str, action: str | None = None
+    svc: Services,
+    tenant: ActiveTenant,
+    token: object,
+    typ: str,
+    action: str | None = None,
 ) -> tuple[Device, Proof]:
     """Verify a device-signed proof; `action` pins what the proof may be used for."""
     found: dict[str, Device] = {}
@@ -41,3 +45,13 @@ def authenticate_device(
     if action is not None and proof.claims.get("act") != action:
         raise InvalidDeviceProof(f"this proof is not for '{action}'")
     return found["device"], proof
+
+
+def spend(svc: Services, tenant: ActiveTenant, device: Device, proof: Proof) -> None:
+    """Use a proof up, once its request is known good: a replayed copy is then refused.
+    Its jti is remembered as long as the proof could pass the freshness check."""
+    keep_until = svc.now() + MAX_AGE_SECONDS + MAX_CLOCK_SKEW_SECONDS
+    if not svc.limits.first_use(
+        tenant.tenant_id, "jti", f"{device.device_id}#{proof.jti}", keep_until
+    ):
+        raise InvalidDeviceProof("this proof was already used")

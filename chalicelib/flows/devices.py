@@ -25,7 +25,7 @@ from ..errors import (
 )
 from ..service import Services
 from ..tenancy import totp_context
-from .common import authenticate_device, field
+from .common import authenticate_device, field, spend
 
 
 def enrol(svc: Services, tenant_id: str, token: object) -> dict:
@@ -100,8 +100,10 @@ def enrol(svc: Services, tenant_id: str, token: object) -> dict:
         svc.transact(writes)
     except Exception:
         if endpoint:
-            svc.push.delete_endpoint(endpoint)
+            _drop_endpoint(svc, endpoint, tenant_id, device_id)
         raise
+    if endpoint:
+        svc.installations.hold_endpoint(endpoint, tenant_id, device_id)
     return {
         "device_id": device_id,
         "username": account.username,
@@ -135,13 +137,15 @@ def register_push(svc: Services, tenant_id: str, token: object) -> dict:
     channel = push_channel(device.platform, proof.claims.get("apns_sandbox") is True)
     if not svc.push.supports(channel):
         raise PushUnavailable()
+    spend(svc, tenant, device, proof)
     if device.endpoint_arn and device.push_channel == channel:
         endpoint = device.endpoint_arn
         svc.push.refresh_endpoint(endpoint, push_token)
     else:
         if device.endpoint_arn:
-            svc.push.delete_endpoint(device.endpoint_arn)
+            _drop_endpoint(svc, device.endpoint_arn, tenant_id, device.device_id)
         endpoint = svc.push.create_endpoint(channel, push_token, device.device_id)
+        svc.installations.hold_endpoint(endpoint, tenant_id, device.device_id)
     svc.devices.set_push(tenant_id, device.device_id, channel, push_token, endpoint)
     svc.accounts.set_device(
         tenant_id, device.username, device.device_id, DeviceSummary(channel, endpoint)
@@ -152,7 +156,8 @@ def register_push(svc: Services, tenant_id: str, token: object) -> dict:
 def unregister(svc: Services, tenant_id: str, token: object) -> dict:
     """Remove the account from the phone: the device record, its claim and its SNS endpoint."""
     tenant = svc.directory.get(tenant_id)
-    device, _ = authenticate_device(svc, tenant, token, proofs.REQUEST_TYP, "unregister")
+    device, proof = authenticate_device(svc, tenant, token, proofs.REQUEST_TYP, "unregister")
+    spend(svc, tenant, device, proof)
     writes = [
         svc.devices.remove(tenant_id, device.device_id),
         svc.accounts.detach_device(tenant_id, device.username, device.device_id),
@@ -163,5 +168,11 @@ def unregister(svc: Services, tenant_id: str, token: object) -> dict:
         )
     svc.transact(writes)
     if device.endpoint_arn:
-        svc.push.delete_endpoint(device.endpoint_arn)
+        _drop_endpoint(svc, device.endpoint_arn, tenant_id, device.device_id)
     return {"device_id": device.device_id, "removed": True}
+
+
+def _drop_endpoint(svc: Services, endpoint_arn: str, tenant_id: str, device_id: str) -> None:
+    """Let go of a push endpoint; delete it in SNS only if no other registration uses it."""
+    if svc.installations.release_endpoint(endpoint_arn, tenant_id, device_id):
+        svc.push.delete_endpoint(endpoint_arn)

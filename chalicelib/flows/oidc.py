@@ -13,6 +13,7 @@ from ..errors import (
     InvalidClient,
     InvalidRequest,
     InvalidToken,
+    UnauthorizedClient,
     UnsupportedGrantType,
 )
 from ..service import Services
@@ -71,6 +72,8 @@ def token(svc: Services, tenant_id: str, form: dict[str, str], authorization: st
         raise UnsupportedGrantType()
     client = authenticate_client(tenant, form, authorization)
     if grant == CIBA_GRANT:
+        if client.public:
+            raise UnauthorizedClient("CIBA needs a confidential client.")
         return ciba.poll(svc, tenant, client, form)
     return exchange_code(svc, tenant, client, form)
 
@@ -122,6 +125,8 @@ def userinfo(svc: Services, tenant_id: str, authorization: str | None) -> dict:
     """OIDC Core 5.3: the access token (RFC 9068, this tenant's key and issuer) names the sub."""
     tenant = svc.directory.get(tenant_id)
     scheme, _, access_token = (authorization or "").partition(" ")
+    if not authorization:
+        raise InvalidToken(InvalidToken.no_token)
     if scheme.lower() != "bearer" or not access_token:
         raise InvalidToken()
     keys = {k.kid: k.public_jwk for k in tenant.tenant.signing_keys}
@@ -136,8 +141,16 @@ def userinfo(svc: Services, tenant_id: str, authorization: str | None) -> dict:
             algorithms=["ES256"],
             audience=tenant.issuer,
             issuer=tenant.issuer,
-            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            # Times against the service's clock, which issued the token, not the host's.
+            options={
+                "require": ["exp", "iat", "sub", "iss", "aud"],
+                "verify_exp": False,
+                "verify_iat": False,
+            },
         )
     except jwt.PyJWTError as err:
         raise InvalidToken() from err
+    iat, exp = claims["iat"], claims["exp"]
+    if not (isinstance(iat, int) and isinstance(exp, int) and iat <= svc.now() < exp):
+        raise InvalidToken()
     return {"sub": claims["sub"]}

@@ -33,6 +33,7 @@ WINDOW_SECONDS = 900
 FAILURES_PER_USER = 10
 FAILURES_PER_IP = 50
 CODES_PER_SIGNIN = 5
+CODES_PER_USER = 10
 
 
 @dataclass(frozen=True)
@@ -63,17 +64,18 @@ def sign_in(svc: Services, tenant_id: str, request: PasswordRequest, origin: Ori
     client = check_client(tenant, request.client_id, request.code_challenge, request.redirect_uri)
     now = svc.now()
     who = user_key(request.username)
-    if (
-        svc.limits.count(tenant_id, "pwd-user", who, WINDOW_SECONDS, now) >= FAILURES_PER_USER
-        or svc.limits.count(tenant_id, "pwd-ip", origin.ip, WINDOW_SECONDS, now) >= FAILURES_PER_IP
-    ):
+    # Count the attempt before checking it (atomically), so parallel guesses cannot all slip
+    # under the limit; a right password gives its attempt back.
+    if svc.limits.hit(tenant_id, "pwd-user", who, WINDOW_SECONDS, now) > FAILURES_PER_USER:
+        raise TooManyAttempts()
+    if svc.limits.count(tenant_id, "pwd-ip", origin.ip, WINDOW_SECONDS, now) >= FAILURES_PER_IP:
         raise TooManyAttempts()
     account = svc.accounts.get(tenant_id, request.username)
     stored = account.password_hash if account else None
     if not passwords.verify_password(request.password, stored):
-        svc.limits.hit(tenant_id, "pwd-user", who, WINDOW_SECONDS, now)
         svc.limits.hit(tenant_id, "pwd-ip", origin.ip, WINDOW_SECONDS, now)
         raise InvalidCredentials()
+    svc.limits.give_back(tenant_id, "pwd-user", who, WINDOW_SECONDS, now)
     two_step = tenant.tenant.policy.require_two_step
     if two_step and not account.devices:
         raise SecondStepUnavailable()
@@ -124,7 +126,11 @@ def second_step_code(
     now = svc.now()
     if signin.status(now) is not Status.PENDING:
         raise SignInClosed()
+    # Guesses count per sign-in and per person: new sign-ins do not buy new guesses.
     if svc.limits.hit(tenant_id, "totp", signin_id, WINDOW_SECONDS, now) > CODES_PER_SIGNIN:
+        raise TooManyAttempts()
+    user_guesses = svc.limits.hit(tenant_id, "totp-user", signin.user_key, WINDOW_SECONDS, now)
+    if user_guesses > CODES_PER_USER:
         raise TooManyAttempts()
     account = svc.accounts.get(tenant_id, username, consistent=True)
     if account is None or account.account_id != signin.account_id:

@@ -20,7 +20,10 @@ class DeviceStore:
         return {"pk": {"S": f"{tenant_id}#{device_id}"}}
 
     def get(self, tenant_id: str, device_id: str) -> Device | None:
-        response = self._client.get_item(TableName=self._table, Key=self._key(tenant_id, device_id))
+        # Strongly consistent: a phone removed a moment ago must not answer any more.
+        response = self._client.get_item(
+            TableName=self._table, Key=self._key(tenant_id, device_id), ConsistentRead=True
+        )
         item = decode_item(response.get("Item"))
         return None if item is None else _device(tenant_id, device_id, item)
 

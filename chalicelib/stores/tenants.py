@@ -75,6 +75,24 @@ class TenantStore:
         }
         self._client.put_item(TableName=self._table, Item=encode_item(item))
 
+    def set_data_key(self, tenant_id: str, sealed: bytes) -> bool:
+        """Give the tenant its data key, unless another container got there first."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=encode_item({"pk": tenant_id, "sk": "tenant"}),
+                UpdateExpression="SET sealed_data_key = :key",
+                ConditionExpression=(
+                    "attribute_exists(pk) AND attribute_not_exists(sealed_data_key)"
+                ),
+                ExpressionAttributeValues=encode_values(key=sealed),
+            )
+            return True
+        except self._client.exceptions.ClientError as err:
+            if is_condition_failure(err):
+                return False
+            raise
+
     def retire_signing_key(self, tenant_id: str, kid: str, now: int) -> None:
         self._client.update_item(
             TableName=self._table,
@@ -105,6 +123,14 @@ class TenantStore:
         return _tenant_from_items(tenant_id, items)
 
 
+def _b64url(secret_hash: str | None) -> str | None:
+    """Terraform writes base64sha256() (standard alphabet, padded); the service compares the
+    URL-safe unpadded form. Both name the same SHA-256."""
+    if secret_hash is None:
+        return None
+    return secret_hash.replace("+", "-").replace("/", "_").rstrip("=")
+
+
 def _policy_attributes(policy: Policy) -> dict:
     return {
         "phone_signin": policy.phone_signin,
@@ -127,7 +153,7 @@ def _tenant_from_items(tenant_id: str, items: list[dict]) -> Tenant | None:
                 client_id=name,
                 name=item["name"],
                 redirect_uris=tuple(item["redirect_uris"]),
-                secret_hash=item.get("secret_hash"),
+                secret_hash=_b64url(item.get("secret_hash")),
             )
         elif kind == "key":
             keys.append(
@@ -149,7 +175,7 @@ def _tenant_from_items(tenant_id: str, items: list[dict]) -> Tenant | None:
             number_match=NumberMatch(head["number_match"]),
             require_two_step=head.get("require_two_step", False),
         ),
-        sealed_data_key=head["sealed_data_key"],
+        sealed_data_key=head.get("sealed_data_key"),
         clients=clients,
         signing_keys=tuple(sorted(keys, key=lambda k: k.created_at)),
     )

@@ -7,6 +7,7 @@ files, so an injected tag cannot run.
 from __future__ import annotations
 
 import html
+import re
 from functools import cache
 from pathlib import Path
 
@@ -23,6 +24,7 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 
 
@@ -32,11 +34,16 @@ def _template(name: str) -> str:
 
 
 def render(name: str, **values: object) -> str:
-    """Fill {{name}} placeholders, HTML-escaped. Nothing else is interpreted."""
-    page = _template(name)
-    for key, value in values.items():
-        page = page.replace("{{" + key + "}}", html.escape("" if value is None else str(value)))
-    return page
+    """Fill {{name}} placeholders, HTML-escaped. Nothing else is interpreted: one pass over
+    the template, so a value that looks like a placeholder is shown as sent."""
+
+    def fill(match: re.Match) -> str:
+        if match[1] not in values:
+            return match[0]
+        value = values[match[1]]
+        return html.escape("" if value is None else str(value))
+
+    return _PLACEHOLDER.sub(fill, _template(name))
 
 
 @cache

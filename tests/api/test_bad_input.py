@@ -631,10 +631,6 @@ def test_the_token_endpoint_refuses_bad_forms(world, case, build, headers):
     assert_refused(lambda: request(world, "POST", "/t/acme/token", raw, FORM, auth))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the code is spent (redeemed_at written) before the PKCE verifier is checked",
-)
 def test_a_refused_pkce_verifier_leaves_the_code_unspent(world):
     code = world.approve(world.start())  # issued without a code_challenge
     form = f"grant_type=authorization_code&code={code}&code_verifier={'v' * 43}"

@@ -277,11 +277,6 @@ def test_unregistering_removes_the_device_its_endpoint_and_the_account_entry(
     assert (status, body["error"]) == (401, "invalid_device_proof")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SNS keeps one endpoint per push token; unregister deletes it though another "
-    "account on the same phone still points at it",
-)
 def test_unregistering_one_account_keeps_push_for_another_on_the_same_phone(
     enrolled, new_account, same_phone, svc, endpoints, start
 ):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,7 +54,8 @@ class Phone:
     def enrol(self, code: str) -> None:
         status, body = self.api.enrol(
             self.key, activation_code=code, platform="android",
-            installation_id="inst-" + secrets.token_hex(8), push_token="tok-" + secrets.token_hex(8),
+            installation_id="inst-" + secrets.token_hex(8),
+            push_token="tok-" + secrets.token_hex(8),
         )  # fmt: skip
         assert status == 200, body
         self.totp_secret = body["totp_secret"]

@@ -95,6 +95,7 @@ def _sign_in_with(env: dict, moto_url: str, monkeypatch) -> None:
     from chalicelib import aws, service
     from chalicelib.accounts import AccountKind
     from chalicelib.flows import admin
+    from chalicelib.settings import Settings
     from chalicelib.tenants import Policy
     from tests.api.conftest import TestPhone
 
@@ -102,9 +103,11 @@ def _sign_in_with(env: dict, moto_url: str, monkeypatch) -> None:
                         "PUBLIC_BASE_URL": "https://signin.example.test"}.items():  # fmt: skip
         monkeypatch.setenv(name, value)
     aws.reset()
-    service.get.cache_clear()
     try:
-        svc = service.get()
+        svc = service.build(
+            Settings.from_env(), aws.lazy("dynamodb"), aws.lazy("sns"), aws.lazy("kms")
+        )
+        monkeypatch.setattr(service, "get", lambda: svc)
         admin.create_tenant(svc, "tfco", "Terraform Co", Policy())
         client = admin.add_client(svc, "tfco", "tf-web", "TF Portal", ["https://tf.example/cb"])
         admin.create_account(svc, "tfco", "bob@tf.example", AccountKind.WORK)
@@ -128,7 +131,10 @@ def _sign_in_with(env: dict, moto_url: str, monkeypatch) -> None:
                 f"/t/tfco/signin/{started['signin_id']}/result", {"secret": started["secret"]}
             )
             assert result["status"] == "approved"
-            form = f"grant_type=authorization_code&code={result['code']}&client_id=tf-web&client_secret={client['client_secret']}"
+            form = (
+                f"grant_type=authorization_code&code={result['code']}"
+                f"&client_id=tf-web&client_secret={client['client_secret']}"
+            )
             response = http.http.post(
                 "/t/tfco/token",
                 headers={"Content-Type": "application/x-www-form-urlencoded"},
@@ -142,5 +148,4 @@ def _sign_in_with(env: dict, moto_url: str, monkeypatch) -> None:
         )["Endpoints"]
         assert [e["Attributes"]["Token"] for e in endpoints] == ["tf-token"]
     finally:
-        service.get.cache_clear()
         aws.reset()

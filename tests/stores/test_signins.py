@@ -129,8 +129,15 @@ def test_denial_needs_no_number(svc, make_signin):
     assert svc.signins.get("acme", signin.signin_id).outcome is Outcome.FRAUD_REPORTED
 
 
-def redeem(svc, signin, client_id="acme-web", code_hash=CODE_HASH):
-    return svc.signins.redeem("acme", signin.signin_id, client_id, code_hash, svc.now())
+def redeem(svc, signin, **changes):
+    fields = dict(
+        client_id="acme-web",
+        code_hash=CODE_HASH,
+        code_challenge=signin.code_challenge,
+        redirect_uri=signin.redirect_uri,
+        now=svc.now(),
+    )
+    return svc.signins.redeem("acme", signin.signin_id, **{**fields, **changes})
 
 
 def test_an_approved_code_is_redeemed_once(svc, clock, make_signin):
@@ -182,8 +189,43 @@ def test_no_code_without_approval(svc, make_signin, outcome):
 def test_an_unknown_signin_has_no_code(svc):
     with pytest.raises(InvalidGrant):
         svc.signins.redeem(
-            "acme", signins.new_signin_id(ALICE, svc.rng), "acme-web", CODE_HASH, svc.now()
+            "acme",
+            signins.new_signin_id(ALICE, svc.rng),
+            client_id="acme-web",
+            code_hash=CODE_HASH,
+            code_challenge=None,
+            redirect_uri=None,
+            now=svc.now(),
         )
+
+
+CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
+
+@pytest.mark.parametrize("sent", [None, "A" * 43])
+def test_a_code_issued_with_a_challenge_needs_that_challenge(svc, make_signin, sent):
+    signin = make_signin(code_challenge=CHALLENGE)
+    decide(svc, signin)
+    with pytest.raises(InvalidGrant):
+        redeem(svc, signin, code_challenge=sent)
+    assert redeem(svc, signin, code_challenge=CHALLENGE).redeemed_at is not None
+
+
+def test_a_code_issued_without_a_challenge_refuses_a_verifier(svc, make_signin):
+    signin = make_signin()
+    decide(svc, signin)
+    with pytest.raises(InvalidGrant):
+        redeem(svc, signin, code_challenge=CHALLENGE)
+    assert redeem(svc, signin).redeemed_at is not None
+
+
+@pytest.mark.parametrize("sent", [None, "https://evil.test/cb"])
+def test_a_code_issued_for_a_redirect_uri_needs_that_uri(svc, make_signin, sent):
+    signin = make_signin(redirect_uri="https://app.acme.test/cb")
+    decide(svc, signin)
+    with pytest.raises(InvalidGrant):
+        redeem(svc, signin, redirect_uri=sent)
+    assert redeem(svc, signin, redirect_uri="https://app.acme.test/cb").redeemed_at is not None
 
 
 def test_pending_lists_only_undecided_unexpired_signins_of_that_user(svc, clock, make_signin):

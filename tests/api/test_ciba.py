@@ -1,0 +1,323 @@
+"""CIBA poll mode as an app without a browser sees it: ask for a sign-in by login_hint, show a
+binding message, poll the token endpoint until the person answers on the phone."""
+
+from __future__ import annotations
+
+import base64
+from urllib.parse import quote, urlencode
+
+import jwt
+import pytest
+
+from chalicelib.flows import admin
+
+ISSUER = "https://signin.example.test/t/acme"
+CIBA = "urn:openid:params:grant-type:ciba"
+NO_AUTH = ("", "")
+
+
+def web_client(tenant) -> tuple[str, str]:
+    return tenant["client_id"], tenant["client_secret"]
+
+
+@pytest.fixture
+def backchannel(api, tenant):
+    """POST a form to the backchannel authentication endpoint, by default as acme's web client
+    (client_secret_basic); NO_AUTH sends no credentials."""
+
+    def send(form: dict, client: tuple[str, str] | None = None, tenant_id: str = "acme"):
+        client_id, secret = web_client(tenant) if client is None else client
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if client_id:
+            pair = f"{quote(client_id, safe='')}:{quote(secret, safe='')}"
+            headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+        response = api.http.post(
+            f"/t/{tenant_id}/bc-authorize", headers=headers, body=urlencode(form)
+        )
+        return response.status_code, response.json_body or {}
+
+    return send
+
+
+@pytest.fixture
+def ask(backchannel):
+    """A valid backchannel request for alice; returns the answer's body."""
+
+    def send(login_hint: str = "alice@acme.test", **changes) -> dict:
+        form = {
+            "scope": "openid",
+            "login_hint": login_hint,
+            "binding_message": "Order 4711",
+            **changes,
+        }
+        status, body = backchannel(form)
+        assert status == 200, body
+        return body
+
+    return send
+
+
+@pytest.fixture
+def poll(token, tenant):
+    def send(auth_req_id: str, client: tuple[str, str] | None = None) -> tuple[int, dict]:
+        form = {"grant_type": CIBA, "auth_req_id": auth_req_id}
+        return token(form, client=web_client(tenant) if client is None else client)
+
+    return send
+
+
+@pytest.fixture
+def alice(enrolled):
+    """Alice's phone and account."""
+    return enrolled()
+
+
+def signin_id_of(auth_req_id: str) -> str:
+    return auth_req_id.split(".", 1)[0]
+
+
+def error_of(answer: tuple[int, dict]) -> tuple[int, str]:
+    return answer[0], answer[1].get("error")
+
+
+def verify(api, token: str, audience: str) -> dict:
+    keys = jwt.PyJWKSet.from_dict(api.http.get("/t/acme/jwks.json").json_body)
+    key = keys[jwt.get_unverified_header(token)["kid"]]
+    return jwt.decode(token, key.key, algorithms=["ES256"], audience=audience, issuer=ISSUER)
+
+
+# --- The request -----------------------------------------------------------------------------
+
+
+def test_a_backchannel_request_answers_an_id_to_poll_with(alice, backchannel):
+    status, body = backchannel(
+        {"scope": "openid", "login_hint": "alice@acme.test", "binding_message": "Order 4711"}
+    )
+
+    assert status == 200, body
+    assert set(body) == {"auth_req_id", "expires_in", "interval"}
+    assert body["expires_in"] == 120  # the tenant's sign-in lifetime
+    assert body["interval"] == 5
+    assert len(body["auth_req_id"]) >= 60
+
+
+def test_the_phone_shows_the_binding_message_and_has_no_number_to_match(alice, ask):
+    phone, _ = alice
+    asked = ask(binding_message="Pay 20 EUR to Acme")
+
+    status, listed = phone.pending()
+
+    assert status == 200, listed
+    (waiting,) = listed["signins"]
+    assert waiting["signin_id"] == signin_id_of(asked["auth_req_id"])
+    assert waiting["binding_message"] == "Pay 20 EUR to Acme"
+    assert waiting["number_match"] == "none"
+    assert waiting["choices"] == []
+    assert waiting["app"] == "Acme Portal"
+
+
+def test_requested_expiry_shortens_the_request(alice, ask, poll, clock):
+    asked = ask(requested_expiry="40")
+    assert asked["expires_in"] == 40
+
+    clock.advance(39)
+    assert error_of(poll(asked["auth_req_id"])) == (400, "authorization_pending")
+    clock.advance(1)
+    assert error_of(poll(asked["auth_req_id"])) == (400, "expired_token")
+
+
+# --- Polling ---------------------------------------------------------------------------------
+
+
+def test_polling_before_the_answer_is_pending_and_too_fast_is_slow_down(alice, ask, poll, clock):
+    auth_req_id = ask()["auth_req_id"]
+
+    assert error_of(poll(auth_req_id)) == (400, "authorization_pending")
+    clock.advance(4)
+    assert error_of(poll(auth_req_id)) == (400, "slow_down")
+    clock.advance(1)
+    assert error_of(poll(auth_req_id)) == (400, "authorization_pending")
+
+
+def test_an_approval_without_a_number_gives_tokens_once(alice, ask, poll, api, tenant):
+    phone, account = alice
+    auth_req_id = ask()["auth_req_id"]
+
+    assert phone.respond(signin_id_of(auth_req_id), "approve") == (200, {"status": "approved"})
+    status, body = poll(auth_req_id)
+
+    assert status == 200, body
+    assert body["token_type"] == "Bearer"
+    claims = verify(api, body["id_token"], tenant["client_id"])
+    assert claims["sub"] == account["sub"]
+    assert claims["aud"] == tenant["client_id"]
+    assert claims["amr"] == ["mfa", "hwk", "user"]
+    assert claims["acr"] == "urn:phonesignin:acr:mfa"
+    assert error_of(poll(auth_req_id)) == (400, "invalid_grant")
+
+
+@pytest.mark.parametrize("decision", ["deny", "report_fraud"])
+def test_a_denial_answers_access_denied(decision, alice, ask, poll):
+    phone, _ = alice
+    auth_req_id = ask()["auth_req_id"]
+
+    assert phone.respond(signin_id_of(auth_req_id), decision) == (200, {"status": "denied"})
+
+    assert error_of(poll(auth_req_id)) == (400, "access_denied")
+
+
+def test_an_unanswered_request_expires(alice, ask, poll, clock):
+    phone, _ = alice
+    asked = ask()
+    clock.advance(asked["expires_in"])
+
+    assert error_of(poll(asked["auth_req_id"])) == (400, "expired_token")
+    status, body = phone.respond(signin_id_of(asked["auth_req_id"]), "approve")
+    assert (status, body["error"]) == (409, "signin_closed")
+    assert error_of(poll(asked["auth_req_id"])) == (400, "expired_token")
+
+
+def test_an_approval_with_a_number_is_refused_and_fails_the_request(alice, ask, poll):
+    phone, _ = alice
+    auth_req_id = ask()["auth_req_id"]
+
+    status, body = phone.respond(signin_id_of(auth_req_id), "approve", 42)
+
+    assert (status, body["error"]) == (409, "wrong_number")
+    assert error_of(poll(auth_req_id)) == (400, "access_denied")
+    assert phone.pending() == (200, {"signins": []})
+
+
+# --- Refused requests --------------------------------------------------------------------------
+
+
+REFUSED = {
+    "no scope": ({"scope": None}, "invalid_scope"),
+    "scope without openid": ({"scope": "profile email"}, "invalid_scope"),
+    "no login_hint": ({"login_hint": None}, "invalid_request"),
+    "empty login_hint": ({"login_hint": ""}, "invalid_request"),
+    "id_token_hint instead": ({"login_hint": None, "id_token_hint": "x.y.z"}, "invalid_request"),
+    "binding message of 65": ({"binding_message": "x" * 65}, "invalid_binding_message"),
+    "binding message with newline": ({"binding_message": "Order\n4711"}, "invalid_binding_message"),
+    "empty binding message": ({"binding_message": ""}, "invalid_binding_message"),
+    "requested_expiry not a number": ({"requested_expiry": "soon"}, "invalid_request"),
+    "requested_expiry zero": ({"requested_expiry": "0"}, "invalid_request"),
+}
+
+
+def test_a_bad_request_is_refused_and_nothing_is_sent(alice, backchannel, snapshot):
+    phone, _ = alice
+    form = {"scope": "openid", "login_hint": "alice@acme.test", "binding_message": "Order 4711"}
+    before = snapshot()
+
+    answers = {
+        case: error_of(backchannel({k: v for k, v in {**form, **changes}.items() if v is not None}))
+        for case, (changes, _) in REFUSED.items()
+    }
+
+    assert answers == {case: (400, error) for case, (_, error) in REFUSED.items()}
+    assert snapshot() == before
+    assert phone.pending() == (200, {"signins": []})
+
+
+def test_a_binding_message_of_64_characters_is_accepted(alice, ask):
+    assert ask(binding_message="x" * 64)["interval"] == 5
+
+
+def test_a_public_client_may_not_use_ciba(alice, backchannel, tenant, snapshot):
+    before = snapshot()
+
+    status, body = backchannel(
+        {
+            "scope": "openid",
+            "login_hint": "alice@acme.test",
+            "client_id": tenant["public_client_id"],
+        },
+        client=NO_AUTH,
+    )
+
+    assert (status, body["error"]) == (400, "unauthorized_client")
+    assert snapshot() == before
+
+
+def test_a_client_that_does_not_authenticate_is_refused(alice, backchannel, api, snapshot):
+    clients = {
+        "wrong secret": ("acme-web", "not-the-secret"),
+        "no credentials": NO_AUTH,
+        "unknown client": ("acme-nobody", "x"),
+    }
+    form = {"scope": "openid", "login_hint": "alice@acme.test"}
+    before = snapshot()
+
+    answers = {case: error_of(backchannel(form, client=c)) for case, c in clients.items()}
+
+    assert answers == dict.fromkeys(clients, (401, "invalid_client"))
+    assert snapshot() == before
+    response = api.http.post(
+        "/t/acme/bc-authorize",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": "Basic " + base64.b64encode(b"acme-web:wrong").decode(),
+        },
+        body=urlencode(form),
+    )
+    assert response.headers["WWW-Authenticate"].startswith("Basic")
+
+
+def test_an_unknown_login_hint_gets_an_ordinary_request_that_never_completes(
+    alice, backchannel, poll, clock
+):
+    answers = [
+        backchannel({"scope": "openid", "login_hint": hint})
+        for hint in ("alice@acme.test", "nobody@acme.test")
+    ]
+
+    (known_status, known), (unknown_status, unknown) = answers
+    assert known_status == unknown_status == 200
+    assert {k: v for k, v in unknown.items() if k != "auth_req_id"} == {
+        k: v for k, v in known.items() if k != "auth_req_id"
+    }
+    assert len(unknown["auth_req_id"]) == len(known["auth_req_id"])
+    assert error_of(poll(unknown["auth_req_id"])) == (400, "authorization_pending")
+    clock.advance(unknown["expires_in"])
+    assert error_of(poll(unknown["auth_req_id"])) == (400, "expired_token")
+
+
+# --- Only the client that asked can collect ------------------------------------------------------
+
+
+def test_another_client_cannot_poll_a_request(alice, ask, poll, svc):
+    phone, _ = alice
+    other = admin.add_client(svc, "acme", "acme-other", "Other", ["https://other.acme.test/cb"])
+    auth_req_id = ask()["auth_req_id"]
+
+    answer = poll(auth_req_id, client=(other["client_id"], other["client_secret"]))
+    assert error_of(answer) == (400, "invalid_grant")
+
+    assert error_of(poll(auth_req_id)) == (400, "authorization_pending")  # not slow_down
+    assert phone.respond(signin_id_of(auth_req_id), "approve")[0] == 200
+    answer = poll(auth_req_id, client=(other["client_id"], other["client_secret"]))
+    assert error_of(answer) == (400, "invalid_grant")
+    assert poll(auth_req_id)[0] == 200
+
+
+def flip_last(text: str) -> str:
+    return text[:-1] + ("A" if text[-1] != "A" else "B")
+
+
+def test_a_tampered_auth_req_id_is_refused(alice, ask, poll):
+    phone, _ = alice
+    auth_req_id = ask()["auth_req_id"]
+    signin_id, secret = auth_req_id.split(".", 1)
+    assert phone.respond(signin_id, "approve")[0] == 200
+    forged = {
+        "other secret": (f"{signin_id}.{flip_last(secret)}", "invalid_grant"),
+        "other id": (f"{flip_last(signin_id)}.{secret}", "invalid_grant"),
+        "garbled id": (f"{signin_id[:-1]}!.{secret}", "invalid_grant"),
+        "no secret": (f"{signin_id}.", "invalid_request"),
+    }
+
+    answers = {case: error_of(poll(sent)) for case, (sent, _) in forged.items()}
+
+    assert answers == {case: (400, error) for case, (_, error) in forged.items()}
+    assert poll(auth_req_id)[0] == 200  # the real one still collects
