@@ -18,7 +18,9 @@ PHONE_AMR = ("mfa", "hwk", "user")  # a device-bound key unlocked by PIN or biom
 PASSWORD_AMR = ("pwd",)
 PASSWORD_AND_PHONE_AMR = ("pwd", "mfa", "hwk", "user")
 PASSWORD_AND_TOTP_AMR = ("pwd", "mfa", "otp")
-SIGNIN_ID = re.compile(r"^[0-9a-f]{16}[A-Za-z0-9_-]{22}\Z")
+# user key (16 hex) + creation time (8 hex) + 128 random bits: within a user's partition the
+# ids sort by time, so a phone's "what is waiting" query reads only the last few minutes.
+SIGNIN_ID = re.compile(r"^[0-9a-f]{16}[0-9a-f]{8}[A-Za-z0-9_-]{22}\Z")
 CODE_SECONDS = 60  # an authorization code must be redeemed within a minute of approval
 POLL_SECONDS = 2
 MAX_USER_AGENT = 160
@@ -68,8 +70,13 @@ def number_choices(rng: RandomSource, number: int, mode: NumberMatch) -> tuple[i
     return tuple(choices)
 
 
-def new_signin_id(user_key: str, rng: RandomSource) -> str:
-    return user_key + codes.new_secret(rng, 16)
+def new_signin_id(user_key: str, rng: RandomSource, now: int) -> str:
+    return f"{user_key}{now:08x}{codes.new_secret(rng, 16)}"
+
+
+def oldest_open_id(user_key: str, now: int, lifetime: int) -> str:
+    """The smallest sign-in id that could still be open now: a sort-key bound."""
+    return f"{user_key}{max(0, now - lifetime):08x}"
 
 
 def parse_signin_id(signin_id: object) -> str:

@@ -102,7 +102,7 @@ def open_signin(
     now = svc.now()
     policy = tenant.tenant.policy
     number = signins.new_number(svc.rng) if numbered else None
-    signin_id = signins.new_signin_id(user_key(username), svc.rng)
+    signin_id = signins.new_signin_id(user_key(username), svc.rng, now)
     secret = codes.new_secret(svc.rng)
     signin = SignIn(
         tenant_id=tenant.tenant_id,

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import InvalidGrant, NotFound
-from ..signins import CODE_SECONDS, PHONE_AMR, Origin, Outcome, SignIn
+from ..signins import CODE_SECONDS, PHONE_AMR, Origin, Outcome, SignIn, oldest_open_id
+from ..tenants import MAX_SIGNIN_SECONDS
 from .base import decode_item, encode_item, is_condition_failure, values
 
 KEEP_SECONDS = 3600  # ended sign-ins stay an hour for support questions, then TTL removes them
@@ -64,11 +65,16 @@ class SignInStore:
     def pending_for(self, tenant_id: str, user_key: str, now: int) -> list[SignIn]:
         # Anyone can start sign-ins for a username: read every page, or ended ones could
         # push a waiting one past the first 1 MB.
+        # Ids sort by creation time: read only those young enough to be open.
         kwargs = {
             "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk",
+            "KeyConditionExpression": "pk = :pk AND sk > :oldest",
             "FilterExpression": "attribute_not_exists(outcome) AND expires_at > :now",
-            "ExpressionAttributeValues": values(pk=f"{tenant_id}#{user_key}", now=now),
+            "ExpressionAttributeValues": values(
+                pk=f"{tenant_id}#{user_key}",
+                oldest=oldest_open_id(user_key, now, MAX_SIGNIN_SECONDS),
+                now=now,
+            ),
             "ConsistentRead": True,
         }
         found = []

@@ -19,7 +19,7 @@ def make_signin(svc):
         now = svc.now()
         fields = dict(
             tenant_id="acme",
-            signin_id=signins.new_signin_id(ALICE, svc.rng),
+            signin_id=signins.new_signin_id(ALICE, svc.rng, svc.now()),
             client_id="acme-web",
             number=42,
             choices=(17, 42, 88),

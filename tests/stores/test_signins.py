@@ -91,7 +91,7 @@ def test_a_phone_of_another_account_cannot_answer(svc, make_signin, account_id):
 
 
 def test_an_answer_to_an_unknown_signin_is_refused_with_nothing_to_show(svc):
-    unknown = signins.new_signin_id(ALICE, svc.rng)
+    unknown = signins.new_signin_id(ALICE, svc.rng, svc.now())
     with pytest.raises(DecisionRefused) as refused:
         svc.signins.decide(
             "acme",
@@ -190,7 +190,7 @@ def test_an_unknown_signin_has_no_code(svc):
     with pytest.raises(InvalidGrant):
         svc.signins.redeem(
             "acme",
-            signins.new_signin_id(ALICE, svc.rng),
+            signins.new_signin_id(ALICE, svc.rng, svc.now()),
             client_id="acme-web",
             code_hash=CODE_HASH,
             code_challenge=None,
@@ -234,7 +234,7 @@ def test_pending_lists_only_undecided_unexpired_signins_of_that_user(svc, clock,
     decide(svc, decided, Outcome.DENIED)
     make_signin(expires_at=svc.now() + 30)
     later = make_signin(expires_at=svc.now() + 300)
-    make_signin(signin_id=signins.new_signin_id(user_key("bob@acme.test"), svc.rng))
+    make_signin(signin_id=signins.new_signin_id(user_key("bob@acme.test"), svc.rng, svc.now()))
     make_signin(tenant_id="globex")
     clock.advance(30)
 
@@ -248,7 +248,7 @@ def test_pending_finds_a_signin_behind_a_full_page(svc, make_signin):
     """Sign-ins are filed by username, which anyone can type: many ended ones must not hide
     a waiting one from a polling phone (a query page stops at 1 MB)."""
     big = signins.Origin(ip="203.0.113.7", user_agent="x" * 150_000)
-    ids = sorted(signins.new_signin_id(ALICE, svc.rng) for _ in range(9))
+    ids = sorted(signins.new_signin_id(ALICE, svc.rng, svc.now()) for _ in range(9))
     for signin_id in ids[:-1]:
         decide(svc, make_signin(signin_id=signin_id, origin=big), Outcome.DENIED)
     waiting = make_signin(signin_id=ids[-1])  # sorts last: on the second page

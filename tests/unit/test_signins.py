@@ -62,7 +62,7 @@ def test_type_mode_offers_no_choices(rng):
 
 def test_a_signin_id_is_filed_under_its_user_key(rng):
     key = user_key("alice@example.com")
-    signin_id = signins.new_signin_id(key, rng)
+    signin_id = signins.new_signin_id(key, rng, 1_800_000_000)
     assert signins.parse_signin_id(signin_id) == key
 
 
@@ -91,7 +91,7 @@ def test_malformed_signin_ids_are_refused(signin_id):
 
 
 def test_the_authorization_code_depends_on_the_binding_secret(rng):
-    signin_id = signins.new_signin_id(user_key("alice@example.com"), rng)
+    signin_id = signins.new_signin_id(user_key("alice@example.com"), rng, 1_800_000_000)
     code = signins.authorization_code("secret-one", signin_id)
     assert code == signins.authorization_code("secret-one", signin_id)
     assert code != signins.authorization_code("secret-two", signin_id)
@@ -100,7 +100,10 @@ def test_the_authorization_code_depends_on_the_binding_secret(rng):
 
 def test_the_authorization_code_depends_on_the_signin(rng):
     key = user_key("alice@example.com")
-    first, second = signins.new_signin_id(key, rng), signins.new_signin_id(key, rng)
+    first, second = (
+        signins.new_signin_id(key, rng, 1_800_000_000),
+        signins.new_signin_id(key, rng, 1_800_000_000),
+    )
     assert signins.authorization_code("s", first) != signins.authorization_code("s", second)
 
 
