@@ -6,6 +6,7 @@ from chalicelib import http, service
 from chalicelib.flows import ciba, devices, oidc, password, signin
 
 app = Chalice(app_name="phone-signin")
+http.bind(app)
 T = "/t/{tenant_id}"
 FORM = ["application/x-www-form-urlencoded"]
 

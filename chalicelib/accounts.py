@@ -55,3 +55,4 @@ class Account:
     created_at: int
     devices: dict[str, DeviceSummary] = field(default_factory=dict)
     password_hash: str | None = None
+    disabled: bool = False  # an administrator turned the account off: no sign-in at all

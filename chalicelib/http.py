@@ -10,6 +10,7 @@ import functools
 import json
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
@@ -31,6 +32,7 @@ CSRF_COOKIE = "psi_csrf"
 METHOD_COOKIE = "psi_last_method"
 YEAR = 365 * 24 * 3600
 log = logging.getLogger("phonesignin")
+log.setLevel(logging.INFO)
 
 
 def json_body(request: Any) -> dict:
@@ -136,19 +138,49 @@ def error_response(err: ServiceError) -> Response:
     return respond(err.status, {"error": err.code, "error_description": err.description}, headers)
 
 
+_app: Any = None
+
+
+def bind(app: Any) -> None:
+    """Give the edge the app, so each request's log line can carry its request id."""
+    global _app
+    _app = app
+
+
+def access_log(view: str, tenant_id: str | None, status: int, started: float, error: str | None):
+    """One JSON line per request: what happened, never who (no usernames, secrets or tokens)."""
+    context = (_app.current_request.context or {}) if _app and _app.current_request else {}
+    line = {
+        "level": "info" if status < 500 else "error",
+        "request_id": context.get("requestId"),
+        "view": view,
+        "tenant": tenant_id,
+        "status": status,
+        "ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+    if error:
+        line["error"] = error
+    log.info(json.dumps(line, separators=(",", ":")))
+
+
 def handler(view: Callable[..., Any]) -> Callable[..., Response]:
     """Run a view; it returns a body, or (body, headers). Map domain errors to their status,
-    anything else to a bare 500."""
+    anything else to a bare 500. Log one line either way."""
 
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Response:
+        started = time.perf_counter()
+        tenant_id = kwargs.get("tenant_id")
         try:
             result = view(*args, **kwargs)
         except ServiceError as err:
+            access_log(view.__name__, tenant_id, err.status, started, err.code)
             return error_response(err)
         except Exception:
             log.exception("unhandled error")
+            access_log(view.__name__, tenant_id, 500, started, "server_error")
             return respond(500, {"error": "server_error", "error_description": "Internal error."})
+        access_log(view.__name__, tenant_id, 200, started, None)
         body, headers = result if isinstance(result, tuple) else (result, None)
         return respond(200, body, headers)
 

@@ -9,16 +9,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from . import codes
 from .codes import RandomSource
+from .metering import SHARDS, Meter
 from .settings import Settings
 from .stores.accounts import AccountStore
 from .stores.activation_codes import ActivationCodeStore
+from .stores.audit import AuditEvent, AuditStore
 from .stores.base import Write, table_names, transact
 from .stores.devices import DeviceStore
 from .stores.installations import InstallationStore
 from .stores.limits import LimitStore
 from .stores.signins import SignInStore
 from .stores.tenants import TenantStore
+from .stores.usage import UsageStore
 from .tenancy import TenantDirectory
 
 
@@ -32,6 +36,9 @@ class Services:
     activation_codes: ActivationCodeStore
     installations: InstallationStore
     limits: LimitStore
+    audit: AuditStore
+    usage: UsageStore
+    meter: Meter
     directory: TenantDirectory
     push: Any  # push.SnsPush, or a stand-in with the same methods
     vault: Any  # vault.KmsVault
@@ -44,6 +51,13 @@ class Services:
 
     def transact(self, writes: list[Write]) -> None:
         transact(self.dynamodb, writes)
+
+    def record(self, tenant_id: str, event: str, **fields) -> None:
+        """Write a security event to the audit log."""
+        self.audit.record(
+            AuditEvent(tenant_id=tenant_id, at=self.now(), event=event, **fields),
+            nonce=codes.new_secret(self.rng, 6),
+        )
 
 
 def build(
@@ -59,6 +73,11 @@ def build(
 
     names = table_names(settings.table_prefix)
     tenants = TenantStore(dynamodb, names["tenants"])
+    usage = UsageStore(dynamodb, names["usage"])
+
+    def shard() -> int:
+        return rng.randbelow(SHARDS)
+
     vault = KmsVault(kms, settings.kms_key_id)
     return Services(
         settings=settings,
@@ -69,6 +88,9 @@ def build(
         activation_codes=ActivationCodeStore(dynamodb, names["activation_codes"]),
         installations=InstallationStore(dynamodb, names["installations"]),
         limits=LimitStore(dynamodb, names["limits"]),
+        audit=AuditStore(dynamodb, names["audit"], shard),
+        usage=usage,
+        meter=Meter(usage, clock, shard),
         directory=TenantDirectory(
             tenants, vault, settings.issuer, clock, settings.tenant_cache_seconds, rng
         ),

@@ -8,6 +8,11 @@
     echo 'a long passphrase' | python -m tools.admin set-password acme alice@acme.example
     python -m tools.admin rotate-key acme
     python -m tools.admin show-tenant acme
+    python -m tools.admin list-accounts acme | disable-account acme bob@acme.example
+    python -m tools.admin list-devices acme alice@acme.example | revoke-device acme DEVICE_ID
+    python -m tools.admin usage acme --from 2026-11-01 --to 2026-11-30
+    python -m tools.admin bill acme --from 2026-11-01 --to 2026-11-30 --price 0.002
+    python -m tools.admin audit acme --from 2026-11-26 --to 2026-11-26 [--username alice@...]
 
 It talks to AWS through the same settings as the service (TABLE_PREFIX, KMS_KEY_ID, ...);
 set AWS_ENDPOINT_URL to use a local moto server. Secrets are printed once and never stored.
@@ -25,6 +30,9 @@ from chalicelib.accounts import AccountKind
 from chalicelib.errors import ServiceError
 from chalicelib.flows import admin
 from chalicelib.tenants import DEFAULT_SIGNIN_SECONDS, NumberMatch, Policy
+
+# AWS cost of one complete sign-in behind an HTTP API, from `make bench` (docs/performance.md).
+AWS_COST_PER_SIGNIN = 15.2e-6
 
 
 def _on_off(text: str) -> bool:
@@ -78,6 +86,30 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("tenant_id")
     show = sub.add_parser("show-tenant", help="policy, clients and published keys")
     show.add_argument("tenant_id")
+    sub.add_parser("list-accounts").add_argument("tenant_id")
+    for name, text in (("disable-account", "no sign-in at all"), ("enable-account", "undo")):
+        d = sub.add_parser(name, help=text)
+        d.add_argument("tenant_id")
+        d.add_argument("username")
+    ld = sub.add_parser("list-devices")
+    ld.add_argument("tenant_id")
+    ld.add_argument("username")
+    rv = sub.add_parser("revoke-device", help="remove a phone and its push endpoint")
+    rv.add_argument("tenant_id")
+    rv.add_argument("device_id")
+    for name in ("usage", "bill", "audit"):
+        u = sub.add_parser(name)
+        u.add_argument("tenant_id")
+        u.add_argument("--from", dest="first_day", required=True, help="YYYY-MM-DD (UTC)")
+        u.add_argument("--to", dest="last_day", required=True, help="YYYY-MM-DD, inclusive")
+        if name == "bill":
+            u.add_argument("--price", type=float, required=True, help="USD per sign-in")
+            u.add_argument(
+                "--aws-cost", type=float, default=AWS_COST_PER_SIGNIN,
+                help="USD of AWS per sign-in (docs/performance.md)",
+            )  # fmt: skip
+        if name == "audit":
+            u.add_argument("--username", help="only this account's events")
     code = sub.add_parser("activation-code")
     code.add_argument("tenant_id")
     code.add_argument("username")
@@ -97,6 +129,23 @@ def run(args, svc: service.Services) -> dict:
         return admin.rotate_signing_key(svc, args.tenant_id)
     if args.command == "show-tenant":
         return admin.show_tenant(svc, args.tenant_id)
+    if args.command == "list-accounts":
+        return admin.list_accounts(svc, args.tenant_id)
+    if args.command in ("disable-account", "enable-account"):
+        disabled = args.command == "disable-account"
+        return admin.set_account_disabled(svc, args.tenant_id, args.username, disabled)
+    if args.command == "list-devices":
+        return admin.list_devices(svc, args.tenant_id, args.username)
+    if args.command == "revoke-device":
+        return admin.revoke_device(svc, args.tenant_id, args.device_id)
+    if args.command == "usage":
+        return admin.usage(svc, args.tenant_id, args.first_day, args.last_day)
+    if args.command == "bill":
+        return admin.bill(
+            svc, args.tenant_id, args.first_day, args.last_day, args.price, args.aws_cost
+        )
+    if args.command == "audit":
+        return admin.audit_log(svc, args.tenant_id, args.first_day, args.last_day, args.username)
     if args.command == "add-client":
         return admin.add_client(
             svc, args.tenant_id, args.client_id, args.name, args.redirect_uris, args.public

@@ -1,4 +1,6 @@
-"""What the admin CLI does: tenants, clients, accounts and activation codes."""
+"""What the admin CLI does: tenants, clients, accounts, phones, usage and the audit log.
+
+Every change an administrator makes is written to the audit log."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from urllib.parse import urlsplit
 from .. import codes, passwords
 from ..accounts import Account, AccountKind, normalise_username
 from ..errors import InvalidRequest, NotFound
+from ..metering import Billable, day_of
 from ..service import Services
 from ..stores.activation_codes import ActivationCode
 from ..tenancy import new_signing_key
@@ -23,6 +26,7 @@ def create_tenant(svc: Services, tenant_id: str, name: str, policy: Policy) -> d
     svc.tenants.create(Tenant(tenant_id=tenant_id, name=name, policy=policy))
     svc.directory.forget(tenant_id)
     tenant = svc.directory.get(tenant_id)
+    svc.record(tenant_id, "tenant_created", actor="admin")
     return {"tenant_id": tenant_id, "issuer": tenant.issuer, "kid": tenant.kid}
 
 
@@ -39,6 +43,7 @@ def rotate_signing_key(svc: Services, tenant_id: str) -> dict:
         elif not old.published(now):
             svc.tenants.delete_signing_key(tenant_id, old.kid)
     svc.directory.forget(tenant_id)
+    svc.record(tenant_id, "signing_key_rotated", actor="admin", detail={"kid": key.kid})
     return {
         "tenant_id": tenant_id,
         "kid": key.kid,
@@ -49,7 +54,9 @@ def rotate_signing_key(svc: Services, tenant_id: str) -> dict:
 def set_password(svc: Services, tenant_id: str, username: str, password: str) -> dict:
     svc.directory.get(tenant_id)
     username = normalise_username(username)
+    account = _account(svc, tenant_id, username)
     svc.accounts.set_password(tenant_id, username, passwords.hash_password(password, svc.rng))
+    svc.record(tenant_id, "password_set", account=account.account_id, actor="admin")
     return {"username": username, "password": "set"}
 
 
@@ -57,6 +64,7 @@ def set_policy(svc: Services, tenant_id: str, policy: Policy) -> dict:
     svc.directory.get(tenant_id)
     svc.tenants.set_policy(tenant_id, policy)
     svc.directory.forget(tenant_id)
+    svc.record(tenant_id, "policy_changed", actor="admin", detail=_policy_detail(policy))
     return show_tenant(svc, tenant_id)
 
 
@@ -107,6 +115,7 @@ def add_client(
         ),
     )
     svc.directory.forget(tenant_id)
+    svc.record(tenant_id, "client_added", actor="admin", detail={"client_id": client_id})
     return {"client_id": client_id, "client_secret": secret, "redirect_uris": redirect_uris}
 
 
@@ -130,6 +139,7 @@ def create_account(svc: Services, tenant_id: str, username: str, kind: AccountKi
         created_at=svc.now(),
     )
     svc.accounts.create(account)
+    svc.record(tenant_id, "account_created", account=account.account_id, actor="admin")
     return {"username": account.username, "sub": account.account_id, "kind": kind.value}
 
 
@@ -139,8 +149,7 @@ def issue_activation_code(
     """A one-time code to enrol a phone: shown here once, stored only as a hash."""
     tenant = svc.directory.get(tenant_id)
     username = normalise_username(username)
-    if svc.accounts.get(tenant_id, username, consistent=True) is None:
-        raise NotFound("No such account.")
+    account = _account(svc, tenant_id, username)
     code = codes.new_activation_code(svc.rng)
     expires_at = svc.now() + valid_seconds
     svc.activation_codes.create(
@@ -151,9 +160,143 @@ def issue_activation_code(
             expires_at=expires_at,
         )
     )
+    svc.record(tenant_id, "activation_code_issued", account=account.account_id, actor="admin")
     return {
         "activation_code": code,
         "expires_at": expires_at,
         "issuer": tenant.issuer,
         "username": username,
     }
+
+
+def list_accounts(svc: Services, tenant_id: str) -> dict:
+    svc.directory.get(tenant_id)
+    return {
+        "accounts": [
+            {
+                "username": a.username,
+                "sub": a.account_id,
+                "kind": a.kind.value,
+                "disabled": a.disabled,
+                "phones": len(a.devices),
+                "password": a.password_hash is not None,
+            }
+            for a in svc.accounts.list(tenant_id)
+        ]
+    }
+
+
+def set_account_disabled(svc: Services, tenant_id: str, username: str, disabled: bool) -> dict:
+    svc.directory.get(tenant_id)
+    account = _account(svc, tenant_id, username)
+    svc.accounts.set_disabled(tenant_id, account.username, disabled)
+    event = "account_disabled" if disabled else "account_enabled"
+    svc.record(tenant_id, event, account=account.account_id, actor="admin")
+    return {"username": account.username, "disabled": disabled}
+
+
+def list_devices(svc: Services, tenant_id: str, username: str) -> dict:
+    svc.directory.get(tenant_id)
+    account = _account(svc, tenant_id, username)
+    devices = [svc.devices.get(tenant_id, device_id) for device_id in account.devices]
+    return {
+        "username": account.username,
+        "devices": [
+            {
+                "device_id": d.device_id,
+                "platform": d.platform.value,
+                "push": d.endpoint_arn is not None,
+                "push_failed_at": d.push_failed_at,
+                "enrolled_at": d.created_at,
+            }
+            for d in devices
+            if d is not None
+        ],
+    }
+
+
+def revoke_device(svc: Services, tenant_id: str, device_id: str) -> dict:
+    """Remove a phone (lost, stolen, replaced): its record, its claim, its push endpoint."""
+    from .devices import remove_device
+
+    svc.directory.get(tenant_id)
+    device = svc.devices.get(tenant_id, device_id)
+    if device is None:
+        raise NotFound("No such device.")
+    return remove_device(svc, device, actor="admin")
+
+
+def usage(svc: Services, tenant_id: str, first_day: str, last_day: str) -> dict:
+    """Billable events per day, and their sum, between two days (inclusive, UTC)."""
+    svc.directory.get(tenant_id)
+    days = _days(first_day, last_day)
+    svc.meter.flush()  # this process's own tally, if any
+    per_day = {day: dict(svc.usage.day(tenant_id, day)) for day in days}
+    total: dict[str, int] = {}
+    for counts in per_day.values():
+        for name, n in counts.items():
+            total[name] = total.get(name, 0) + n
+    return {"tenant_id": tenant_id, "from": first_day, "to": last_day, "days": per_day,
+            "total": total}  # fmt: skip
+
+
+def bill(
+    svc: Services,
+    tenant_id: str,
+    first_day: str,
+    last_day: str,
+    price_per_signin: float,
+    aws_cost_per_signin: float,
+) -> dict:
+    """What the tenant owes: completed sign-ins (tokens issued) times the price; beside it,
+    the AWS cost those sign-ins caused, from the benchmark's per-sign-in figure."""
+    counted = usage(svc, tenant_id, first_day, last_day)["total"]
+    signins = counted.get(Billable.TOKEN_ISSUED.value, 0)
+    return {
+        "tenant_id": tenant_id,
+        "period": [first_day, last_day],
+        "billable_signins": signins,
+        "price_per_signin_usd": price_per_signin,
+        "amount_usd": round(signins * price_per_signin, 6),
+        "estimated_aws_cost_usd": round(signins * aws_cost_per_signin, 6),
+        "events": counted,
+    }
+
+
+def audit_log(
+    svc: Services, tenant_id: str, first_day: str, last_day: str, username: str | None = None
+) -> dict:
+    svc.directory.get(tenant_id)
+    sub = _account(svc, tenant_id, username).account_id if username else None
+    events = [
+        {"at": e.at, "event": e.event, "account": e.account, "device": e.device,
+         "actor": e.actor, **({"detail": e.detail} if e.detail else {})}
+        for day in _days(first_day, last_day)
+        for e in svc.audit.day(tenant_id, day, sub)
+    ]  # fmt: skip
+    return {"tenant_id": tenant_id, "events": events}
+
+
+def _policy_detail(policy: Policy) -> dict:
+    return {k: v if isinstance(v, bool | int) else str(v) for k, v in asdict(policy).items()}
+
+
+def _account(svc: Services, tenant_id: str, username: str):
+    account = svc.accounts.get(tenant_id, normalise_username(username), consistent=True)
+    if account is None:
+        raise NotFound("No such account.")
+    return account
+
+
+def _days(first_day: str, last_day: str) -> list[str]:
+    import calendar
+    import time
+
+    try:
+        start = calendar.timegm(time.strptime(first_day, "%Y-%m-%d"))
+        end = calendar.timegm(time.strptime(last_day, "%Y-%m-%d"))
+    except ValueError as err:
+        raise InvalidRequest("days are YYYY-MM-DD") from err
+    if not 0 <= end - start <= 366 * 86400:
+        raise InvalidRequest("a period is one day to a year, first day first")
+    return [day_of(t) for t in range(start, end + 1, 86400)]

@@ -21,6 +21,7 @@ from ..errors import (
     SlowDown,
     UnauthorizedClient,
 )
+from ..metering import Billable
 from ..service import Services
 from ..signins import Origin, Status
 from ..tenancy import ActiveTenant
@@ -59,7 +60,7 @@ def backchannel_authorize(
         raise PhoneSignInDisabled()
     username = normalise_username(form["login_hint"])
     account = svc.accounts.get(tenant_id, username)
-    reachable = account if account is not None and account.devices else None
+    reachable = account if account and account.devices and not account.disabled else None
     # Unknown people get a request that simply never completes, as on the page: no
     # unknown_user_id answer, so a client cannot probe for accounts.
     signin, secret = open_signin(
@@ -74,6 +75,7 @@ def backchannel_authorize(
         lifetime=lifetime,
     )
     svc.signins.create(signin)
+    svc.meter.count(tenant_id, Billable.SIGNIN_STARTED)
     if reachable:
         push_to_phones(svc, tenant, signin, reachable)
     return {

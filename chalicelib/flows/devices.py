@@ -104,6 +104,10 @@ def enrol(svc: Services, tenant_id: str, token: object) -> dict:
         raise
     if endpoint:
         svc.installations.hold_endpoint(endpoint, tenant_id, device_id)
+    svc.record(
+        tenant_id, "device_enrolled", account=account.account_id, device=device_id,
+        detail={"platform": platform.value, "push": endpoint is not None},
+    )  # fmt: skip
     return {
         "device_id": device_id,
         "username": account.username,
@@ -158,6 +162,12 @@ def unregister(svc: Services, tenant_id: str, token: object) -> dict:
     tenant = svc.directory.get(tenant_id)
     device, proof = authenticate_device(svc, tenant, token, proofs.REQUEST_TYP, "unregister")
     spend(svc, tenant, device, proof)
+    return remove_device(svc, device, actor=device.device_id)
+
+
+def remove_device(svc: Services, device: Device, actor: str) -> dict:
+    """Unregistered by the phone, or revoked by an administrator: the same clean-up."""
+    tenant_id = device.tenant_id
     writes = [
         svc.devices.remove(tenant_id, device.device_id),
         svc.accounts.detach_device(tenant_id, device.username, device.device_id),
@@ -169,6 +179,10 @@ def unregister(svc: Services, tenant_id: str, token: object) -> dict:
     svc.transact(writes)
     if device.endpoint_arn:
         _drop_endpoint(svc, device.endpoint_arn, tenant_id, device.device_id)
+    svc.record(
+        tenant_id, "device_removed", account=device.account_id, device=device.device_id,
+        actor=actor,
+    )  # fmt: skip
     return {"device_id": device.device_id, "removed": True}
 
 

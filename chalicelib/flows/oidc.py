@@ -16,6 +16,7 @@ from ..errors import (
     UnauthorizedClient,
     UnsupportedGrantType,
 )
+from ..metering import Billable
 from ..service import Services
 from ..signins import SignIn
 from ..tenancy import ActiveTenant
@@ -112,6 +113,7 @@ def issue_tokens(
     access = tokens.access_token_claims(
         issuer=tenant.issuer, subject=signin.account_id, client_id=client_id, now=now, rng=svc.rng
     )
+    svc.meter.count(tenant.tenant_id, Billable.TOKEN_ISSUED)
     return {
         "token_type": "Bearer",
         "expires_in": tokens.ACCESS_TOKEN_SECONDS,

@@ -21,6 +21,7 @@ from ..errors import (
     SignInClosed,
     TooManyAttempts,
 )
+from ..metering import Billable
 from ..service import Services
 from ..signins import Origin, Outcome, Status
 from ..stores.signins import DecisionRefused
@@ -66,12 +67,16 @@ def sign_in(svc: Services, tenant_id: str, request: PasswordRequest, origin: Ori
     who = user_key(request.username)
     # Count the attempt before checking it (atomically), so parallel guesses cannot all slip
     # under the limit; a right password gives its attempt back.
-    if svc.limits.hit(tenant_id, "pwd-user", who, WINDOW_SECONDS, now) > FAILURES_PER_USER:
+    attempts = svc.limits.hit(tenant_id, "pwd-user", who, WINDOW_SECONDS, now)
+    if attempts > FAILURES_PER_USER:
+        if attempts == FAILURES_PER_USER + 1:  # once per lock, not per refused guess
+            svc.record(tenant_id, "password_locked", detail={"user_key": who})
         raise TooManyAttempts()
     if svc.limits.count(tenant_id, "pwd-ip", origin.ip, WINDOW_SECONDS, now) >= FAILURES_PER_IP:
         raise TooManyAttempts()
     account = svc.accounts.get(tenant_id, request.username)
-    stored = account.password_hash if account else None
+    stored = account.password_hash if account and not account.disabled else None
+    svc.meter.count(tenant_id, Billable.PASSWORD_CHECK)
     if not passwords.verify_password(request.password, stored):
         svc.limits.hit(tenant_id, "pwd-ip", origin.ip, WINDOW_SECONDS, now)
         raise InvalidCredentials()

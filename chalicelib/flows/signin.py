@@ -14,6 +14,7 @@ from ..errors import (
     SignInClosed,
     WrongNumber,
 )
+from ..metering import Billable
 from ..push import Challenge
 from ..service import Services
 from ..signins import Decision, Origin, Outcome, SignIn, Status
@@ -56,7 +57,7 @@ def start(svc: Services, tenant_id: str, request: StartRequest, origin: Origin) 
     if not tenant.tenant.policy.phone_signin:
         raise PhoneSignInDisabled()
     account = svc.accounts.get(tenant_id, request.username)
-    reachable = account if account is not None and account.devices else None
+    reachable = account if account and account.devices and not account.disabled else None
     signin, secret = open_signin(
         svc,
         tenant,
@@ -69,6 +70,7 @@ def start(svc: Services, tenant_id: str, request: StartRequest, origin: Origin) 
         redirect_uri=request.redirect_uri,
     )
     svc.signins.create(signin)
+    svc.meter.count(tenant_id, Billable.SIGNIN_STARTED)
     if reachable:
         push_to_phones(svc, tenant, signin, reachable)
     return {
@@ -150,7 +152,9 @@ def push_to_phones(svc: Services, tenant: ActiveTenant, signin: SignIn, account:
     for device_id, summary in account.devices.items():
         if not (summary.endpoint_arn and summary.channel):
             continue  # this phone polls
-        if not svc.push.publish(summary.endpoint_arn, summary.channel, challenge):
+        if svc.push.publish(summary.endpoint_arn, summary.channel, challenge):
+            svc.meter.count(tenant.tenant_id, Billable.PUSH_SENT)
+        else:
             svc.devices.record_push_failure(tenant.tenant_id, device_id, now)
 
 
@@ -254,6 +258,11 @@ def respond(svc: Services, tenant_id: str, token: object) -> dict:
         )
     except DecisionRefused as refused:
         _explain_refusal(svc, tenant_id, signin_id, refused.current, device.account_id, decide)
+    svc.meter.count(tenant_id, Billable.PHONE_ANSWER)
+    svc.record(
+        tenant_id, f"signin_{outcome.value}", account=device.account_id, device=device.device_id,
+        actor=device.device_id, detail={"signin": signin_id},
+    )  # fmt: skip
     return {"status": Status.APPROVED.value if outcome is Outcome.APPROVED else "denied"}
 
 
@@ -267,4 +276,8 @@ def _explain_refusal(svc, tenant_id, signin_id, current, account_id, decide) -> 
         svc.signins.decide(tenant_id, signin_id, outcome=Outcome.WRONG_NUMBER, **decide)
     except DecisionRefused as err:
         raise SignInClosed() from err
+    svc.record(
+        tenant_id, "signin_wrong_number", account=account_id, device=decide["device_id"],
+        actor=decide["device_id"], detail={"signin": signin_id},
+    )  # fmt: skip
     raise WrongNumber()

@@ -61,6 +61,7 @@ class AccountStore:
             kind=AccountKind(item["kind"]),
             created_at=item["created_at"],
             password_hash=item.get("password_hash"),
+            disabled=item.get("disabled", False),
             devices={
                 device_id: DeviceSummary(
                     channel=d.get("channel"), endpoint_arn=d.get("endpoint_arn")
@@ -77,6 +78,32 @@ class AccountStore:
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues=values(hash=password_hash),
         )
+
+    def set_disabled(self, tenant_id: str, username: str, disabled: bool) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key=self._key(tenant_id, username),
+            UpdateExpression="SET disabled = :disabled",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=values(disabled=disabled),
+        )
+
+    def list(self, tenant_id: str) -> list[Account]:
+        """Every account of a tenant: a filtered scan, for the admin CLI only (not a hot path)."""
+        kwargs = {
+            "TableName": self._table,
+            "FilterExpression": "begins_with(pk, :tenant)",
+            "ExpressionAttributeValues": values(tenant=f"{tenant_id}#"),
+        }
+        found = []
+        while True:
+            page = self._client.scan(**kwargs)
+            for raw in page["Items"]:
+                username = raw["pk"]["S"].split("#", 1)[1]
+                found.append(self.get(tenant_id, username))
+            if "LastEvaluatedKey" not in page:
+                return sorted((a for a in found if a), key=lambda a: a.username)
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def attach_device(
         self, tenant_id: str, username: str, device_id: str, summary: DeviceSummary

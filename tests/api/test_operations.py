@@ -1,0 +1,161 @@
+"""What an operator relies on: the audit log, usage and bills, disabling accounts, revoking
+phones, and request logs that say what happened without saying who."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from chalicelib.flows import admin
+from chalicelib.metering import day_of
+
+
+@pytest.fixture
+def today(clock):
+    return day_of(clock())
+
+
+@pytest.fixture
+def alice(new_account, make_phone):
+    account = new_account("alice@acme.test")
+    phone = make_phone()
+    assert phone.enrol(account["activation_code"], push_token="tok-alice")[0] == 200
+    return account, phone
+
+
+def sign_in(post, phone, tenant, decision="approve"):
+    status, started = post(
+        "/t/acme/signin", {"client_id": tenant["client_id"], "username": "alice@acme.test"}
+    )
+    assert status == 200
+    phone.respond(
+        started["signin_id"], decision, started["number"] if decision == "approve" else None
+    )
+    return started
+
+
+def test_the_audit_log_records_enrolment_answers_and_admin_actions_per_account(
+    svc, tenant, alice, post, today
+):
+    account, phone = alice
+    sign_in(post, phone, tenant, "approve")
+    sign_in(post, phone, tenant, "report_fraud")
+
+    events = admin.audit_log(svc, "acme", today, today, "alice@acme.test")["events"]
+    # Events of the same second come in no particular order: compare them as a set.
+    assert sorted(e["event"] for e in events) == [
+        "account_created",
+        "activation_code_issued",
+        "device_enrolled",
+        "signin_approved",
+        "signin_fraud_reported",
+    ]
+    assert {e["account"] for e in events} == {account["sub"]}
+    (enrolled,) = [e for e in events if e["event"] == "device_enrolled"]
+    assert enrolled["device"] == phone.device_id
+    assert "alice" not in json.dumps(events)  # the log names accounts by sub only
+
+    tenant_wide = [e["event"] for e in admin.audit_log(svc, "acme", today, today)["events"]]
+    assert {"tenant_created", "client_added", "signin_approved"} <= set(tenant_wide)
+    assert tenant_wide.count("client_added") == 2
+
+
+def test_usage_counts_each_billable_event_and_the_bill_charges_completed_signins(
+    svc, tenant, alice, post, api, today
+):
+    _, phone = alice
+    started = sign_in(post, phone, tenant)
+    _status, result = post(
+        f"/t/acme/signin/{started['signin_id']}/result", {"secret": started["secret"]}
+    )
+    form = (
+        f"grant_type=authorization_code&code={result['code']}"
+        f"&client_id={tenant['client_id']}&client_secret={tenant['client_secret']}"
+    )
+    response = api.http.post(
+        "/t/acme/token", headers={"Content-Type": "application/x-www-form-urlencoded"}, body=form
+    )
+    assert response.status_code == 200
+    sign_in(post, phone, tenant, "deny")
+
+    total = admin.usage(svc, "acme", today, today)["total"]
+    assert total == {
+        "signins_started": 2,
+        "pushes_sent": 2,
+        "phone_answers": 2,
+        "tokens_issued": 1,
+    }
+    bill = admin.bill(
+        svc, "acme", today, today, price_per_signin=0.002, aws_cost_per_signin=15.2e-6
+    )
+    assert (bill["billable_signins"], bill["amount_usd"]) == (1, 0.002)
+
+
+def test_usage_is_spread_over_shards_and_summed_on_read(svc, tenant, today):
+    for _ in range(40):
+        svc.usage.add("acme", today, svc.rng.randbelow(16), {"tokens_issued": 1})
+    assert svc.usage.day("acme", today)["tokens_issued"] == 40
+
+
+def test_a_disabled_account_cannot_sign_in_with_its_phone_or_password(svc, tenant, alice, post):
+    admin.set_password(svc, "acme", "alice@acme.test", "a long enough passphrase")
+    admin.set_account_disabled(svc, "acme", "alice@acme.test", True)
+    _, phone = alice
+
+    status, started = post(
+        "/t/acme/signin", {"client_id": tenant["client_id"], "username": "alice@acme.test"}
+    )
+    assert (status, started["method"]) == (200, "password")
+    assert phone.pending()[1]["signins"] == []
+    csrf = {"Cookie": "psi_csrf=t", "X-CSRF-Token": "t"}
+    status, body = post(
+        "/t/acme/password",
+        {
+            "client_id": tenant["client_id"],
+            "username": "alice@acme.test",
+            "password": "a long enough passphrase",
+        },
+        csrf,
+    )
+    assert (status, body["error"]) == (401, "invalid_credentials")
+
+    admin.set_account_disabled(svc, "acme", "alice@acme.test", False)
+    status, started = post(
+        "/t/acme/signin", {"client_id": tenant["client_id"], "username": "alice@acme.test"}
+    )
+    assert started["method"] == "phone"
+
+
+def test_revoking_a_lost_phone_removes_it_and_its_push_endpoint(svc, tenant, alice, post, aws):
+    _account, phone = alice
+    (listed,) = admin.list_devices(svc, "acme", "alice@acme.test")["devices"]
+    assert listed["device_id"] == phone.device_id and listed["push"] is True
+    arn = svc.devices.get("acme", phone.device_id).endpoint_arn
+
+    admin.revoke_device(svc, "acme", phone.device_id)
+
+    assert svc.devices.get("acme", phone.device_id) is None
+    assert admin.list_devices(svc, "acme", "alice@acme.test")["devices"] == []
+    sns = aws.client("sns")
+    with pytest.raises(sns.exceptions.NotFoundException):
+        sns.get_endpoint_attributes(EndpointArn=arn)
+    status, body = phone.pending()
+    assert (status, body["error"]) == (401, "invalid_device_proof")
+    listed = admin.list_accounts(svc, "acme")["accounts"]
+    assert [(a["username"], a["phones"]) for a in listed] == [("alice@acme.test", 0)]
+
+
+def test_each_request_logs_one_json_line_without_who(tenant, alice, post, caplog):
+    caplog.set_level(logging.INFO, logger="phonesignin")
+    post("/t/acme/signin", {"client_id": tenant["client_id"], "username": "alice@acme.test"})
+    post("/t/acme/signin", {"client_id": "nope", "username": "alice@acme.test"})
+
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "phonesignin"]
+    assert [(x["view"], x["status"], x.get("error")) for x in lines] == [
+        ("start_signin", 200, None),
+        ("start_signin", 401, "invalid_client"),
+    ]
+    assert all(x["tenant"] == "acme" and "ms" in x and "request_id" in x for x in lines)
+    assert "alice" not in caplog.text and "secret" not in caplog.text
