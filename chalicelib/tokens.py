@@ -6,10 +6,9 @@ import base64
 import hashlib
 import re
 
-import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from . import codes
+from . import codes, jose
 from .codes import RandomSource
 from .errors import InvalidGrant, InvalidRequest
 from .tenants import SigningKey
@@ -63,7 +62,7 @@ def access_token_claims(
 
 
 def sign(claims: dict, key: ec.EllipticCurvePrivateKey, kid: str, typ: str = "JWT") -> str:
-    return jwt.encode(claims, key, algorithm="ES256", headers={"kid": kid, "typ": typ})
+    return jose.sign(claims, key, {"kid": kid, "typ": typ})
 
 
 def jwks(keys: tuple[SigningKey, ...], now: int) -> dict:

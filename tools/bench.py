@@ -640,6 +640,7 @@ def run_imports(runs: int) -> dict:
     env = _aws_environment()
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = cache
+    env["PUBLIC_BASE_URL"] = BASE_URL
 
     def once(code: str, *flags: str) -> tuple[dict[str, float], str]:
         done = subprocess.run(

@@ -6,9 +6,8 @@ import base64
 import binascii
 from urllib.parse import unquote
 
-import jwt
-
-from .. import codes, signins, tokens
+from .. import codes, jose, signins, tokens
+from ..devices import public_key_from_jwk
 from ..errors import (
     InvalidClient,
     InvalidRequest,
@@ -133,26 +132,17 @@ def userinfo(svc: Services, tenant_id: str, authorization: str | None) -> dict:
         raise InvalidToken()
     keys = {k.kid: k.public_jwk for k in tenant.tenant.signing_keys}
     try:
-        header = jwt.get_unverified_header(access_token)
+        header = jose.header(access_token)
         if header.get("typ") != "at+jwt" or header.get("kid") not in keys:
             raise InvalidToken()
-        key = jwt.PyJWK.from_dict(keys[header["kid"]]).key
-        claims = jwt.decode(
-            access_token,
-            key,
-            algorithms=["ES256"],
-            audience=tenant.issuer,
-            issuer=tenant.issuer,
-            # Times against the service's clock, which issued the token, not the host's.
-            options={
-                "require": ["exp", "iat", "sub", "iss", "aud"],
-                "verify_exp": False,
-                "verify_iat": False,
-            },
-        )
-    except jwt.PyJWTError as err:
+        claims = jose.verify(access_token, public_key_from_jwk(keys[header["kid"]]))
+    except (jose.JoseError, InvalidRequest) as err:
         raise InvalidToken() from err
-    iat, exp = claims["iat"], claims["exp"]
+    if claims.get("iss") != tenant.issuer or claims.get("aud") != tenant.issuer:
+        raise InvalidToken()
+    if not isinstance(claims.get("sub"), str):
+        raise InvalidToken()
+    iat, exp = claims.get("iat"), claims.get("exp")
     if not (isinstance(iat, int) and isinstance(exp, int) and iat <= svc.now() < exp):
         raise InvalidToken()
     return {"sub": claims["sub"]}

@@ -1,6 +1,9 @@
 """The tenants table: a tenant's policy, clients and signing keys in one partition.
 
-pk = tenant id; sk = "tenant" | "client#<client id>" | "key#<kid>". One query loads a tenant.
+pk = tenant id; sk = "tenant" | "datakey" | "client#<client id>" | "key#<kid>". One query loads
+a tenant. The head item ("tenant") and the clients may be written by Terraform
+(infrastructure/modules/tenant), which deletes any attribute of them it did not write: what the
+service adds (the data key, the signing keys) lives in items of its own.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from ..errors import ServiceError
 from ..tenants import Client, NumberMatch, Policy, SigningKey, Tenant
 from .base import decode_item, encode_item, is_condition_failure
 from .base import values as encode_values
+
+DATA_KEY = "datakey"
 
 
 class TenantExists(ServiceError):
@@ -29,7 +34,6 @@ class TenantStore:
             "pk": tenant.tenant_id,
             "sk": "tenant",
             "name": tenant.name,
-            "sealed_data_key": tenant.sealed_data_key,
             **_policy_attributes(tenant.policy),
         }
         try:
@@ -42,6 +46,8 @@ class TenantStore:
             if is_condition_failure(err):
                 raise TenantExists() from err
             raise
+        if tenant.sealed_data_key is not None:
+            self.set_data_key(tenant.tenant_id, tenant.sealed_data_key)
 
     def set_policy(self, tenant_id: str, policy: Policy) -> None:
         attributes = _policy_attributes(policy)
@@ -77,15 +83,12 @@ class TenantStore:
 
     def set_data_key(self, tenant_id: str, sealed: bytes) -> bool:
         """Give the tenant its data key, unless another container got there first."""
+        item = {"pk": tenant_id, "sk": DATA_KEY, "sealed_data_key": sealed}
         try:
-            self._client.update_item(
+            self._client.put_item(
                 TableName=self._table,
-                Key=encode_item({"pk": tenant_id, "sk": "tenant"}),
-                UpdateExpression="SET sealed_data_key = :key",
-                ConditionExpression=(
-                    "attribute_exists(pk) AND attribute_not_exists(sealed_data_key)"
-                ),
-                ExpressionAttributeValues=encode_values(key=sealed),
+                Item=encode_item(item),
+                ConditionExpression="attribute_not_exists(pk)",
             )
             return True
         except self._client.exceptions.ClientError as err:
@@ -175,7 +178,7 @@ def _tenant_from_items(tenant_id: str, items: list[dict]) -> Tenant | None:
             number_match=NumberMatch(head["number_match"]),
             require_two_step=head.get("require_two_step", False),
         ),
-        sealed_data_key=head.get("sealed_data_key"),
+        sealed_data_key=next((i["sealed_data_key"] for i in items if i["sk"] == DATA_KEY), None),
         clients=clients,
         signing_keys=tuple(sorted(keys, key=lambda k: k.created_at)),
     )
