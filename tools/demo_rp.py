@@ -11,7 +11,6 @@ import hashlib
 import html
 import json
 import secrets
-import threading
 import urllib.parse
 import urllib.request
 from contextlib import contextmanager
@@ -133,11 +132,7 @@ def _handler(rp: RelyingParty):
 
 @contextmanager
 def serve(rp: RelyingParty, port: int):
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(rp))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    from tools.localstack import in_thread
+
+    with in_thread(ThreadingHTTPServer(("127.0.0.1", port), _handler(rp)), port) as url:
+        yield url

@@ -109,6 +109,13 @@ def api_server(port: int, blueprints: tuple = ()):
         chalice_stage_name="local"
     )
     server = LocalDevServer(app_module.app, config, "127.0.0.1", port, handler_cls=_quiet_handler())
+    with in_thread(server, port) as url:
+        yield url
+
+
+@contextmanager
+def in_thread(server, port: int):
+    """Run a server with serve_forever/shutdown on a daemon thread for the `with` block."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

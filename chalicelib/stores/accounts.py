@@ -10,7 +10,7 @@ from typing import Any
 
 from ..accounts import Account, AccountKind, DeviceSummary
 from ..errors import NotFound, ServiceError
-from .base import Write, decode_item, encode, encode_item, is_condition_failure, values
+from .base import Write, decode_item, encode, put_new, values
 
 
 class AccountExists(ServiceError):
@@ -36,16 +36,7 @@ class AccountStore:
             "created_at": account.created_at,
             "devices": {},
         }
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=encode_item(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except self._client.exceptions.ClientError as err:
-            if is_condition_failure(err):
-                raise AccountExists() from err
-            raise
+        put_new(self._client, self._table, item, AccountExists)
 
     def get(self, tenant_id: str, username: str, consistent: bool = False) -> Account | None:
         response = self._client.get_item(

@@ -81,6 +81,18 @@ def values(**named: Any) -> dict:
     return {f":{name}": encode(value) for name, value in named.items()}
 
 
+def put_new(client: Any, table: str, item: dict, exists: Callable[[], Exception]) -> None:
+    """Put an item whose key must be new; raise `exists()` if it is taken."""
+    try:
+        client.put_item(
+            TableName=table, Item=encode_item(item), ConditionExpression="attribute_not_exists(pk)"
+        )
+    except client.exceptions.ClientError as err:
+        if is_condition_failure(err):
+            raise exists() from err
+        raise
+
+
 def is_condition_failure(err: Exception) -> bool:
     code = getattr(err, "response", {}).get("Error", {}).get("Code")
     return code == "ConditionalCheckFailedException"

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import ServiceError
 from ..tenants import Client, NumberMatch, Policy, SigningKey, Tenant
-from .base import decode_item, encode_item, is_condition_failure
+from .base import decode_item, encode_item, is_condition_failure, put_new
 from .base import values as encode_values
 
 DATA_KEY = "datakey"
@@ -36,16 +36,7 @@ class TenantStore:
             "name": tenant.name,
             **_policy_attributes(tenant.policy),
         }
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=encode_item(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except self._client.exceptions.ClientError as err:
-            if is_condition_failure(err):
-                raise TenantExists() from err
-            raise
+        put_new(self._client, self._table, item, TenantExists)
         if tenant.sealed_data_key is not None:
             self.set_data_key(tenant.tenant_id, tenant.sealed_data_key)
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import html
 import json
 import secrets
-import threading
 from contextlib import contextmanager
 
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, url_for
 from werkzeug.serving import make_server
+
+from tools.localstack import in_thread
 
 
 def build(clients: dict[str, dict]) -> Flask:
@@ -45,11 +46,5 @@ def build(clients: dict[str, dict]) -> Flask:
 
 @contextmanager
 def serve(app: Flask, port: int):
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    with in_thread(make_server("127.0.0.1", port, app, threaded=True), port) as url:
+        yield url
