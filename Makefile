@@ -6,7 +6,7 @@ READY  := $(VENV)/.ready
 export TF_CLI_CONFIG_FILE := $(CURDIR)/infrastructure/terraform.rc
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo smoke test lint chromium bench package clean
+.PHONY: demo smoke test lint chromium bench load package clean
 
 $(READY): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,21 @@ lint: $(READY)
 
 bench: $(READY)       ## AWS calls, capacity units, CPU, cold start, package size, cost
 	$(BIN)/python -m tools.bench
+
+# checkov pins its own boto3 (1.35), which the service and moto cannot share: its own virtualenv.
+CHECKOV := $(VENV)/checkov/bin/checkov
+.PHONY: scan
+test: $(CHECKOV)
+$(CHECKOV): infrastructure/requirements-scan.txt
+	$(PYTHON) -m venv $(VENV)/checkov
+	$(VENV)/checkov/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+scan: $(CHECKOV)      ## checkov over infrastructure/, offline (tests/e2e/test_terraform_scan.py runs it too)
+	BC_SKIP_MAPPING=TRUE $(CHECKOV) -d infrastructure --framework terraform --compact --quiet --skip-download
+
+load: $(READY)        ## a bounded load run on 127.0.0.1, and the 10k sign-ins/s simulation
+	$(BIN)/python -m tools.load
 
 package: $(READY)     ## the Lambda zip, as `chalice package` builds it
 	rm -rf build/package && AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
