@@ -1,7 +1,6 @@
-# The names the app's settings read (chalicelib/settings.py), as environment variables.
-output "environment" {
-  description = "Environment variables for the Lambda function."
-  value = merge(
+locals {
+  # The names the app's settings read (chalicelib/settings.py), as environment variables.
+  environment = merge(
     {
       TABLE_PREFIX = var.name
       KMS_KEY_ID   = aws_kms_alias.tenant_keys.name
@@ -12,10 +11,59 @@ output "environment" {
   )
 }
 
+output "environment" {
+  description = "What the function reads (and what the admin CLI needs), as environment variables."
+  value       = merge(local.environment, { PUBLIC_BASE_URL = local.public_base_url })
+}
+
+output "base_url" {
+  description = "Where the service answers: the HTTP API's endpoint, or the function URL (without a trailing slash)."
+  value = trimsuffix(
+    var.front == "http_api" ? aws_apigatewayv2_api.http[0].api_endpoint : aws_lambda_function_url.api[0].function_url,
+    "/",
+  )
+}
+
+output "public_base_url" {
+  description = "The issuers' base: <public_base_url>/t/<tenant>."
+  value       = local.public_base_url
+}
+
+output "tenants_table" {
+  description = "The table the tenant module writes to."
+  value       = aws_dynamodb_table.table["tenants"].name
+}
+
 output "table_arns" {
   value = [for t in aws_dynamodb_table.table : t.arn]
 }
 
 output "kms_key_arn" {
   value = aws_kms_key.tenant_keys.arn
+}
+
+output "function_name" {
+  value = aws_lambda_function.api.function_name
+}
+
+output "role_name" {
+  value = aws_iam_role.function.name
+}
+
+output "policy_json" {
+  description = "The function role's policy, as applied."
+  value       = data.aws_iam_policy_document.function.json
+}
+
+# Since October 2025 a function URL also needs lambda:InvokeFunction, conditioned on
+# lambda:InvokedViaFunctionUrl; hashicorp/aws 5.x cannot express that condition
+# (aws_lambda_permission gained invoked_via_function_url in 6.x). Run this once after the
+# first apply with front = "function_url" (docs/deploy.md).
+output "function_url_post_apply" {
+  description = "The one command a function URL front still needs after apply (null with the HTTP API)."
+  value = var.front != "function_url" ? null : join(" ", [
+    "aws lambda add-permission --function-name", aws_lambda_function.api.function_name,
+    "--statement-id FunctionUrlInvokeFunction --action lambda:InvokeFunction",
+    "--principal '*' --invoked-via-function-url",
+  ])
 }

@@ -37,5 +37,5 @@ resource "aws_dynamodb_table" "table" {
     kms_key_arn = aws_kms_key.tenant_keys.arn
   }
 
-  deletion_protection_enabled = false
+  deletion_protection_enabled = var.deletion_protection
 }

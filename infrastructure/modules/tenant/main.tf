@@ -1,0 +1,63 @@
+# One tenant: its head item (name and policy) and one item per OIDC client, in the tenants
+# table, laid out exactly as chalicelib/stores/tenants.py reads them.
+#
+# The service gives the tenant its data key (KMS) and signing key itself when it first loads
+# it (chalicelib/tenancy.py): no key material passes through Terraform or its state. The
+# provider owns these items whole: an apply deletes any attribute of them it did not write.
+# So the service keeps what it adds in items of its own (sk "datakey", "key#<kid>"), and a
+# policy or client changed with the admin CLI is reverted by the next apply.
+
+locals {
+  push_limits = ["pushes_per_minute", "pushes_per_day", "max_pending", "deny_lock_after", "lock_seconds"]
+}
+
+resource "aws_dynamodb_table_item" "tenant" {
+  table_name = var.tenants_table
+  hash_key   = "pk"
+  range_key  = "sk"
+  item = jsonencode(merge(
+    {
+      pk               = { S = var.tenant_id }
+      sk               = { S = "tenant" }
+      name             = { S = var.name }
+      phone_signin     = { BOOL = var.policy.phone_signin }
+      signin_seconds   = { N = tostring(var.policy.signin_seconds) }
+      number_match     = { S = var.policy.number_match }
+      require_two_step = { BOOL = var.policy.require_two_step }
+    },
+    # Only the limits given: the service uses its defaults for the others.
+    { for name in local.push_limits : name => { N = tostring(var.policy[name]) } if var.policy[name] != null },
+  ))
+}
+
+locals {
+  # The variable is sensitive because it carries secrets; what is not secret is unmarked so
+  # plans stay readable. A secret's SHA-256 (of >= 32 characters) reveals nothing usable.
+  clients = {
+    for id in nonsensitive(toset(keys(var.clients))) : id => {
+      name          = nonsensitive(var.clients[id].name)
+      redirect_uris = nonsensitive(var.clients[id].redirect_uris)
+      # base64sha256: the standard, padded form; the service compares either form.
+      secret_hash = nonsensitive(var.clients[id].client_secret == null ? null : base64sha256(var.clients[id].client_secret))
+    }
+  }
+}
+
+resource "aws_dynamodb_table_item" "client" {
+  for_each = local.clients
+
+  table_name = var.tenants_table
+  hash_key   = "pk"
+  range_key  = "sk"
+  item = jsonencode(merge(
+    {
+      pk            = { S = var.tenant_id }
+      sk            = { S = "client#${each.key}" }
+      name          = { S = each.value.name }
+      redirect_uris = { L = [for uri in each.value.redirect_uris : { S = uri }] }
+    },
+    each.value.secret_hash == null ? {} : { secret_hash = { S = each.value.secret_hash } },
+  ))
+
+  depends_on = [aws_dynamodb_table_item.tenant]
+}
