@@ -154,14 +154,23 @@ def waiting(state: dict, key) -> list[dict]:
     ]
 
 
+def _numbered(signin: dict) -> bool:
+    """CIBA requests have no number: the binding message plays its part."""
+    return signin.get("number_match", "pick") != "none"
+
+
 def _describe(signin: dict) -> str:
     left = max(0, signin["expires_at"] - int(time.time()))
-    choices = "  ".join(f"[{n}]" for n in signin["choices"]) or "(type the number)"
+    if not _numbered(signin):
+        ask = f'  the app asking shows: "{signin.get("binding_message") or ""}": approve?'
+    elif signin["choices"]:
+        ask = "  tap the number on your screen: " + "  ".join(f"[{n}]" for n in signin["choices"])
+    else:
+        ask = "  type the number shown on your screen"
     return (
         f"Approve sign-in? {signin['app']}\n"
         f"  from {signin['ip']} · {signin['user_agent']}\n"
-        f"  expires in {left}s · via {signin['via']} · id {signin['signin_id']}\n"
-        f"  tap the number on your screen: {choices}"
+        f"  expires in {left}s · via {signin['via']} · id {signin['signin_id']}\n{ask}"
     )
 
 
@@ -188,7 +197,7 @@ def answer(args, decision: str) -> dict:
     key = _unlock(state, args).private_key
     signin = _pick(state, key, args.signin)
     number = None
-    if decision == "approve":
+    if decision == "approve" and _numbered(signin):
         number = args.number
         if number is None:
             print(_describe(signin))
@@ -207,11 +216,13 @@ def watch(args) -> dict:
         if pending:
             signin = pending[-1]
             print(_describe(signin))
-            reply = input("Number (or 'deny' / 'fraud'): ").strip().lower()
+            prompt = "Number" if _numbered(signin) else "'yes' to approve"
+            reply = input(f"{prompt} (or 'deny' / 'fraud'): ").strip().lower()
             if reply in ("deny", "fraud"):
                 decision = "deny" if reply == "deny" else "report_fraud"
                 return _check(*_api(state).respond(key, signin["signin_id"], decision))
-            return _check(*_api(state).respond(key, signin["signin_id"], "approve", int(reply)))
+            number = int(reply) if _numbered(signin) else None
+            return _check(*_api(state).respond(key, signin["signin_id"], "approve", number))
         time.sleep(1)
     raise PhoneError(f"no sign-in arrived within {args.timeout}s")
 

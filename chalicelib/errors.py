@@ -54,7 +54,7 @@ class InvalidGrant(ServiceError):
 
 class UnsupportedGrantType(ServiceError):
     code = "unsupported_grant_type"
-    description = "Only authorization_code is supported."
+    description = "Supported grants: authorization_code and urn:openid:params:grant-type:ciba."
 
 
 class InvalidBinding(ServiceError):
@@ -182,3 +182,11 @@ class InvalidCode(ServiceError):
     status = 401
     code = "invalid_code"
     description = "That verification code is not right. Check the app and try again."
+
+
+class TemporarilyUnavailable(ServiceError):
+    """AWS throttled the service or could not be reached, after the clients' own retries."""
+
+    status = 503
+    code = "temporarily_unavailable"  # RFC 6749 4.1.2.1
+    description = "The service is busy. Try again in a few seconds."

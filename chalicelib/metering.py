@@ -4,8 +4,10 @@ Counting every event with its own write would add three writes to each sign-in. 
 container keeps a small tally and adds it to the usage table with one write per tenant at
 most every FLUSH_SECONDS (or FLUSH_EVENTS events). Counters are sharded: each flush goes to
 one of SHARDS items for the tenant's day, so a tenant at thousands of sign-ins a second
-spreads its writes over partitions; reads sum the shards. A container that is reclaimed
-loses at most its last few seconds of tally: metering errs in the customer's favour.
+spreads its writes over partitions; reads sum the shards. Tallies are written only while
+requests arrive, so a container that goes idle and is reclaimed loses what it had not yet
+written (fewer than FLUSH_EVENTS events): metering errs in the customer's favour, and a
+day's figures are final once its containers have moved on.
 """
 
 from __future__ import annotations

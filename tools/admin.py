@@ -1,7 +1,9 @@
-"""The admin CLI: tenants, policy, OIDC clients, accounts and activation codes.
+"""The admin CLI: tenants, policy, clients, accounts, phones, usage, bills and the audit log.
 
     python -m tools.admin create-tenant acme "Acme Corp" [--phone-signin off]
     python -m tools.admin set-policy acme --phone-signin on --two-step on
+    python -m tools.admin set-policy acme --number-match strict --pushes-per-minute 2 \
+        --pushes-per-day 20 --max-pending 2 --deny-lock-after 3 --lock-seconds 1800
     python -m tools.admin add-client acme acme-web "Acme Portal" https://app.acme.example/cb
     python -m tools.admin create-account acme alice@acme.example [--personal]
     python -m tools.admin activation-code acme alice@acme.example [--valid-hours 24]
@@ -29,7 +31,7 @@ from chalicelib import service
 from chalicelib.accounts import AccountKind
 from chalicelib.errors import ServiceError
 from chalicelib.flows import admin
-from chalicelib.tenants import DEFAULT_SIGNIN_SECONDS, NumberMatch, Policy
+from chalicelib.tenants import DEFAULT_SIGNIN_SECONDS, PUSH_LIMITS, NumberMatch, Policy
 
 # AWS cost of one complete sign-in behind an HTTP API, from `make bench` (docs/performance.md).
 AWS_COST_PER_SIGNIN = 15.2e-6
@@ -47,6 +49,17 @@ def _policy_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--signin-seconds", type=int, help=f"default {DEFAULT_SIGNIN_SECONDS}")
     p.add_argument("--number-match", choices=[m.value for m in NumberMatch])
     p.add_argument("--two-step", type=_on_off, metavar="on|off", help="password needs a 2nd step")
+    # Push fatigue, per account (ranges: chalicelib/tenants.py PUSH_LIMITS).
+    defaults = Policy()
+    for name, text in (
+        ("pushes_per_minute", "pushes per account per minute"),
+        ("pushes_per_day", "pushes per account per day"),
+        ("max_pending", "phone sign-ins waiting for one account at once"),
+        ("deny_lock_after", "denials in a row that lock phone sign-in"),
+        ("lock_seconds", "how long phone sign-in stays locked"),
+    ):
+        flag = "--" + name.replace("_", "-")
+        p.add_argument(flag, type=int, dest=name, help=f"{text}; default {getattr(defaults, name)}")
 
 
 def _policy(args, current: Policy) -> Policy:
@@ -55,6 +68,7 @@ def _policy(args, current: Policy) -> Policy:
         "signin_seconds": args.signin_seconds,
         "number_match": NumberMatch(args.number_match) if args.number_match else None,
         "require_two_step": args.two_step,
+        **{name: getattr(args, name) for name in PUSH_LIMITS},
     }
     return replace(current, **{k: v for k, v in given.items() if v is not None})
 

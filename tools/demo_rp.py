@@ -117,7 +117,7 @@ def _handler(rp: RelyingParty):
                 pretty = html.escape(json.dumps(claims, indent=2))
                 self._send(
                     200,
-                    "<h1>Signed in with your phone</h1><p>The ID token verified against the "
+                    "<h1>Signed in</h1><p>The ID token verified against the "
                     f"tenant's JWKS. Its claims:</p><pre id='claims'>{pretty}</pre>"
                     "<p><a href='/login'>Sign in again</a></p>",
                 )
