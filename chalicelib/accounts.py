@@ -56,3 +56,8 @@ class Account:
     devices: dict[str, DeviceSummary] = field(default_factory=dict)
     password_hash: str | None = None
     disabled: bool = False  # an administrator turned the account off: no sign-in at all
+    phone_failures: int = 0  # denials and wrong numbers since the last approval or lock
+    phone_locked_until: int = 0  # push fatigue: no phone sign-in before this time
+
+    def phone_locked(self, now: int) -> bool:
+        return now < self.phone_locked_until

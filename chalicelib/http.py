@@ -18,7 +18,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 from chalice import Response
 
-from .errors import CrossSiteRequest, InvalidRequest, InvalidToken, PayloadTooLarge, ServiceError
+from .errors import (
+    CrossSiteRequest,
+    InvalidRequest,
+    InvalidToken,
+    PayloadTooLarge,
+    ServiceError,
+    TemporarilyUnavailable,
+)
 from .signins import Origin
 
 MAX_BODY_BYTES = 16 * 1024
@@ -31,6 +38,21 @@ HEADERS = {
 CSRF_COOKIE = "psi_csrf"
 METHOD_COOKIE = "psi_last_method"
 YEAR = 365 * 24 * 3600
+RETRY_AFTER_SECONDS = "2"
+# AWS error codes that mean "busy or briefly down, try again" rather than a fault of ours.
+TRY_AGAIN_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "KMSInternalException",
+        "DependencyTimeoutException",  # KMS
+    }
+)
+# Why a DynamoDB transaction was cancelled, when the fault is not the request's.
+TRY_AGAIN_REASONS = frozenset({"ThrottlingError", "TransactionConflict"})
 log = logging.getLogger("phonesignin")
 log.setLevel(logging.INFO)
 
@@ -129,7 +151,9 @@ def respond(status: int, body: dict, extra_headers: dict | None = None) -> Respo
 
 def error_response(err: ServiceError) -> Response:
     headers = None
-    if err.status == 401 and err.code == "invalid_client":
+    if err.status == 503:
+        headers = {"Retry-After": RETRY_AFTER_SECONDS}
+    elif err.status == 401 and err.code == "invalid_client":
         headers = {"WWW-Authenticate": 'Basic realm="token"'}
     elif err.code == "invalid_token":
         # RFC 6750 3.1: no error code when the request carried no token at all.
@@ -149,7 +173,10 @@ def bind(app: Any) -> None:
 
 def access_log(view: str, tenant_id: str | None, status: int, started: float, error: str | None):
     """One JSON line per request: what happened, never who (no usernames, secrets or tokens)."""
-    context = (_app.current_request.context or {}) if _app and _app.current_request else {}
+    try:
+        context = (_app.current_request.context or {}) if _app else {}
+    except AttributeError:  # no request in this thread (a local server's per-thread request)
+        context = {}
     line = {
         "level": "info" if status < 500 else "error",
         "request_id": context.get("requestId"),
@@ -163,9 +190,33 @@ def access_log(view: str, tenant_id: str | None, status: int, started: float, er
     log.info(json.dumps(line, separators=(",", ":")))
 
 
+def try_again(err: Exception) -> bool:
+    """AWS was throttling or out of reach, after the clients' own retries (aws.py): a 503 the
+    caller may retry, not a bug. botocore is imported only here, for an error of its own."""
+    if not any(kind.__module__.startswith("botocore") for kind in type(err).__mro__):
+        return False
+    from botocore.exceptions import (
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
+
+    if isinstance(err, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError):
+        return True
+    if not isinstance(err, ClientError):
+        return False
+    code = err.response.get("Error", {}).get("Code")
+    if code == "TransactionCanceledException":
+        reasons = {r.get("Code") for r in err.response.get("CancellationReasons", [])}
+        return bool(reasons & TRY_AGAIN_REASONS)
+    return code in TRY_AGAIN_CODES
+
+
 def handler(view: Callable[..., Any]) -> Callable[..., Response]:
     """Run a view; it returns a body, or (body, headers). Map domain errors to their status,
-    anything else to a bare 500. Log one line either way."""
+    AWS being busy or out of reach to a 503 with Retry-After, anything else to a bare 500.
+    Log one line either way."""
 
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Response:
@@ -176,7 +227,11 @@ def handler(view: Callable[..., Any]) -> Callable[..., Response]:
         except ServiceError as err:
             access_log(view.__name__, tenant_id, err.status, started, err.code)
             return error_response(err)
-        except Exception:
+        except Exception as err:
+            if try_again(err):
+                unavailable = TemporarilyUnavailable()
+                access_log(view.__name__, tenant_id, 503, started, unavailable.code)
+                return error_response(unavailable)
             log.exception("unhandled error")
             access_log(view.__name__, tenant_id, 500, started, "server_error")
             return respond(500, {"error": "server_error", "error_description": "Internal error."})
@@ -206,7 +261,11 @@ def authorize_page(svc: Any, tenant_id: str, params: dict[str, str], request: An
         return Response(body="", status_code=302, headers=headers)
     except ServiceError as err:
         return html(400, web.render("error.html", message=err.description, code=err.code))
-    except Exception:
+    except Exception as err:
+        if try_again(err):
+            busy = TemporarilyUnavailable()
+            page = web.render("error.html", message=busy.description, code=busy.code)
+            return html(503, page, {"Retry-After": RETRY_AFTER_SECONDS})
         log.exception("unhandled error")
         return html(500, web.render("error.html", message="Internal error.", code="server_error"))
     csrf = secrets.token_urlsafe(32)

@@ -14,6 +14,10 @@ from .errors import InvalidRequest
 from .tenants import NumberMatch
 
 CHOICES = 3
+TWO_DIGITS = range(10, 100)  # pick and type: always shown as two digits, never '07'
+# strict: six digits, never a leading zero to lose on the way; 900,000 values (19.8 bits,
+# the "6 decimal digits, approximately 20 bits" of NIST SP 800-63B).
+SIX_DIGITS = range(100_000, 1_000_000)
 PHONE_AMR = ("mfa", "hwk", "user")  # a device-bound key unlocked by PIN or biometrics (RFC 8176)
 PASSWORD_AMR = ("pwd",)
 PASSWORD_AND_PHONE_AMR = ("pwd", "mfa", "hwk", "user")
@@ -48,16 +52,19 @@ class Outcome(StrEnum):
     FRAUD_REPORTED = "fraud_reported"
     WRONG_NUMBER = "wrong_number"
     CANCELLED = "cancelled"  # the page moved on (e.g. to the password): phones drop it
+    LOCKED = "locked"  # phone sign-in was locked for the account while it waited
 
 
-def new_number(rng: RandomSource) -> int:
-    """Two digits, 10-99, from a CSPRNG: always shown as two digits, never '07'."""
-    return 10 + rng.randbelow(90)
+def new_number(rng: RandomSource, mode: NumberMatch = NumberMatch.PICK) -> int:
+    """The number the page shows, from a CSPRNG: two digits, or six for strict."""
+    digits = SIX_DIGITS if mode is NumberMatch.STRICT else TWO_DIGITS
+    return digits.start + rng.randbelow(len(digits))
 
 
 def number_choices(rng: RandomSource, number: int, mode: NumberMatch) -> tuple[int, ...]:
-    """The numbers the phone offers: the right one among distinct decoys, in random order."""
-    if mode is NumberMatch.TYPE:
+    """The numbers the phone offers: the right one among distinct decoys, in random order.
+    None when the number is typed (type, strict): choices would give it away."""
+    if mode is not NumberMatch.PICK:
         return ()
     choices = [number]
     while len(choices) < CHOICES:
@@ -68,6 +75,14 @@ def number_choices(rng: RandomSource, number: int, mode: NumberMatch) -> tuple[i
         j = rng.randbelow(i + 1)
         choices[i], choices[j] = choices[j], choices[i]
     return tuple(choices)
+
+
+def valid_number(number: object) -> bool:
+    """A number some mode could have shown (an int of 2 or 6 digits). Which one is right is
+    the stored sign-in's business: the policy may change while a sign-in waits."""
+    if not isinstance(number, int) or isinstance(number, bool):
+        return False
+    return number in TWO_DIGITS or number in SIX_DIGITS
 
 
 def new_signin_id(user_key: str, rng: RandomSource, now: int) -> str:
@@ -130,6 +145,11 @@ class SignIn:
     redirect_uri: str | None = None
     amr: tuple[str, ...] = PHONE_AMR  # what the token will say, once approved
     binding_message: str | None = None
+    # Push fatigue: a second step whose push was withheld (rate limit or lock) can still be
+    # completed with a code, but no phone may answer it.
+    push_withheld: bool = False
+    # The account had a run of failed phone answers when this started: approving it ends it.
+    resets_failures: bool = False
     outcome: Outcome | None = None
     decided_at: int | None = None
     decided_by: str | None = None
@@ -138,6 +158,15 @@ class SignIn:
     @property
     def user_key(self) -> str:
         return self.signin_id[:16]
+
+    @property
+    def number_match(self) -> str:
+        """How the phone answers this sign-in, from what was stored when it started."""
+        if self.number is None:
+            return "none"  # CIBA: the binding message plays the number's part
+        if self.choices:
+            return NumberMatch.PICK.value
+        return (NumberMatch.STRICT if self.number in SIX_DIGITS else NumberMatch.TYPE).value
 
     def status(self, now: int) -> Status:
         if self.outcome is Outcome.APPROVED:

@@ -23,6 +23,19 @@ class NumberMatch(StrEnum):
 
     PICK = "pick"  # tap the page's number among three (the source's behaviour)
     TYPE = "type"  # type the page's number on the phone
+    # NIST SP 800-63B-4 out-of-band: a six-digit secret shown on the page and typed on the phone
+    # (a tap among choices, or a two-digit number, does not meet its rule).
+    STRICT = "strict"
+
+
+# Push fatigue (the 2022 Uber push-bombing): the tenant's limits and their allowed ranges.
+PUSH_LIMITS = {
+    "pushes_per_minute": (1, 20),
+    "pushes_per_day": (1, 1000),
+    "max_pending": (1, 10),  # sign-ins waiting for the account's phones at once
+    "deny_lock_after": (1, 100),  # NIST SP 800-63B: at most 100 failed attempts in a row
+    "lock_seconds": (60, 86400),
+}
 
 
 @dataclass(frozen=True)
@@ -31,12 +44,22 @@ class Policy:
     signin_seconds: int = DEFAULT_SIGNIN_SECONDS
     number_match: NumberMatch = NumberMatch.PICK
     require_two_step: bool = False  # password sign-ins also need the phone or a TOTP code
+    pushes_per_minute: int = 3  # per account
+    pushes_per_day: int = 30  # per account
+    max_pending: int = 3  # phone sign-ins waiting for one account at once
+    deny_lock_after: int = 3  # denials or wrong numbers in a row that lock phone sign-in
+    lock_seconds: int = 900  # how long it stays locked (a fraud report locks at once)
 
     def __post_init__(self) -> None:
-        if not MIN_SIGNIN_SECONDS <= self.signin_seconds <= MAX_SIGNIN_SECONDS:
-            raise InvalidRequest(
-                f"signin_seconds must be between {MIN_SIGNIN_SECONDS} and {MAX_SIGNIN_SECONDS}"
-            )
+        ranges = {"signin_seconds": (MIN_SIGNIN_SECONDS, MAX_SIGNIN_SECONDS), **PUSH_LIMITS}
+        for name, (low, high) in ranges.items():
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise InvalidRequest(f"{name} must be a whole number between {low} and {high}")
+        if self.pushes_per_minute > self.pushes_per_day:
+            raise InvalidRequest("pushes_per_minute cannot exceed pushes_per_day")
+        if not isinstance(self.number_match, NumberMatch):
+            raise InvalidRequest("number_match must be one of " + ", ".join(NumberMatch))
 
 
 @dataclass(frozen=True)

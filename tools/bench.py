@@ -61,7 +61,7 @@ from chalicelib import aws, service
 from chalicelib.accounts import AccountKind
 from chalicelib.flows import admin
 from chalicelib.tenants import Policy
-from tools.bench_fakes import push_choices
+from tools.bench_fakes import FakeDynamoDB, push_choices
 from tools.bench_meter import Meter, MotoItems, Phase
 from tools.localstack import FAKE_CREDENTIALS, provision
 
@@ -243,6 +243,19 @@ def run_moto(signins: int) -> dict:
     return result
 
 
+def _as_if_hours_apart(svc: Any) -> None:
+    """One person signs in a few times a day, not hundreds of times a minute: forget the
+    account's push-rate counters between the bench's sign-ins (straight in moto's back end,
+    unmetered), or the push-fatigue limits would stop the bench. Their writes are counted."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    if isinstance(svc.dynamodb, FakeDynamoDB):
+        svc.dynamodb._tables[svc.settings.table_prefix + "limits"].clear()
+        return
+    table = dynamodb_backends[ACCOUNT_ID][REGION].get_table(svc.settings.table_prefix + "limits")
+    table.items.clear()
+
+
 def _moto_signins(n: int, svc: Any, meter: Meter, http: _Http) -> dict:
     meter.phase = "setup"
     admin.create_tenant(svc, TENANT, "Acme Corp", Policy())
@@ -315,6 +328,7 @@ def _moto_signins(n: int, svc: Any, meter: Meter, http: _Http) -> dict:
         meter.phase = "idle"
         wall.append(time.perf_counter() - t0)
         id_token = tokens["id_token"]
+        _as_if_hours_apart(svc)
     meter.recording = False
 
     # The last ID token verifies against the published JWKS.
@@ -507,6 +521,7 @@ def run_cpu(signins: int) -> dict:
             event = lam.event("/t/{tenant_id}/token", {"tenant_id": TENANT}, form, form_headers)
             t["token"], tokens = lam.invoke(event)
             _expect("token", 200, tokens, token_type="Bearer")
+            _as_if_hours_apart(svc)
             if i >= WARMUP_SIGNINS:
                 for name, spent in t.items():
                     samples[name].append(spent)

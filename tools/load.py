@@ -50,7 +50,12 @@ def run(signins: int, concurrency: int, seconds: float) -> dict:
         meter = Meter(MotoItems("123456789012", "us-east-1"))
         for name in ("dynamodb", "sns", "kms"):
             meter.attach(aws.client(name))
-        admin.create_tenant(svc, "load", "Load Test", Policy(signin_seconds=600))
+        # The busiest limits a tenant may set: one test account signs in far more often than a
+        # person would (each worker has its own account; see ACCOUNTS_PER_WORKER).
+        admin.create_tenant(
+            svc, "load", "Load Test",
+            Policy(signin_seconds=600, pushes_per_minute=20, pushes_per_day=1000, max_pending=10),
+        )  # fmt: skip
         secret = admin.add_client(svc, "load", "load-app", "Load", ["https://load.test/cb"])[
             "client_secret"
         ]

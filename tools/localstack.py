@@ -97,10 +97,13 @@ def api_server(port: int, blueprints: tuple = ()):
     """Serve the Chalice app on 127.0.0.1:port in a thread (as `chalice local` does), with
     any local-only blueprints (the phone simulator) added."""
     from chalice.cli import factory
-    from chalice.local import LocalDevServer
+    from chalice.local import LocalChalice, LocalDevServer
 
     import app as app_module
 
+    # As `chalice local` does: the request lives per thread, so concurrent requests to this
+    # threaded server never see each other's bodies.
+    app_module.app.__class__ = LocalChalice
     for blueprint in blueprints:
         if not any(path.startswith("/phone") for path in app_module.app.routes):
             app_module.app.register_blueprint(blueprint)

@@ -27,7 +27,7 @@ from ..signins import Origin, Status
 from ..tenancy import ActiveTenant
 from ..tenants import Client
 from .oidc import authenticate_client, issue_tokens
-from .signin import open_signin, push_to_phones
+from .signin import open_signin, push_to_phones, reachable_account
 
 INTERVAL = 5  # seconds between polls (CIBA 7.3 default)
 MAX_BINDING_MESSAGE = 64
@@ -59,10 +59,10 @@ def backchannel_authorize(
     if not tenant.tenant.policy.phone_signin:
         raise PhoneSignInDisabled()
     username = normalise_username(form["login_hint"])
-    account = svc.accounts.get(tenant_id, username)
-    reachable = account if account and account.devices and not account.disabled else None
+    reachable = reachable_account(svc, tenant, username)
     # Unknown people get a request that simply never completes, as on the page: no
-    # unknown_user_id answer, so a client cannot probe for accounts.
+    # unknown_user_id answer, so a client cannot probe for accounts (nor tell a push
+    # fatigue limit from an unknown person).
     signin, secret = open_signin(
         svc,
         tenant,
@@ -71,6 +71,7 @@ def backchannel_authorize(
         numbered=False,
         client_id=client.client_id,
         account_id=reachable.account_id if reachable else None,
+        resets_failures=bool(reachable and reachable.phone_failures),
         binding_message=message,
         lifetime=lifetime,
     )

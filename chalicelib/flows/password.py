@@ -27,6 +27,7 @@ from ..signins import Origin, Outcome, Status
 from ..stores.signins import DecisionRefused
 from ..tenancy import totp_context
 from ..tokens import validate_code_challenge
+from . import fatigue
 from .common import field
 from .signin import check_client, open_signin, page_view, push_to_phones
 
@@ -104,11 +105,17 @@ def sign_in(svc: Services, tenant_id: str, request: PasswordRequest, origin: Ori
             "code": signins.authorization_code(secret, signin.signin_id),
             "method": "password",
         }
+    # Push fatigue holds here too (the password may be the attacker's): when the phones may
+    # not be asked, nothing is pushed and no phone may answer, but a code still completes it.
+    # The answer is the same either way.
+    withheld = not fatigue.may_push(svc, tenant, account, now)
     signin, secret = open_signin(
-        svc, tenant, request.username, origin, amr=signins.PASSWORD_AND_PHONE_AMR, **fields
-    )
+        svc, tenant, request.username, origin, amr=signins.PASSWORD_AND_PHONE_AMR,
+        push_withheld=withheld, resets_failures=account.phone_failures > 0, **fields,
+    )  # fmt: skip
     svc.signins.create(signin)
-    push_to_phones(svc, tenant, signin, account)
+    if not withheld:
+        push_to_phones(svc, tenant, signin, account)
     return {"status": "second_step", "methods": ["phone", "totp"], **page_view(signin, secret, now)}
 
 

@@ -21,6 +21,7 @@ from ..signins import Decision, Origin, Outcome, SignIn, Status
 from ..stores.signins import DecisionRefused
 from ..tenancy import ActiveTenant
 from ..tokens import validate_code_challenge
+from . import fatigue
 from .common import authenticate_device, field
 
 
@@ -50,14 +51,14 @@ def start(svc: Services, tenant_id: str, request: StartRequest, origin: Origin) 
 
     Unknown usernames and accounts without a phone get a sign-in too, that no phone can ever
     approve; both are answered `method: password` (the page then asks for the password), so
-    the answer never tells whether an account exists.
+    the answer never tells whether an account exists. So is an account whose phones may not
+    be asked now (push fatigue: a rate limit or a lock).
     """
     tenant = svc.directory.get(tenant_id)
     client = check_client(tenant, request.client_id, request.code_challenge, request.redirect_uri)
     if not tenant.tenant.policy.phone_signin:
         raise PhoneSignInDisabled()
-    account = svc.accounts.get(tenant_id, request.username)
-    reachable = account if account and account.devices and not account.disabled else None
+    reachable = reachable_account(svc, tenant, request.username)
     signin, secret = open_signin(
         svc,
         tenant,
@@ -65,6 +66,7 @@ def start(svc: Services, tenant_id: str, request: StartRequest, origin: Origin) 
         origin,
         client_id=client.client_id,
         account_id=reachable.account_id if reachable else None,
+        resets_failures=bool(reachable and reachable.phone_failures),
         nonce=request.nonce,
         code_challenge=request.code_challenge,
         redirect_uri=request.redirect_uri,
@@ -77,6 +79,14 @@ def start(svc: Services, tenant_id: str, request: StartRequest, origin: Origin) 
         **page_view(signin, secret, svc.now()),
         "method": "phone" if reachable else "password",
     }
+
+
+def reachable_account(svc: Services, tenant: ActiveTenant, username: str) -> Account | None:
+    """The account, if its phones may be asked to approve a sign-in now."""
+    account = svc.accounts.get(tenant.tenant_id, username)
+    if account is None or not account.devices or account.disabled:
+        return None
+    return account if fatigue.may_push(svc, tenant, account, svc.now()) else None
 
 
 def check_client(
@@ -103,7 +113,7 @@ def open_signin(
     """A new sign-in (not yet stored) and its binding secret, which only the caller learns."""
     now = svc.now()
     policy = tenant.tenant.policy
-    number = signins.new_number(svc.rng) if numbered else None
+    number = signins.new_number(svc.rng, policy.number_match) if numbered else None
     signin_id = signins.new_signin_id(user_key(username), svc.rng, now)
     secret = codes.new_secret(svc.rng)
     signin = SignIn(
@@ -213,7 +223,7 @@ def _describe(tenant: ActiveTenant, signin: SignIn, now: int) -> dict:
         "ip": signin.origin.ip,
         "user_agent": signin.origin.user_agent,
         "expires_at": signin.expires_at,
-        "number_match": tenant.tenant.policy.number_match.value if signin.number else "none",
+        "number_match": signin.number_match,
         "choices": list(signin.choices),
         "binding_message": signin.binding_message,
     }
@@ -232,10 +242,8 @@ def respond(svc: Services, tenant_id: str, token: object) -> dict:
     except ValueError as err:
         raise InvalidRequest("decision must be approve, deny or report_fraud") from err
     number = claims.get("number")
-    if number is not None and (
-        not isinstance(number, int) or isinstance(number, bool) or not 10 <= number <= 99
-    ):
-        raise InvalidRequest("number must be the two-digit number the person chose")
+    if number is not None and not signins.valid_number(number):
+        raise InvalidRequest("number must be the 2- or 6-digit number the page shows")
     outcome = {
         Decision.APPROVE: Outcome.APPROVED,
         Decision.DENY: Outcome.DENIED,
@@ -246,9 +254,10 @@ def respond(svc: Services, tenant_id: str, token: object) -> dict:
         device_id=device.device_id,
         response_id=proof.jti,
         now=svc.now(),
+        by_phone=True,
     )
     try:
-        svc.signins.decide(
+        decided = svc.signins.decide(
             tenant_id,
             signin_id,
             outcome=outcome,
@@ -257,27 +266,33 @@ def respond(svc: Services, tenant_id: str, token: object) -> dict:
             **decide,
         )
     except DecisionRefused as refused:
-        _explain_refusal(svc, tenant_id, signin_id, refused.current, device.account_id, decide)
+        _explain_refusal(svc, tenant, device, signin_id, refused.current, decide)
     svc.meter.count(tenant_id, Billable.PHONE_ANSWER)
     svc.record(
         tenant_id, f"signin_{outcome.value}", account=device.account_id, device=device.device_id,
         actor=device.device_id, detail={"signin": signin_id},
     )  # fmt: skip
+    if outcome is not Outcome.APPROVED:
+        fatigue.failed_answer(svc, tenant, device, outcome, decide["now"])
+    elif decided.resets_failures:
+        svc.accounts.clear_phone_failures(tenant_id, device.username)
     return {"status": Status.APPROVED.value if outcome is Outcome.APPROVED else "denied"}
 
 
-def _explain_refusal(svc, tenant_id, signin_id, current, account_id, decide) -> None:
-    if current is None or current.account_id != account_id:
+def _explain_refusal(svc, tenant, device, signin_id, current, decide) -> None:
+    if current is None or current.account_id != device.account_id or current.push_withheld:
         raise NotFound("No such sign-in for this phone.")
     if current.status(decide["now"]) is not Status.PENDING:
         raise SignInClosed()
     # Pending, this account's, unexpired: the only condition left is the number.
+    tenant_id = tenant.tenant_id
     try:
         svc.signins.decide(tenant_id, signin_id, outcome=Outcome.WRONG_NUMBER, **decide)
     except DecisionRefused as err:
         raise SignInClosed() from err
     svc.record(
-        tenant_id, "signin_wrong_number", account=account_id, device=decide["device_id"],
-        actor=decide["device_id"], detail={"signin": signin_id},
+        tenant_id, "signin_wrong_number", account=device.account_id, device=device.device_id,
+        actor=device.device_id, detail={"signin": signin_id},
     )  # fmt: skip
+    fatigue.failed_answer(svc, tenant, device, Outcome.WRONG_NUMBER, decide["now"])
     raise WrongNumber()

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..accounts import Account, AccountKind, DeviceSummary
 from ..errors import NotFound, ServiceError
-from .base import Write, decode_item, encode, put_new, values
+from .base import Write, decode_item, encode, is_condition_failure, put_new, values
 
 
 class AccountExists(ServiceError):
@@ -53,6 +53,8 @@ class AccountStore:
             created_at=item["created_at"],
             password_hash=item.get("password_hash"),
             disabled=item.get("disabled", False),
+            phone_failures=item.get("phone_failures", 0),
+            phone_locked_until=item.get("phone_locked_until", 0),
             devices={
                 device_id: DeviceSummary(
                     channel=d.get("channel"), endpoint_arn=d.get("endpoint_arn")
@@ -78,6 +80,55 @@ class AccountStore:
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues=values(disabled=disabled),
         )
+
+    def count_phone_failure(self, tenant_id: str, username: str) -> int:
+        """One more denial or wrong number in a row; the length of the run (atomic)."""
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=self._key(tenant_id, username),
+                UpdateExpression="ADD phone_failures :one",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=values(one=1),
+                ReturnValues="UPDATED_NEW",
+            )
+        except self._client.exceptions.ClientError as err:
+            if is_condition_failure(err):
+                return 0  # the account was deleted meanwhile: nothing left to lock
+            raise
+        return int(response["Attributes"]["phone_failures"]["N"])
+
+    def clear_phone_failures(self, tenant_id: str, username: str) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(tenant_id, username),
+                UpdateExpression="REMOVE phone_failures",
+                ConditionExpression="attribute_exists(pk)",  # never create a stub account
+            )
+        except self._client.exceptions.ClientError as err:
+            if not is_condition_failure(err):
+                raise
+
+    def lock_phone(self, tenant_id: str, username: str, until: int, now: int) -> bool:
+        """Lock phone sign-in until `until` (never shortening a longer lock), and start the
+        run of failures afresh. True when it was not locked before: a new lock."""
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=self._key(tenant_id, username),
+                UpdateExpression="SET phone_locked_until = :until REMOVE phone_failures",
+                ConditionExpression="attribute_exists(pk) AND "
+                "(attribute_not_exists(phone_locked_until) OR phone_locked_until < :until)",
+                ExpressionAttributeValues=values(until=until),
+                ReturnValues="UPDATED_OLD",
+            )
+        except self._client.exceptions.ClientError as err:
+            if is_condition_failure(err):
+                return False  # locked at least that long already (or the account is gone)
+            raise
+        before = decode_item(response.get("Attributes")) or {}
+        return before.get("phone_locked_until", 0) <= now
 
     def list(self, tenant_id: str) -> list[Account]:
         """Every account of a tenant: a filtered scan, for the admin CLI only (not a hot path)."""

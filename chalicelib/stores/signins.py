@@ -45,6 +45,8 @@ class SignInStore:
             "redirect_uri": signin.redirect_uri,
             "amr": list(signin.amr),
             "binding_message": signin.binding_message,
+            "push_withheld": signin.push_withheld or None,  # stored only when set
+            "resets_failures": signin.resets_failures or None,
             "outcome": signin.outcome.value if signin.outcome else None,
             "decided_at": signin.decided_at,
         }
@@ -62,20 +64,23 @@ class SignInStore:
         item = decode_item(response.get("Item"))
         return None if item is None else _signin(tenant_id, item)
 
-    def pending_for(self, tenant_id: str, user_key: str, now: int) -> list[SignIn]:
+    def pending_for(
+        self, tenant_id: str, user_key: str, now: int, consistent: bool = True
+    ) -> list[SignIn]:
         # Anyone can start sign-ins for a username: read every page, or ended ones could
         # push a waiting one past the first 1 MB.
         # Ids sort by creation time: read only those young enough to be open.
         kwargs = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND sk > :oldest",
-            "FilterExpression": "attribute_not_exists(outcome) AND expires_at > :now",
+            "FilterExpression": "attribute_not_exists(outcome) AND expires_at > :now "
+            "AND attribute_not_exists(push_withheld)",
             "ExpressionAttributeValues": values(
                 pk=f"{tenant_id}#{user_key}",
                 oldest=oldest_open_id(user_key, now, MAX_SIGNIN_SECONDS),
                 now=now,
             ),
-            "ConsistentRead": True,
+            "ConsistentRead": consistent,
         }
         found = []
         while True:
@@ -98,17 +103,22 @@ class SignInStore:
         match_number: bool = False,
         number: int | None = None,
         amr: tuple[str, ...] | None = None,
-    ) -> None:
-        """Record the first valid answer, once, before expiry, from the account's own phone.
+        by_phone: bool = False,
+    ) -> SignIn:
+        """Record the first valid answer, once, before expiry, from the account's own phone;
+        return the sign-in as decided.
 
         With `match_number`, the stored number must equal `number` (or, for None, there must
-        be no number to match). When a condition fails, raise DecisionRefused with the item
-        as it was, so the caller can tell why without another read.
+        be no number to match). A phone's answer (`by_phone`) is refused where the push was
+        withheld. When a condition fails, raise DecisionRefused with the item as it was, so
+        the caller can tell why without another read.
         """
         condition = (
             "attribute_exists(pk) AND attribute_not_exists(outcome) "
             "AND expires_at > :now AND account_id = :account"
         )
+        if by_phone:
+            condition += " AND attribute_not_exists(push_withheld)"
         named = {
             "now": now,
             "account": account_id,
@@ -132,12 +142,13 @@ class SignInStore:
             update += ", amr = :amr"
             named["amr"] = list(amr)
         try:
-            self._client.update_item(
+            response = self._client.update_item(
                 TableName=self._table,
                 Key=self._key(tenant_id, signin_id),
                 UpdateExpression=update,
                 ConditionExpression=condition,
                 ExpressionAttributeValues=values(**named),
+                ReturnValues="ALL_NEW",  # costs no read units
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 **extra,
             )
@@ -146,16 +157,19 @@ class SignInStore:
                 raise
             item = decode_item(err.response.get("Item"))
             raise DecisionRefused(None if item is None else _signin(tenant_id, item)) from err
+        return _signin(tenant_id, decode_item(response["Attributes"]))
 
-    def cancel(self, tenant_id: str, signin_id: str, now: int) -> bool:
+    def cancel(
+        self, tenant_id: str, signin_id: str, now: int, outcome: Outcome = Outcome.CANCELLED
+    ) -> bool:
         """End a sign-in nobody answered yet; False if it had already ended."""
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key=self._key(tenant_id, signin_id),
-                UpdateExpression="SET outcome = :cancelled, decided_at = :now",
+                UpdateExpression="SET outcome = :outcome, decided_at = :now",
                 ConditionExpression="attribute_exists(pk) AND attribute_not_exists(outcome)",
-                ExpressionAttributeValues=values(cancelled=Outcome.CANCELLED.value, now=now),
+                ExpressionAttributeValues=values(outcome=outcome.value, now=now),
             )
             return True
         except self._client.exceptions.ClientError as err:
@@ -258,6 +272,8 @@ def _signin(tenant_id: str, item: dict) -> SignIn:
         redirect_uri=item.get("redirect_uri"),
         amr=tuple(item.get("amr", PHONE_AMR)),
         binding_message=item.get("binding_message"),
+        push_withheld=item.get("push_withheld", False),
+        resets_failures=item.get("resets_failures", False),
         outcome=Outcome(item["outcome"]) if "outcome" in item else None,
         decided_at=item.get("decided_at"),
         decided_by=item.get("decided_by"),

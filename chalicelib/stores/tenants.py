@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ServiceError
-from ..tenants import Client, NumberMatch, Policy, SigningKey, Tenant
+from ..tenants import PUSH_LIMITS, Client, NumberMatch, Policy, SigningKey, Tenant
 from .base import decode_item, encode_item, is_condition_failure, put_new
 from .base import values as encode_values
 
@@ -131,6 +131,7 @@ def _policy_attributes(policy: Policy) -> dict:
         "signin_seconds": policy.signin_seconds,
         "number_match": policy.number_match.value,
         "require_two_step": policy.require_two_step,
+        **{name: getattr(policy, name) for name in PUSH_LIMITS},
     }
 
 
@@ -168,6 +169,8 @@ def _tenant_from_items(tenant_id: str, items: list[dict]) -> Tenant | None:
             signin_seconds=head["signin_seconds"],
             number_match=NumberMatch(head["number_match"]),
             require_two_step=head.get("require_two_step", False),
+            # Absent (a tenant written before these existed, or by Terraform): the defaults.
+            **{name: head[name] for name in PUSH_LIMITS if name in head},
         ),
         sealed_data_key=next((i["sealed_data_key"] for i in items if i["sk"] == DATA_KEY), None),
         clients=clients,

@@ -49,6 +49,7 @@ def test_the_audit_log_records_enrolment_answers_and_admin_actions_per_account(
         "account_created",
         "activation_code_issued",
         "device_enrolled",
+        "phone_signin_locked",  # a fraud report locks phone sign-in for a while
         "signin_approved",
         "signin_fraud_reported",
     ]

@@ -22,11 +22,13 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture(scope="module")
 def world(svc, stack, make_phone, rp_port, clock):
-    """Three tenants: phone sign-in on, two-step required, and phone sign-in off."""
+    """Three tenants: phone sign-in on, two-step required, and phone sign-in off. Alice signs
+    in a dozen times a minute here: more pushes than the default per-account limit."""
     clients, phones = {}, {}
+    busy = {"pushes_per_minute": 20}
     for tenant_id, policy in (
-        ("web", Policy()),
-        ("strict", Policy(require_two_step=True)),
+        ("web", Policy(**busy)),
+        ("strict", Policy(require_two_step=True, **busy)),
         ("nophone", Policy(phone_signin=False)),
     ):
         admin.create_tenant(svc, tenant_id, f"{tenant_id.title()} Inc", policy)

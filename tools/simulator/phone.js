@@ -147,12 +147,16 @@
       return button;
     }));
     const mode = signin.number_match;
+    const typing = mode === "type" || mode === "strict"; // strict: six digits, nothing to tap
     $("request-prompt").hidden = mode === "none";
-    $("type-form").hidden = mode !== "type";
+    $("request-prompt").textContent = typing ? "Type the number shown on the sign-in page:" : "Tap the number shown on the sign-in page:";
+    $("type-form").hidden = !typing;
+    $("typed").maxLength = mode === "strict" ? 6 : 2;
+    $("typed").value = "";
     $("approve-plain").hidden = mode !== "none";
     error("request-error", "");
     show("request");
-    (choices.firstElementChild || $("approve-plain")).focus();
+    (choices.firstElementChild || (typing ? $("typed") : $("approve-plain"))).focus();
   }
 
   async function answer(decision, number) {

@@ -91,7 +91,14 @@
   function follow(signin, secondStep) {
     stopTimers();
     current = signin;
-    $("number").textContent = String(signin.number);
+    const number = String(signin.number);
+    $("number").textContent = number;
+    // Six digits (strict number matching) are typed on the phone, not tapped among choices.
+    const typed = number.length > 2;
+    $("number").classList.toggle("long", typed);
+    $("number-intro").textContent = typed
+      ? "Open your authenticator app and type the number you see here."
+      : "Open your authenticator app and tap the number you see here.";
     $("resend").hidden = true;
     $("resend").textContent = "Send a new request";
     $("use-password").parentElement.hidden = secondStep;
