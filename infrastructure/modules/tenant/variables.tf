@@ -33,7 +33,8 @@ variable "policy" {
   description = <<-EOT
     The tenant's sign-in policy (chalicelib/tenants.py Policy): phone_signin (the organisation
     allows phone sign-in), signin_seconds (30-600: how long a sign-in may wait for the phone),
-    number_match ("pick": tap the page's number among three; "type": type it on the phone),
+    number_match ("pick": tap the page's number among three; "type": type it on the phone;
+    "strict": type a six-digit number, for NIST SP 800-63B-4 out-of-band authenticators),
     require_two_step (password sign-ins also need the phone or a TOTP code).
     Push-fatigue limits (chalicelib/tenants.py PUSH_LIMITS; null: the service's default):
     pushes_per_minute (1-20), pushes_per_day (1-1000), max_pending (1-10 sign-ins waiting at
@@ -58,8 +59,8 @@ variable "policy" {
   }
 
   validation {
-    condition     = contains(["pick", "type"], var.policy.number_match)
-    error_message = "policy.number_match must be \"pick\" or \"type\"."
+    condition     = contains(["pick", "type", "strict"], var.policy.number_match)
+    error_message = "policy.number_match must be \"pick\", \"type\" or \"strict\"."
   }
 
   validation {
