@@ -64,21 +64,19 @@ class AccountStore:
         )
 
     def set_password(self, tenant_id: str, username: str, password_hash: str) -> None:
-        self._client.update_item(
-            TableName=self._table,
-            Key=self._key(tenant_id, username),
-            UpdateExpression="SET password_hash = :hash",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues=values(hash=password_hash),
-        )
+        self._set(tenant_id, username, password_hash=password_hash)
 
     def set_disabled(self, tenant_id: str, username: str, disabled: bool) -> None:
+        self._set(tenant_id, username, disabled=disabled)
+
+    def _set(self, tenant_id: str, username: str, **attributes) -> None:
+        """Set attributes of an account that exists."""
         self._client.update_item(
             TableName=self._table,
             Key=self._key(tenant_id, username),
-            UpdateExpression="SET disabled = :disabled",
+            UpdateExpression="SET " + ", ".join(f"{name} = :{name}" for name in attributes),
             ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues=values(disabled=disabled),
+            ExpressionAttributeValues=values(**attributes),
         )
 
     def count_phone_failure(self, tenant_id: str, username: str) -> int:

@@ -221,3 +221,22 @@ def same_phone(make_phone):
         return other
 
     return make
+
+
+@pytest.fixture
+def alice(enrolled):
+    """Alice's enrolled phone."""
+    return enrolled()[0]
+
+
+@pytest.fixture
+def approved(result):
+    """Have a phone approve a started sign-in; return the authorization code the page gets."""
+
+    def approve(phone, started: dict, tenant_id: str = "acme") -> str:
+        assert phone.respond(started["signin_id"], "approve", started["number"])[0] == 200
+        status, answer = result(started, tenant_id)
+        assert (status, answer["status"]) == (200, "approved"), answer
+        return answer["code"]
+
+    return approve

@@ -65,24 +65,6 @@ def authorize(api):
 
 
 @pytest.fixture
-def alice(enrolled):
-    return enrolled()[0]
-
-
-@pytest.fixture
-def approved(result):
-    """Have the phone approve a started sign-in; return the code the page collects."""
-
-    def approve(phone, started: dict, tenant_id: str = "acme") -> str:
-        assert phone.respond(started["signin_id"], "approve", started["number"])[0] == 200
-        status, answer = result(started, tenant_id)
-        assert (status, answer["status"]) == (200, "approved"), answer
-        return answer["code"]
-
-    return approve
-
-
-@pytest.fixture
 def signed_in(alice, start, approved, token, tenant):
     """A finished phone sign-in on acme's web client: the token response."""
     code = approved(alice, start(nonce="n-1"))

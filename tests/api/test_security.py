@@ -42,25 +42,6 @@ def signed_input(header: dict, payload: dict) -> bytes:
     return f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(payload).encode())}".encode()
 
 
-@pytest.fixture
-def alice(enrolled):
-    """Alice's enrolled phone."""
-    return enrolled()[0]
-
-
-@pytest.fixture
-def approved(result):
-    """Have a phone approve a started sign-in; return the authorization code the page gets."""
-
-    def approve(phone, started: dict, tenant_id: str = "acme") -> str:
-        assert phone.respond(started["signin_id"], "approve", started["number"])[0] == 200
-        status, answer = result(started, tenant_id)
-        assert (status, answer["status"]) == (200, "approved"), answer
-        return answer["code"]
-
-    return approve
-
-
 def web_client(tenant) -> tuple[str, str]:
     return tenant["client_id"], tenant["client_secret"]
 
