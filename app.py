@@ -61,6 +61,12 @@ def userinfo(tenant_id):
 # The sign-in page's calls
 
 
+@app.route("/openapi.json", methods=["GET"])
+@http.handler
+def openapi():
+    return http.contract.document()
+
+
 @app.route("/static/{name}", methods=["GET"])
 def static(name):
     return http.static(name)

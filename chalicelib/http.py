@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from chalice import Response
 
+from . import contract
 from .errors import (
     CrossSiteRequest,
     InvalidRequest,
@@ -58,6 +59,7 @@ log.setLevel(logging.INFO)
 
 
 def json_body(request: Any) -> dict:
+    """The JSON object a request carries, checked against its route's schema (openapi.json)."""
     raw = _raw(request)
     try:
         body = json.loads(raw.decode("utf-8"))
@@ -65,6 +67,7 @@ def json_body(request: Any) -> dict:
         raise InvalidRequest("body must be a JSON object") from err
     if not isinstance(body, dict):
         raise InvalidRequest("body must be a JSON object")
+    _check(request, "application/json", body)
     return body
 
 
@@ -79,7 +82,13 @@ def form_body(request: Any) -> dict[str, str]:
         if name in form:
             raise InvalidRequest(f"{name} appears more than once")
         form[name] = value
+    _check(request, "application/x-www-form-urlencoded", form)
     return form
+
+
+def _check(request: Any, media_type: str, body: dict) -> None:
+    route = (request.context or {}).get("resourcePath") or ""
+    contract.check_body(request.method, route, media_type, body)
 
 
 def _raw(request: Any) -> bytes:

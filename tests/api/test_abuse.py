@@ -287,7 +287,9 @@ def with_password(api, tenant, monkeypatch):
     monkeypatch.setattr(passwords, "_derive", lambda pw, salt, n, r, p: derive(pw, salt, 2, 1, 1))
 
     def send(path: str = "/t/acme/password", **body) -> tuple[int, dict]:
-        body = {"client_id": tenant["client_id"], "username": "alice@acme.test", **body}
+        body = {"username": "alice@acme.test", **body}
+        if path.endswith("/password"):
+            body["client_id"] = tenant["client_id"]
         headers = {"Content-Type": "application/json", "Origin": BASE_URL, **CSRF}
         response = api.http.post(path, headers=headers, body=json.dumps(body))
         return response.status_code, json.loads(response.body)
