@@ -155,6 +155,10 @@ class TooManyAttempts(ServiceError):
     code = "too_many_attempts"
     description = "Too many attempts. Wait a few minutes, then try again."
 
+    def __init__(self, retry_after: int | None = None):
+        super().__init__()
+        self.retry_after = retry_after  # seconds, sent as Retry-After where known
+
 
 class SecondStepUnavailable(ServiceError):
     status = 403

@@ -162,6 +162,8 @@ def error_response(err: ServiceError) -> Response:
     headers = None
     if err.status == 503:
         headers = {"Retry-After": RETRY_AFTER_SECONDS}
+    elif getattr(err, "retry_after", None):
+        headers = {"Retry-After": str(err.retry_after)}
     elif err.status == 401 and err.code == "invalid_client":
         headers = {"WWW-Authenticate": 'Basic realm="token"'}
     elif err.code == "invalid_token":

@@ -1,8 +1,10 @@
 """Password sign-in ("use your password instead"), and its second step where required.
 
 The answer for an unknown username is the same as for a wrong password, after the same
-scrypt work. Failures are counted per username (known or not) and per IP address in
-15-minute windows; past the limit, every attempt is refused without checking.
+scrypt work. Consecutive failures per username (known or not) back off exponentially: the
+first few are free, then each doubles the wait before the next attempt is even checked,
+up to 15 minutes; after 100 in a row (NIST SP 800-63B's ceiling) one attempt a day. A right
+password starts the count again. Failures per IP address are capped per 15-minute window.
 """
 
 from __future__ import annotations
@@ -32,7 +34,12 @@ from .common import field
 from .signin import check_client, open_signin, page_view, push_to_phones
 
 WINDOW_SECONDS = 900
-FAILURES_PER_USER = 10
+FREE_FAILURES = 4  # consecutive failures before the first wait: typos, a forgotten caps lock
+MAX_WAIT_SECONDS = 900
+MAX_FAILURES = 100
+LOCK_SECONDS = 24 * 3600
+HOLD_SECONDS = 10  # an attempt being checked blocks parallel ones for at most this long
+FORGET_SECONDS = 24 * 3600  # consecutive failures are forgotten this long after the last wait
 FAILURES_PER_IP = 50
 CODES_PER_SIGNIN = 5
 CODES_PER_USER = 10
@@ -66,22 +73,26 @@ def sign_in(svc: Services, tenant_id: str, request: PasswordRequest, origin: Ori
     client = check_client(tenant, request.client_id, request.code_challenge, request.redirect_uri)
     now = svc.now()
     who = user_key(request.username)
-    # Count the attempt before checking it (atomically), so parallel guesses cannot all slip
-    # under the limit; a right password gives its attempt back.
-    attempts = svc.limits.hit(tenant_id, "pwd-user", who, WINDOW_SECONDS, now)
-    if attempts > FAILURES_PER_USER:
-        if attempts == FAILURES_PER_USER + 1:  # once per lock, not per refused guess
-            svc.record(tenant_id, "password_locked", detail={"user_key": who})
-        raise TooManyAttempts()
-    if svc.limits.count(tenant_id, "pwd-ip", origin.ip, WINDOW_SECONDS, now) >= FAILURES_PER_IP:
-        raise TooManyAttempts()
+    if until := svc.limits.over(
+        tenant_id, "pwd-ip", origin.ip, WINDOW_SECONDS, now, FAILURES_PER_IP
+    ):
+        raise TooManyAttempts(until - now)
+    # Count the attempt as a failure before checking it (atomically), so parallel guesses
+    # cannot all slip in; a right password clears the count.
+    claim = svc.limits.claim(tenant_id, "pwd-user", who, now, HOLD_SECONDS, FORGET_SECONDS)
+    if isinstance(claim, int):
+        raise TooManyAttempts(max(1, claim - now))
     account = svc.accounts.get(tenant_id, request.username)
     stored = account.password_hash if account and not account.disabled else None
     svc.meter.count(tenant_id, Billable.PASSWORD_CHECK)
     if not passwords.verify_password(request.password, stored):
+        wait = backoff_seconds(claim.failures)
+        svc.limits.failed(claim, now, wait, FORGET_SECONDS)
         svc.limits.hit(tenant_id, "pwd-ip", origin.ip, WINDOW_SECONDS, now)
+        if claim.failures == MAX_FAILURES:
+            svc.record(tenant_id, "password_locked", detail={"user_key": who})
         raise InvalidCredentials()
-    svc.limits.give_back(tenant_id, "pwd-user", who, WINDOW_SECONDS, now)
+    svc.limits.succeeded(claim)
     two_step = tenant.tenant.policy.require_two_step
     if two_step and not account.devices:
         raise SecondStepUnavailable()
@@ -117,6 +128,16 @@ def sign_in(svc: Services, tenant_id: str, request: PasswordRequest, origin: Ori
     if not withheld:
         push_to_phones(svc, tenant, signin, account)
     return {"status": "second_step", "methods": ["phone", "totp"], **page_view(signin, secret, now)}
+
+
+def backoff_seconds(failures: int) -> int:
+    """How long after this many consecutive failures the next attempt waits: 0 for the first
+    few, then 1, 2, 4 ... seconds up to MAX_WAIT_SECONDS; a day from MAX_FAILURES on."""
+    if failures >= MAX_FAILURES:
+        return LOCK_SECONDS
+    if failures < FREE_FAILURES:
+        return 0
+    return min(MAX_WAIT_SECONDS, 2 ** (failures - FREE_FAILURES))
 
 
 def second_step_code(

@@ -1,31 +1,112 @@
-"""The limits table: counters of failed attempts in fixed windows, TTL on `ttl`.
+"""The limits table: counters of failed attempts, TTL on `ttl`.
 
-pk = "<tenant>#<what>#<who>#<window number>". A counter is one item per window, so it needs
-no reset, and unknown usernames are counted exactly like known ones.
+Window counters: pk = "<tenant>#<what>#<who>#<window number>", one item per window, so they
+need no reset. Backoff records: pk = "<tenant>#<what>#<who>", consecutive failures and the
+time before which no attempt is checked. Unknown usernames are counted exactly like known
+ones. Every key is one person, address, device or sign-in: no counter is shared by a tenant.
+
+A key found closed is remembered in this container until it opens, so an attack on one
+account or address is refused from memory instead of hammering one item (a hot key).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from .base import decode_item, is_condition_failure, values
+
+MEMORY_KEYS = 10_000
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One attempt let through: `failures` counts it already (counted before it is checked)."""
+
+    pk: str
+    failures: int
 
 
 class LimitStore:
     def __init__(self, client: Any, table: str):
         self._client = client
         self._table = table
+        self._closed: dict[str, int] = {}  # pk -> when it opens again, for this container
+
+    def closed_until(self, pk: str, now: int) -> int | None:
+        until = self._closed.get(pk)
+        if until is not None and until <= now:
+            del self._closed[pk]
+            return None
+        return until
+
+    def _remember_closed(self, pk: str, until: int) -> None:
+        if len(self._closed) >= MEMORY_KEYS:
+            self._closed.clear()
+        self._closed[pk] = until
+
+    def claim(
+        self, tenant_id: str, what: str, who: str, now: int, hold: int, keep: int
+    ) -> Claim | int:
+        """Let one attempt through if the key is open, closing it for `hold` seconds while
+        the attempt is checked (so parallel guesses cannot all get in); else when it opens."""
+        pk = f"{tenant_id}#{what}#{who}"
+        if (until := self.closed_until(pk, now)) is not None:
+            return until
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": pk}},
+                UpdateExpression="ADD failures :one SET #until = :hold, #ttl = :ttl",
+                ConditionExpression="attribute_not_exists(#until) OR #until <= :now",
+                ExpressionAttributeNames={"#until": "until", "#ttl": "ttl"},
+                ExpressionAttributeValues=values(
+                    one=1, now=now, hold=now + hold, ttl=now + hold + keep
+                ),
+                ReturnValues="UPDATED_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except self._client.exceptions.ClientError as err:
+            if not is_condition_failure(err):
+                raise
+            until = int(decode_item(err.response.get("Item") or {}).get("until", now + hold))
+            self._remember_closed(pk, until)
+            return until
+        return Claim(pk, int(response["Attributes"]["failures"]["N"]))
+
+    def failed(self, claim: Claim, now: int, wait: int, keep: int) -> None:
+        """The claimed attempt failed: the key opens again after `wait` seconds."""
+        self._client.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": claim.pk}},
+            UpdateExpression="SET #until = :until, #ttl = :ttl",
+            ExpressionAttributeNames={"#until": "until", "#ttl": "ttl"},
+            ExpressionAttributeValues=values(until=now + wait, ttl=now + wait + keep),
+        )
+        if wait > 0:
+            self._remember_closed(claim.pk, now + wait)
+
+    def succeeded(self, claim: Claim) -> None:
+        """The claimed attempt was right: consecutive failures start again from zero."""
+        self._client.delete_item(TableName=self._table, Key={"pk": {"S": claim.pk}})
 
     @staticmethod
     def _key(tenant_id: str, what: str, who: str, window: int, now: int) -> dict:
         return {"pk": {"S": f"{tenant_id}#{what}#{who}#{now // window}"}}
 
-    def count(self, tenant_id: str, what: str, who: str, window: int, now: int) -> int:
-        response = self._client.get_item(
-            TableName=self._table, Key=self._key(tenant_id, what, who, window, now)
-        )
+    def over(self, tenant_id: str, what: str, who: str, window: int, now: int, limit: int):
+        """When this window's counter opens again if it has reached `limit`, else None."""
+        key = self._key(tenant_id, what, who, window, now)
+        pk = key["pk"]["S"]
+        if (until := self.closed_until(pk, now)) is not None:
+            return until
+        response = self._client.get_item(TableName=self._table, Key=key)
         item = decode_item(response.get("Item"))
-        return 0 if item is None else item["hits"]
+        if item is None or item["hits"] < limit:
+            return None
+        until = (now // window + 1) * window
+        self._remember_closed(pk, until)
+        return until
 
     def first_use(self, tenant_id: str, what: str, who: str, keep_until: int) -> bool:
         """Record a one-time value (a proof's jti); False if it was seen before."""
@@ -40,31 +121,6 @@ class LimitStore:
             if is_condition_failure(err):
                 return False
             raise
-
-    def give_back(self, tenant_id: str, what: str, who: str, window: int, now: int) -> None:
-        """Undo one hit (an attempt that turned out fine); an emptied counter is deleted."""
-        key = self._key(tenant_id, what, who, window, now)
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=key,
-                UpdateExpression="ADD hits :minus",
-                ConditionExpression="hits > :one",
-                ExpressionAttributeValues=values(minus=-1, one=1),
-            )
-        except self._client.exceptions.ClientError as err:
-            if not is_condition_failure(err):
-                raise
-            try:
-                self._client.delete_item(
-                    TableName=self._table,
-                    Key=key,
-                    ConditionExpression="hits = :one",
-                    ExpressionAttributeValues=values(one=1),
-                )
-            except self._client.exceptions.ClientError as gone:
-                if not is_condition_failure(gone):
-                    raise
 
     def hit(self, tenant_id: str, what: str, who: str, window: int, now: int) -> int:
         response = self._client.update_item(

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from http.cookies import SimpleCookie
 
 import jwt
 import pytest
 
 from chalicelib import passwords, totp
-from chalicelib.flows import admin
+from chalicelib.flows import admin, password
 from chalicelib.tenants import Policy
 
 BASE_URL = "https://signin.example.test"
@@ -215,34 +216,66 @@ def test_a_password_not_sent_by_our_page_is_refused_unchecked_and_uncounted(
 # --- Attempt limits ----------------------------------------------------------------------------
 
 
-def test_ten_failures_lock_a_username_for_the_window_known_or_not(
+def test_consecutive_failures_back_off_exponentially_known_or_not(
     cheap_alice, new_account, svc, with_password, clock
 ):
     new_account("bob@acme.test")
     admin.set_password(svc, "acme", "bob@acme.test", PASSWORD)
+    refusals = {}
     for username in ("alice@acme.test", "nobody@acme.test"):
-        for _ in range(10):
+        for _ in range(password.FREE_FAILURES):  # typos cost nothing
             assert with_password(username, "not the password")[0] == 401
+        waits = []
+        for _ in range(5):
+            status, body, headers = with_password(username)  # even the right one is unchecked
+            assert (status, body["error"]) == (429, "too_many_attempts")
+            waits.append(int(headers["Retry-After"]))
+            refusals[username] = body
+            clock.advance(waits[-1])
+            assert with_password(username, "not the password")[0] == 401
+        assert waits == [1, 2, 4, 8, 16]
 
-    locked = [with_password("alice@acme.test"), with_password("nobody@acme.test")]
-
-    for status, body, _ in locked:
-        assert (status, body["error"]) == (429, "too_many_attempts")
-    assert locked[0][1] == locked[1][1]  # an unknown username is locked the same way
-    assert with_password("bob@acme.test")[0] == 200  # others are not locked out
-    clock.advance(900)
+    assert refusals["alice@acme.test"] == refusals["nobody@acme.test"]  # unknown looks the same
+    assert with_password("bob@acme.test")[0] == 200  # others are not slowed down
+    clock.advance(32)
     status, body, _ = with_password("alice@acme.test")
     assert (status, body["status"]) == (200, "approved")
+    for _ in range(password.FREE_FAILURES):  # the right password started the count again
+        assert with_password("alice@acme.test", "not the password")[0] == 401
+
+
+def test_the_wait_stops_doubling_at_fifteen_minutes_and_a_hundred_failures_lock_for_a_day(
+    cheap_alice, with_password, clock, svc
+):
+    first_day = time.strftime("%Y-%m-%d", time.gmtime(clock()))
+    failures, waits = 0, []
+    while failures < password.MAX_FAILURES:
+        status, _, headers = with_password("alice@acme.test", "not the password")
+        if status == 429:  # wait as told, then try again
+            waits.append(int(headers["Retry-After"]))
+            clock.advance(waits[-1])
+        else:
+            assert status == 401
+            failures += 1
+    status, _, headers = with_password("alice@acme.test")
+
+    assert status == 429
+    assert max(waits) == 900
+    assert int(headers["Retry-After"]) == 24 * 3600
+    last_day = time.strftime("%Y-%m-%d", time.gmtime(clock()))
+    events = admin.audit_log(svc, "acme", first_day, last_day)["events"]
+    assert [e["event"] for e in events].count("password_locked") == 1
 
 
 def test_fifty_failures_from_one_address_lock_every_username(cheap_alice, with_password, clock):
     for n in range(50):
         assert with_password(f"guess-{n}@acme.test", "not the password")[0] == 401
 
-    status, body, _ = with_password("alice@acme.test")
+    status, body, headers = with_password("alice@acme.test")
 
     assert (status, body["error"]) == (429, "too_many_attempts")
-    clock.advance(900)
+    assert 0 < int(headers["Retry-After"]) <= 900
+    clock.advance(int(headers["Retry-After"]))
     assert with_password("alice@acme.test")[0] == 200
 
 

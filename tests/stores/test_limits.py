@@ -1,0 +1,60 @@
+"""LimitStore: backoff claims, window counters, and keys remembered closed in a container."""
+
+from __future__ import annotations
+
+from chalicelib.stores.limits import Claim, LimitStore
+
+NOW = 1_750_000_000
+
+
+def test_a_claim_holds_the_key_while_its_attempt_is_checked(svc):
+    first = svc.limits.claim("acme", "pwd-user", "alice", NOW, hold=10, keep=60)
+    second = svc.limits.claim("acme", "pwd-user", "alice", NOW + 1, hold=10, keep=60)
+
+    assert first == Claim("acme#pwd-user#alice", failures=1)
+    assert second == NOW + 10  # a parallel guess waits until the first one is settled
+    assert isinstance(svc.limits.claim("acme", "pwd-user", "bob", NOW, 10, 60), Claim)
+
+
+def test_failures_count_on_until_a_success_clears_them(svc):
+    claim = svc.limits.claim("acme", "pwd-user", "alice", NOW, hold=10, keep=60)
+    svc.limits.failed(claim, NOW, wait=0, keep=60)
+    again = svc.limits.claim("acme", "pwd-user", "alice", NOW, hold=10, keep=60)
+    svc.limits.failed(again, NOW, wait=5, keep=60)
+
+    assert again.failures == 2
+    assert svc.limits.claim("acme", "pwd-user", "alice", NOW + 4, 10, 60) == NOW + 5
+    third = svc.limits.claim("acme", "pwd-user", "alice", NOW + 5, 10, 60)
+    assert third.failures == 3
+    svc.limits.succeeded(third)
+    assert svc.limits.claim("acme", "pwd-user", "alice", NOW + 5, 10, 60).failures == 1
+
+
+def test_a_key_found_closed_is_refused_from_memory_without_touching_the_table(svc, aws):
+    claim = svc.limits.claim("acme", "pwd-user", "alice", NOW, hold=10, keep=60)
+    svc.limits.failed(claim, NOW, wait=300, keep=60)
+    # The item disappears behind the container's back (as if an operator cleared it): this
+    # container still knows the key is closed, so an attack on it costs no DynamoDB calls.
+    aws.client("dynamodb").delete_item(TableName=svc.limits._table, Key={"pk": {"S": claim.pk}})
+
+    assert svc.limits.claim("acme", "pwd-user", "alice", NOW + 299, 10, 60) == NOW + 300
+    assert isinstance(svc.limits.claim("acme", "pwd-user", "alice", NOW + 300, 10, 60), Claim)
+
+
+def test_a_window_counter_over_its_limit_is_closed_until_the_window_ends(svc):
+    for _ in range(3):
+        svc.limits.hit("acme", "pwd-ip", "203.0.113.7", 900, NOW)
+
+    assert svc.limits.over("acme", "pwd-ip", "203.0.113.7", 900, NOW, limit=4) is None
+    assert svc.limits.over("acme", "pwd-ip", "203.0.113.7", 900, NOW, limit=3) == (
+        (NOW // 900 + 1) * 900
+    )
+    assert svc.limits.over("acme", "pwd-ip", "203.0.113.8", 900, NOW, limit=3) is None
+
+
+def test_memory_is_bounded():
+    store = LimitStore(client=None, table="unused")
+    for n in range(10_001):
+        store._remember_closed(f"k{n}", NOW + 60)
+
+    assert len(store._closed) <= 10_000
