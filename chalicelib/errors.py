@@ -156,7 +156,12 @@ class TooManyAttempts(ServiceError):
     description = "Too many attempts. Wait a few minutes, then try again."
 
     def __init__(self, retry_after: int | None = None):
-        super().__init__()
+        if retry_after is None:
+            super().__init__()
+        elif retry_after < 120:
+            super().__init__(f"Too many attempts. Try again in {retry_after} seconds.")
+        else:
+            super().__init__(f"Too many attempts. Try again in {-(-retry_after // 60)} minutes.")
         self.retry_after = retry_after  # seconds, sent as Retry-After where known
 
 
