@@ -8,7 +8,7 @@ from dataclasses import asdict
 from urllib.parse import urlsplit
 
 from .. import codes, passwords
-from ..accounts import Account, AccountKind, normalise_username
+from ..accounts import Account, AccountKind, normalise_username, user_key
 from ..errors import InvalidRequest, NotFound
 from ..metering import Billable, day_of
 from ..service import Services
@@ -56,6 +56,7 @@ def set_password(svc: Services, tenant_id: str, username: str, password: str) ->
     username = normalise_username(username)
     account = _account(svc, tenant_id, username)
     svc.accounts.set_password(tenant_id, username, passwords.hash_password(password, svc.rng))
+    svc.limits.reset(tenant_id, "pwd-user", user_key(username))  # a new password, a new count
     svc.record(tenant_id, "password_set", account=account.account_id, actor="admin")
     return {"username": username, "password": "set"}
 

@@ -92,7 +92,7 @@ def sign_in(svc: Services, tenant_id: str, request: PasswordRequest, origin: Ori
         if claim.failures == MAX_FAILURES:
             svc.record(tenant_id, "password_locked", detail={"user_key": who})
         raise InvalidCredentials()
-    svc.limits.succeeded(claim)
+    svc.limits.reset(tenant_id, "pwd-user", who)
     two_step = tenant.tenant.policy.require_two_step
     if two_step and not account.devices:
         raise SecondStepUnavailable()

@@ -86,9 +86,11 @@ class LimitStore:
         if wait > 0:
             self._remember_closed(claim.pk, now + wait)
 
-    def succeeded(self, claim: Claim) -> None:
-        """The claimed attempt was right: consecutive failures start again from zero."""
-        self._client.delete_item(TableName=self._table, Key={"pk": {"S": claim.pk}})
+    def reset(self, tenant_id: str, what: str, who: str) -> None:
+        """Consecutive failures start again from zero (a right password, a new one set)."""
+        pk = f"{tenant_id}#{what}#{who}"
+        self._client.delete_item(TableName=self._table, Key={"pk": {"S": pk}})
+        self._closed.pop(pk, None)
 
     @staticmethod
     def _key(tenant_id: str, what: str, who: str, window: int, now: int) -> dict:

@@ -26,7 +26,7 @@ def test_failures_count_on_until_a_success_clears_them(svc):
     assert svc.limits.claim("acme", "pwd-user", "alice", NOW + 4, 10, 60) == NOW + 5
     third = svc.limits.claim("acme", "pwd-user", "alice", NOW + 5, 10, 60)
     assert third.failures == 3
-    svc.limits.succeeded(third)
+    svc.limits.reset("acme", "pwd-user", "alice")
     assert svc.limits.claim("acme", "pwd-user", "alice", NOW + 5, 10, 60).failures == 1
 
 
