@@ -25,7 +25,6 @@ from ..service import Services
 from ..signins import Outcome
 from ..tenancy import ActiveTenant
 
-MINUTE = 60
 DAY = 86400
 # NIST SP 800-63B: no more than 100 consecutive failed attempts on one account.
 FAILED_ANSWERS_PER_DAY = 100
@@ -37,16 +36,16 @@ def may_push(svc: Services, tenant: ActiveTenant, account: Account, now: int) ->
         return False  # recorded once, when it was locked
     policy = tenant.tenant.policy
     tenant_id, sub = tenant.tenant_id, account.account_id
-    # The atomic counters come first: racing starts cannot all slip under them, and once
-    # over, a flood costs one write each and no query. Only a refusal's first occurrence in
-    # a window is recorded, so a flood cannot fill the audit log either.
-    for limit, window in (("pushes_per_minute", MINUTE), ("pushes_per_day", DAY)):
-        allowed = getattr(policy, limit)
-        hits = svc.limits.hit(tenant_id, limit, sub, window, now)
-        if hits > allowed:
-            if hits == allowed + 1:
-                _record_refusal(svc, tenant_id, sub, limit)
-            return False
+    # The atomic count comes first: racing starts cannot all slip under it, and once over,
+    # a flood is refused from the container's memory, with no query. Only a refusal's first
+    # occurrence in a window is recorded, so a flood cannot fill the audit log either.
+    refused = svc.limits.take(
+        tenant_id, "pushes", sub, now, policy.pushes_per_minute, policy.pushes_per_day
+    )
+    if refused:
+        if refused.first:
+            _record_refusal(svc, tenant_id, sub, f"pushes_per_{refused.window}")
+        return False
     # Neither atomic nor strongly consistent (half the read units): racing starts are
     # already bounded by the per-minute counter.
     waiting = svc.signins.pending_for(tenant_id, user_key(account.username), now, False)

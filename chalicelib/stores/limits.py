@@ -17,6 +17,7 @@ from typing import Any
 from .base import decode_item, is_condition_failure, values
 
 MEMORY_KEYS = 10_000
+MINUTE, DAY = 60, 86400
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,15 @@ class Claim:
 
     pk: str
     failures: int
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A rate refused: which window ("minute" or "day") was full, and until when."""
+
+    window: str
+    until: int
+    first: bool  # the first refusal in this window here: worth one audit line, not a flood's
 
 
 class LimitStore:
@@ -91,6 +101,60 @@ class LimitStore:
         pk = f"{tenant_id}#{what}#{who}"
         self._client.delete_item(TableName=self._table, Key={"pk": {"S": pk}})
         self._closed.pop(pk, None)
+
+    def take(
+        self, tenant_id: str, what: str, who: str, now: int, per_minute: int, per_day: int
+    ) -> Refused | None:
+        """Count one use against a per-minute and a per-day limit, both in one item per day
+        (one write): counted only if neither is full, so a flood in one minute does not use
+        up the day."""
+        day, minute = divmod(now, DAY)
+        minute //= MINUTE
+        pk = f"{tenant_id}#{what}#{who}#{day}"
+        for window, key in (("day", pk), ("minute", f"{pk}#m{minute}")):
+            if (until := self.closed_until(key, now)) is not None:
+                return Refused(window, until, first=False)
+        names = {"#day": "d", "#minute": f"m{minute}", "#ttl": "ttl"}
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": pk}},
+                UpdateExpression="ADD #day :one, #minute :one SET #ttl = if_not_exists(#ttl, :ttl)",
+                ConditionExpression="(attribute_not_exists(#day) OR #day < :per_day) AND "
+                "(attribute_not_exists(#minute) OR #minute < :per_minute)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values(
+                    one=1, ttl=(day + 2) * DAY, per_day=per_day, per_minute=per_minute
+                ),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+            return None
+        except self._client.exceptions.ClientError as err:
+            if not is_condition_failure(err):
+                raise
+            old = decode_item(err.response.get("Item") or {})
+        if old.get("d", 0) >= per_day:
+            window, until, key = "day", (day + 1) * DAY, pk
+        else:
+            window, until, key = "minute", (now // MINUTE + 1) * MINUTE, f"{pk}#m{minute}"
+        self._remember_closed(key, until)
+        return Refused(window, until, first=self._first_refusal(pk, f"r{key[len(pk) :]}"))
+
+    def _first_refusal(self, pk: str, flag: str) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": pk}},
+                UpdateExpression="SET #flag = :yes",
+                ConditionExpression="attribute_not_exists(#flag)",
+                ExpressionAttributeNames={"#flag": flag},
+                ExpressionAttributeValues=values(yes=True),
+            )
+            return True
+        except self._client.exceptions.ClientError as err:
+            if is_condition_failure(err):
+                return False
+            raise
 
     @staticmethod
     def _key(tenant_id: str, what: str, who: str, window: int, now: int) -> dict:

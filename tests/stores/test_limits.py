@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.stores.limits import Claim, LimitStore
+from chalicelib.stores.limits import Claim, LimitStore, Refused
 
 NOW = 1_750_000_000
 
@@ -58,3 +58,31 @@ def test_memory_is_bounded():
         store._remember_closed(f"k{n}", NOW + 60)
 
     assert len(store._closed) <= 10_000
+
+
+def test_take_counts_a_minute_and_a_day_in_one_item_and_refuses_when_either_is_full(svc):
+    taken = [svc.limits.take("acme", "pushes", "sub-1", NOW, per_minute=2, per_day=3)]
+    taken.append(svc.limits.take("acme", "pushes", "sub-1", NOW + 1, 2, 3))
+    minute_full = svc.limits.take("acme", "pushes", "sub-1", NOW + 2, 2, 3)
+    again = svc.limits.take("acme", "pushes", "sub-1", NOW + 3, 2, 3)
+
+    assert taken == [None, None]
+    assert minute_full == Refused("minute", (NOW // 60 + 1) * 60, first=True)
+    assert again == Refused("minute", (NOW // 60 + 1) * 60, first=False)
+    assert svc.limits.take("acme", "pushes", "sub-2", NOW, 2, 3) is None  # per key
+
+    next_minute = (NOW // 60 + 1) * 60
+    assert svc.limits.take("acme", "pushes", "sub-1", next_minute, 2, 3) is None
+    day_full = svc.limits.take("acme", "pushes", "sub-1", next_minute + 1, 2, 3)
+    assert day_full == Refused("day", (NOW // 86400 + 1) * 86400, first=True)
+    assert svc.limits.take("acme", "pushes", "sub-1", (NOW // 86400 + 1) * 86400, 2, 3) is None
+
+
+def test_refused_takes_do_not_use_up_the_day(svc, aws):
+    """A flood within one minute is refused without counting: the day keeps its pushes."""
+    for _ in range(50):
+        svc.limits.take("acme", "pushes", "sub-1", NOW, per_minute=3, per_day=30)
+    items = aws.client("dynamodb").scan(TableName=svc.limits._table)["Items"]
+
+    (item,) = [i for i in items if i["pk"]["S"].startswith("acme#pushes#sub-1#")]
+    assert item["d"] == {"N": "3"}
