@@ -49,7 +49,9 @@ def token(tenant_id):
 def backchannel_authorize(tenant_id):
     request = app.current_request
     form, auth = http.form_body(request), request.headers.get("authorization")
-    return ciba.backchannel_authorize(service.get(), tenant_id, form, auth, http.origin(request))
+    return ciba.backchannel_authorize(
+        service.get(), tenant_id, form, auth, http.origin(request, service.get())
+    )
 
 
 @app.route(T + "/userinfo", methods=["GET", "POST"])
@@ -77,7 +79,7 @@ def static(name):
 def start_signin(tenant_id):
     request = http.from_page(app.current_request, service.get())
     start = signin.StartRequest.parse(body())
-    return signin.start(service.get(), tenant_id, start, http.origin(request))
+    return signin.start(service.get(), tenant_id, start, http.origin(request, service.get()))
 
 
 @app.route(T + "/signin/{signin_id}/result", methods=["POST"])
@@ -100,7 +102,10 @@ def cancel_signin(tenant_id, signin_id):
 def password_signin(tenant_id):
     request = http.from_page(app.current_request, service.get(), csrf=True)
     answer = password.sign_in(
-        service.get(), tenant_id, password.PasswordRequest.parse(body()), http.origin(request)
+        service.get(),
+        tenant_id,
+        password.PasswordRequest.parse(body()),
+        http.origin(request, service.get()),
     )
     return answer, http.remember_method(tenant_id, answer, service.get())
 
@@ -110,7 +115,7 @@ def password_signin(tenant_id):
 def second_step_code(tenant_id, signin_id):
     request = http.from_page(app.current_request, service.get(), csrf=True)
     answer = password.second_step_code(
-        service.get(), tenant_id, signin_id, body(), http.origin(request)
+        service.get(), tenant_id, signin_id, body(), http.origin(request, service.get())
     )
     return answer, http.remember_method(tenant_id, answer, service.get())
 

@@ -138,6 +138,7 @@ def _push_data(message: dict) -> dict | None:
         "app": data["app"],
         "ip": data["ip"],
         "user_agent": data["user_agent"],
+        "place": data.get("place"),
         "expires_at": int(data["expires_at"]),
         "choices": [int(n) for n in data["choices"].split(",") if n],
         "via": "push",
@@ -159,6 +160,10 @@ def _numbered(signin: dict) -> bool:
     return signin.get("number_match", "pick") != "none"
 
 
+def _where(signin: dict) -> str:
+    return f"{signin['place']} ({signin['ip']})" if signin.get("place") else signin["ip"]
+
+
 def _describe(signin: dict) -> str:
     left = max(0, signin["expires_at"] - int(time.time()))
     if not _numbered(signin):
@@ -169,7 +174,7 @@ def _describe(signin: dict) -> str:
         ask = "  type the number shown on your screen"
     return (
         f"Approve sign-in? {signin['app']}\n"
-        f"  from {signin['ip']} · {signin['user_agent']}\n"
+        f"  from {_where(signin)} · {signin['user_agent']}\n"
         f"  expires in {left}s · via {signin['via']} · id {signin['signin_id']}\n{ask}"
     )
 

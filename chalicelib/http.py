@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from chalice import Response
 
@@ -108,9 +108,23 @@ def query(request: Any) -> dict[str, str]:
     return flat
 
 
-def origin(request: Any) -> Origin:
+def origin(request: Any, svc: Any) -> Origin:
+    """Where a request comes from, as the phone will show it: the address, the browser, and
+    the place where a trusted CloudFront in front tells us (it sees the person; the API then
+    sees only CloudFront's own address)."""
     identity = (request.context or {}).get("identity") or {}
-    return Origin.of(identity.get("sourceIp"), request.headers.get("user-agent"))
+    ip, place, headers = identity.get("sourceIp"), None, request.headers
+    if svc.settings.trust_cloudfront:
+        viewer = headers.get("cloudfront-viewer-address")  # "ip:port", IPv6 unbracketed
+        ip = viewer.rpartition(":")[0] if viewer and ":" in viewer else ip
+        parts = [
+            headers.get("cloudfront-viewer-city"),
+            headers.get("cloudfront-viewer-country-region-name"),
+            headers.get("cloudfront-viewer-country-name")
+            or headers.get("cloudfront-viewer-country"),
+        ]
+        place = ", ".join(unquote(p) for p in parts if p) or None
+    return Origin.of(ip, headers.get("user-agent"), place)
 
 
 def cookies(request: Any) -> dict[str, str]:

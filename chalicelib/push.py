@@ -29,16 +29,18 @@ class Challenge:
     choices: tuple[int, ...]
     ttl_seconds: int
     binding_message: str | None = None
+    place: str | None = None
 
     @property
     def body(self) -> str:
         if self.binding_message:
             return f"{self.app_name} · {self.binding_message}"
-        return f"{self.app_name} · from {self.ip}"
+        return f"{self.app_name} · from {self.place or self.ip}"
 
     def data(self) -> dict[str, str]:
         """FCM data values must be strings; APNs gets the same keys."""
         extra = {"binding_message": self.binding_message} if self.binding_message else {}
+        extra |= {"place": self.place} if self.place else {}
         return extra | {
             "type": "signin",
             "signin_id": self.signin_id,

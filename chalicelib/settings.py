@@ -14,6 +14,9 @@ class Settings:
     public_base_url: str
     push_apps: Mapping[str, str]
     tenant_cache_seconds: int = 60
+    # Only behind CloudFront, with the API reachable through nothing else: its viewer headers
+    # then give the person's address and place; anywhere else a client could forge them.
+    trust_cloudfront: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -33,6 +36,7 @@ class Settings:
             public_base_url=env["PUBLIC_BASE_URL"].rstrip("/"),
             push_apps=push_apps,
             tenant_cache_seconds=int(env.get("TENANT_CACHE_SECONDS", "60")),
+            trust_cloudfront=env.get("TRUST_CLOUDFRONT_HEADERS", "").lower() in ("1", "true"),
         )
 
     def issuer(self, tenant_id: str) -> str:

@@ -28,6 +28,7 @@ SIGNIN_ID = re.compile(r"^[0-9a-f]{16}[0-9a-f]{8}[A-Za-z0-9_-]{22}\Z")
 CODE_SECONDS = 60  # an authorization code must be redeemed within a minute of approval
 POLL_SECONDS = 2
 MAX_USER_AGENT = 160
+MAX_PLACE = 100
 MAX_NONCE = 128
 
 
@@ -121,10 +122,16 @@ class Origin:
 
     ip: str
     user_agent: str
+    place: str | None = None  # "City, Region, Country" where the front tells us (CloudFront)
 
     @classmethod
-    def of(cls, ip: str | None, user_agent: str | None) -> Origin:
-        return cls(ip=(ip or "unknown")[:45], user_agent=(user_agent or "unknown")[:MAX_USER_AGENT])
+    def of(cls, ip: str | None, user_agent: str | None, place: str | None = None) -> Origin:
+        place = "".join(ch for ch in place or "" if ch.isprintable()).strip()[:MAX_PLACE]
+        return cls(
+            ip=(ip or "unknown")[:45],
+            user_agent=(user_agent or "unknown")[:MAX_USER_AGENT],
+            place=place or None,
+        )
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ def backchannel_authorize(
         svc,
         tenant,
         username,
-        Origin.of(origin.ip, f"{client.name} (backchannel)"),
+        Origin.of(origin.ip, f"{client.name} (backchannel)", origin.place),
         numbered=False,
         client_id=client.client_id,
         account_id=reachable.account_id if reachable else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import botocore.exceptions
@@ -193,3 +194,76 @@ def test_sns_out_of_reach_does_not_lose_the_signin(enrolled, svc, start, result,
     assert svc.devices.get("acme", phone.device_id).push_failed_at == int(clock())
     approve_by_polling(phone, started)
     assert result(started)[1]["status"] == "approved"
+
+
+# --- Where the attempt comes from, behind CloudFront ------------------------------------------
+
+CLOUDFRONT = {
+    "CloudFront-Viewer-Address": "198.51.100.23:53122",
+    "CloudFront-Viewer-City": "S%C3%A3o Paulo",  # CloudFront sends non-ASCII percent-encoded
+    "CloudFront-Viewer-Country-Region-Name": "Sao Paulo",
+    "CloudFront-Viewer-Country-Name": "Brazil",
+}
+
+
+@pytest.fixture
+def behind_cloudfront(svc, monkeypatch):
+    """A deployment whose API is reachable only through CloudFront (TRUST_CLOUDFRONT_HEADERS)."""
+    monkeypatch.setattr(svc, "settings", dataclasses.replace(svc.settings, trust_cloudfront=True))
+
+
+def start_with(post, tenant, headers: dict) -> dict:
+    body = {"client_id": tenant["client_id"], "username": "alice@acme.test"}
+    status, started = post("/t/acme/signin", body, headers={"User-Agent": BROWSER, **headers})
+    assert status == 200, started
+    return started
+
+
+def test_behind_cloudfront_the_phone_shows_the_persons_place_and_address(
+    behind_cloudfront, enrolled, svc, endpoints, post, tenant
+):
+    phone, _ = enrolled(push_token="apns-token-1")
+
+    started = start_with(post, tenant, CLOUDFRONT)
+
+    (message,) = messages(endpoints, svc, phone)
+    payload = json.loads(message["APNS"])
+    assert payload["aps"]["alert"]["body"] == "Acme Portal · from São Paulo, Sao Paulo, Brazil"
+    assert payload["signin"]["place"] == "São Paulo, Sao Paulo, Brazil"
+    assert payload["signin"]["ip"] == "198.51.100.23"  # the person's, not CloudFront's
+    status, pending = phone.pending()
+    assert status == 200
+    (listed,) = pending["signins"]
+    assert listed["signin_id"] == started["signin_id"]
+    assert (listed["place"], listed["ip"]) == ("São Paulo, Sao Paulo, Brazil", "198.51.100.23")
+
+
+def test_cloudfront_headers_are_ignored_unless_the_deployment_trusts_them(
+    enrolled, svc, endpoints, post, tenant
+):
+    """Without the setting, a client calling the API directly could claim any place and
+    address: the phone must show what API Gateway saw instead."""
+    phone, _ = enrolled(push_token="apns-token-1")
+
+    start_with(post, tenant, CLOUDFRONT)
+
+    (message,) = messages(endpoints, svc, phone)
+    signin = json.loads(message["APNS"])["signin"]
+    assert "place" not in signin
+    assert signin["ip"] == "127.0.0.1"
+    (listed,) = phone.pending()[1]["signins"]
+    assert (listed["place"], listed["ip"]) == (None, "127.0.0.1")
+
+
+def test_a_place_header_cannot_smuggle_control_characters_or_length(
+    behind_cloudfront, enrolled, svc, endpoints, post, tenant
+):
+    phone, _ = enrolled(push_token="apns-token-1")
+    forged = {**CLOUDFRONT, "CloudFront-Viewer-City": "Evil%0A%1B[31mCity" + "x" * 500}
+
+    start_with(post, tenant, forged)
+
+    (listed,) = phone.pending()[1]["signins"]
+    assert listed["place"].startswith("Evil[31mCity")
+    assert len(listed["place"]) == 100
+    assert all(ch.isprintable() for ch in listed["place"])

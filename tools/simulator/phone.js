@@ -133,7 +133,8 @@
   function present(signin) {
     shown = signin;
     $("request-app").textContent = signin.app;
-    $("request-where").textContent = `From ${signin.ip} · ${signin.user_agent}`;
+    const where = signin.place ? `${signin.place} (${signin.ip})` : signin.ip;
+    $("request-where").textContent = `From ${where} · ${signin.user_agent}`;
     $("request-binding").hidden = !signin.binding_message;
     $("request-binding").textContent = signin.binding_message || "";
     $("request-left").textContent = `Expires in ${Math.max(0, signin.expires_at - Math.floor(Date.now() / 1000))}s`;

@@ -38,8 +38,9 @@ resource "aws_lambda_function" "api" {
 
   environment {
     variables = merge(local.environment, {
-      PUBLIC_BASE_URL      = local.public_base_url
-      TENANT_CACHE_SECONDS = tostring(var.tenant_cache_seconds)
+      PUBLIC_BASE_URL          = local.public_base_url
+      TENANT_CACHE_SECONDS     = tostring(var.tenant_cache_seconds)
+      TRUST_CLOUDFRONT_HEADERS = tostring(var.trust_cloudfront_headers)
     })
   }
 

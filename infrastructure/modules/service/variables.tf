@@ -105,6 +105,12 @@ variable "tenant_cache_seconds" {
   default     = 60
 }
 
+variable "trust_cloudfront_headers" {
+  description = "Set only when the API is reachable through CloudFront alone (TRUST_CLOUDFRONT_HEADERS): phones then show the person's address and place from CloudFront's viewer headers. Anywhere else a client could forge them."
+  type        = bool
+  default     = false
+}
+
 variable "log_retention_days" {
   description = "Retention of the function's (and the API's access) logs."
   type        = number
