@@ -36,6 +36,9 @@ def may_push(svc: Services, tenant: ActiveTenant, account: Account, now: int) ->
         return False  # recorded once, when it was locked
     policy = tenant.tenant.policy
     tenant_id, sub = tenant.tenant_id, account.account_id
+    crowded = _waiting(tenant_id, sub)
+    if svc.limits.closed_until(crowded, now) is not None:
+        return False  # seen full in this container: refused with no call, like no phone
     # The atomic count comes first: racing starts cannot all slip under it, and once over,
     # a flood is refused from the container's memory, with no query. Only a refusal's first
     # occurrence in a window is recorded, so a flood cannot fill the audit log either.
@@ -48,11 +51,27 @@ def may_push(svc: Services, tenant: ActiveTenant, account: Account, now: int) ->
         return False
     # Neither atomic nor strongly consistent (half the read units): racing starts are
     # already bounded by the per-minute counter.
-    waiting = svc.signins.pending_for(tenant_id, user_key(account.username), now, False)
-    if sum(s.account_id == sub for s in waiting) >= policy.max_pending:
+    waiting = [
+        s
+        for s in svc.signins.pending_for(tenant_id, user_key(account.username), now, False)
+        if s.account_id == sub
+    ]
+    if len(waiting) >= policy.max_pending:
+        # Full until the first of them ends (or sooner, if the page cancels it: this
+        # container then refuses a little longer than needed, never less).
+        svc.limits.remember_closed(crowded, min(s.expires_at for s in waiting))
         _record_refusal(svc, tenant_id, sub, "max_pending")
         return False
     return True
+
+
+def _waiting(tenant_id: str, sub: str) -> str:
+    return f"{tenant_id}#waiting#{sub}"
+
+
+def freed(svc: Services, tenant_id: str, sub: str) -> None:
+    """A waiting sign-in was cancelled: this container stops assuming the account is full."""
+    svc.limits.forget(_waiting(tenant_id, sub))
 
 
 def _record_refusal(svc: Services, tenant_id: str, sub: str, limit: str) -> None:

@@ -201,6 +201,8 @@ def cancel(svc: Services, tenant_id: str, signin_id: object, secret: object) -> 
     no phone keeps offering a request nobody is waiting for."""
     signin = _followed(svc, tenant_id, signin_id, secret)
     cancelled = svc.signins.cancel(tenant_id, signin.signin_id, svc.now())
+    if cancelled and signin.account_id:
+        fatigue.freed(svc, tenant_id, signin.account_id)
     return {"status": "cancelled" if cancelled else signin.status(svc.now()).value}
 
 

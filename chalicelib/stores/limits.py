@@ -50,7 +50,10 @@ class LimitStore:
             return None
         return until
 
-    def _remember_closed(self, pk: str, until: int) -> None:
+    def forget(self, pk: str) -> None:
+        self._closed.pop(pk, None)
+
+    def remember_closed(self, pk: str, until: int) -> None:
         if len(self._closed) >= MEMORY_KEYS:
             self._closed.clear()
         self._closed[pk] = until
@@ -80,7 +83,7 @@ class LimitStore:
             if not is_condition_failure(err):
                 raise
             until = int(decode_item(err.response.get("Item") or {}).get("until", now + hold))
-            self._remember_closed(pk, until)
+            self.remember_closed(pk, until)
             return until
         return Claim(pk, int(response["Attributes"]["failures"]["N"]))
 
@@ -94,13 +97,13 @@ class LimitStore:
             ExpressionAttributeValues=values(until=now + wait, ttl=now + wait + keep),
         )
         if wait > 0:
-            self._remember_closed(claim.pk, now + wait)
+            self.remember_closed(claim.pk, now + wait)
 
     def reset(self, tenant_id: str, what: str, who: str) -> None:
         """Consecutive failures start again from zero (a right password, a new one set)."""
         pk = f"{tenant_id}#{what}#{who}"
         self._client.delete_item(TableName=self._table, Key={"pk": {"S": pk}})
-        self._closed.pop(pk, None)
+        self.forget(pk)
 
     def take(
         self, tenant_id: str, what: str, who: str, now: int, per_minute: int, per_day: int
@@ -137,7 +140,7 @@ class LimitStore:
             window, until, key = "day", (day + 1) * DAY, pk
         else:
             window, until, key = "minute", (now // MINUTE + 1) * MINUTE, f"{pk}#m{minute}"
-        self._remember_closed(key, until)
+        self.remember_closed(key, until)
         return Refused(window, until, first=self._first_refusal(pk, f"r{key[len(pk) :]}"))
 
     def _first_refusal(self, pk: str, flag: str) -> bool:
@@ -171,7 +174,7 @@ class LimitStore:
         if item is None or item["hits"] < limit:
             return None
         until = (now // window + 1) * window
-        self._remember_closed(pk, until)
+        self.remember_closed(pk, until)
         return until
 
     def first_use(self, tenant_id: str, what: str, who: str, keep_until: int) -> bool:

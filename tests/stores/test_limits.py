@@ -55,7 +55,7 @@ def test_a_window_counter_over_its_limit_is_closed_until_the_window_ends(svc):
 def test_memory_is_bounded():
     store = LimitStore(client=None, table="unused")
     for n in range(10_001):
-        store._remember_closed(f"k{n}", NOW + 60)
+        store.remember_closed(f"k{n}", NOW + 60)
 
     assert len(store._closed) <= 10_000
 
