@@ -22,7 +22,14 @@ def b64url(data: bytes) -> str:
 
 
 def b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Unpadded base64url in its one canonical spelling (RFC 7515 2, RFC 4648 3.5): the
+    unused low bits of the last character must be zero, and nothing but the alphabet is
+    read. Any other spelling of the same bytes is refused (ValueError), so a signature or a
+    key coordinate cannot be re-spelled into a different string that still verifies."""
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64url(raw) != text:
+        raise ValueError("not canonical unpadded base64url")
+    return raw
 
 
 def new_secret(rng: RandomSource, nbytes: int = 32) -> str:
