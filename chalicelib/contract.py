@@ -23,6 +23,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "object": (dict,),
     "string": (str,),
     "integer": (int,),
+    "number": (int, float),
     "boolean": (bool,),
     "array": (list,),
     "null": (type(None),),
@@ -36,7 +37,7 @@ def document() -> dict:
 
 @functools.cache
 def _pattern(source: str) -> re.Pattern:
-    return re.compile(source.replace("$", r"\Z") if source.endswith("$") else source)
+    return re.compile(source[:-1] + r"\Z" if source.endswith("$") else source)
 
 
 def body_schema(method: str, route: str, media_type: str) -> dict | None:
@@ -53,6 +54,14 @@ def check_body(method: str, route: str, media_type: str, body: Any) -> None:
         check(body, schema, "body")
 
 
+def check_query(method: str, route: str, params: dict[str, str]) -> None:
+    """Refuse query parameters their route's description does not allow (those it names)."""
+    operation = document()["paths"].get(route, {}).get(method.lower(), {})
+    for parameter in operation.get("parameters", ()):
+        if parameter.get("in") == "query" and parameter["name"] in params:
+            check(params[parameter["name"]], parameter["schema"], parameter["name"])
+
+
 def check(value: Any, schema: dict, where: str) -> None:
     schema = _resolve(schema)
     kinds = schema.get("type")
@@ -60,12 +69,17 @@ def check(value: Any, schema: dict, where: str) -> None:
         allowed = tuple(t for kind in _names(kinds) for t in _TYPES[kind])
         if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
             raise InvalidRequest(f"{where} must be of type {' or '.join(_names(kinds))}")
-    if "enum" in schema and value not in schema["enum"]:
+    if "enum" in schema and not any(
+        value == allowed and type(value) is type(allowed) for allowed in schema["enum"]
+    ):
         raise InvalidRequest(f"{where} must be one of {', '.join(map(str, schema['enum']))}")
     if isinstance(value, str):
         _check_string(value, schema, where)
     elif isinstance(value, dict):
         _check_object(value, schema, where)
+    elif isinstance(value, list) and "items" in schema:
+        for n, item in enumerate(value):
+            check(item, schema["items"], f"{where}[{n}]")
 
 
 def _check_string(value: str, schema: dict, where: str) -> None:

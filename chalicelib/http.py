@@ -67,6 +67,10 @@ def json_body(request: Any) -> dict:
         raise InvalidRequest("body must be a JSON object") from err
     if not isinstance(body, dict):
         raise InvalidRequest("body must be a JSON object")
+    try:  # JSON can carry a lone surrogate anywhere, even in a member nobody reads
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise InvalidRequest("body is not valid Unicode") from err
     _check(request, "application/json", body)
     return body
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from .. import contract
 from ..errors import ServiceError
 from ..service import Services
 from ..signins import validate_nonce
 from ..tenancy import ActiveTenant
 from ..tokens import validate_code_challenge
-
-MAX_STATE = 512
 
 
 class AuthorizeError(ServiceError):
@@ -63,9 +62,11 @@ def _check_rest(tenant, client, redirect_uri: str, params: dict[str, str]) -> Au
         raise AuthorizeError("unsupported_response_type", "response_type must be code")
     if "openid" not in params.get("scope", "").split():
         raise AuthorizeError("invalid_scope", "scope must include openid")
+    try:
+        contract.check_query("get", "/t/{tenant_id}/authorize", params)
+    except ServiceError as err:
+        raise AuthorizeError("invalid_request", err.description) from err
     state = params.get("state")
-    if state is not None and len(state) > MAX_STATE:
-        raise AuthorizeError("invalid_request", "state is too long")
     try:
         challenge = validate_code_challenge(
             params.get("code_challenge"), params.get("code_challenge_method")

@@ -209,6 +209,10 @@ REDIRECTED = {
         {"code_challenge": "x" * 43, "code_challenge_method": "plain"},
         "invalid_request",
     ),
+    # Sizes from the published description (openapi.json), checked like a body's.
+    "prompt too long": ({"prompt": "login" * 20}, "invalid_request"),
+    "scope too long": ({"scope": "openid " + "x" * 600}, "invalid_request"),
+    "login_hint too long": ({"login_hint": "a" * 1025}, "invalid_request"),
 }
 
 
