@@ -1,11 +1,11 @@
 """The published API contract (openapi.json), and the edge check of request bodies against it.
 
 One document says what every endpoint accepts: it is served at /openapi.json, the fuzz suite
-generates its requests from it, and every body is checked against it here before any use
-case runs. The checker knows the part of JSON Schema the document uses (type, required,
-properties, additionalProperties, enum, pattern, minLength, maxLength, $ref): a dependency
-such as jsonschema would cost the Lambda more bytes than this file. Any string that is not
-valid Unicode (a lone surrogate, which JSON can carry) is refused too.
+generates its requests from it, and every body (and /authorize's query) is checked against it
+here before any use case runs. The checker knows the part of JSON Schema the document uses
+(type, required, properties, additionalProperties, items, enum, pattern, minLength, maxLength,
+$ref): a dependency such as jsonschema would cost the Lambda more bytes than this file. A
+string that is not valid Unicode (a lone surrogate, which JSON can carry) is refused too.
 """
 
 from __future__ import annotations
