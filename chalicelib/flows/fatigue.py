@@ -57,9 +57,9 @@ def may_push(svc: Services, tenant: ActiveTenant, account: Account, now: int) ->
         if s.account_id == sub
     ]
     if len(waiting) >= policy.max_pending:
-        # Full until the first of them ends (or sooner, if the page cancels it: this
-        # container then refuses a little longer than needed, never less).
-        svc.limits.remember_closed(crowded, min(s.expires_at for s in waiting))
+        # Full until the first of them ends, or is answered or cancelled: this container
+        # trusts that for at most limits.MEMORY_SECONDS, then asks again.
+        svc.limits.remember_closed(crowded, min(s.expires_at for s in waiting), now)
         _record_refusal(svc, tenant_id, sub, "max_pending")
         return False
     return True

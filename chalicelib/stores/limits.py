@@ -17,6 +17,10 @@ from typing import Any
 from .base import decode_item, is_condition_failure, values
 
 MEMORY_KEYS = 10_000
+# A closed key is trusted from memory this long, then asked again: long enough to shed a
+# flood (one call per key per container per half minute), short enough that an admin's reset,
+# an answered sign-in or a raised limit counts in every container within it.
+MEMORY_SECONDS = 30
 MINUTE, DAY = 60, 86400
 
 
@@ -30,10 +34,9 @@ class Claim:
 
 @dataclass(frozen=True)
 class Refused:
-    """A rate refused: which window ("minute" or "day") was full, and until when."""
+    """A rate refused: which window ("minute" or "day") was full."""
 
     window: str
-    until: int
     first: bool  # the first refusal in this window here: worth one audit line, not a flood's
 
 
@@ -41,28 +44,31 @@ class LimitStore:
     def __init__(self, client: Any, table: str):
         self._client = client
         self._table = table
-        self._closed: dict[str, int] = {}  # pk -> when it opens again, for this container
+        # pk -> (when it opens, when to stop trusting that), for this container
+        self._closed: dict[str, tuple[int, int]] = {}
 
     def closed_until(self, pk: str, now: int) -> int | None:
-        until = self._closed.get(pk)
-        if until is not None and until <= now:
-            del self._closed[pk]
+        """When a key this container found closed opens again; None: unknown, ask the table."""
+        until, recheck = self._closed.get(pk, (0, 0))
+        if min(until, recheck) <= now:
+            self._closed.pop(pk, None)
             return None
         return until
 
     def forget(self, pk: str) -> None:
         self._closed.pop(pk, None)
 
-    def remember_closed(self, pk: str, until: int) -> None:
+    def remember_closed(self, pk: str, until: int, now: int) -> None:
         if len(self._closed) >= MEMORY_KEYS:
             self._closed.clear()
-        self._closed[pk] = until
+        self._closed[pk] = (until, now + MEMORY_SECONDS)
 
     def claim(
         self, tenant_id: str, what: str, who: str, now: int, hold: int, keep: int
     ) -> Claim | int:
-        """Let one attempt through if the key is open, closing it for `hold` seconds while
-        the attempt is checked (so parallel guesses cannot all get in); else when it opens."""
+        """Let one attempt through if the key is open, holding it closed for `hold` seconds
+        while the attempt is checked (so parallel guesses cannot all get in); else when it
+        opens. Failures older than `keep` are forgotten here, not when TTL gets round to it."""
         pk = f"{tenant_id}#{what}#{who}"
         if (until := self.closed_until(pk, now)) is not None:
             return until
@@ -70,34 +76,45 @@ class LimitStore:
             response = self._client.update_item(
                 TableName=self._table,
                 Key={"pk": {"S": pk}},
-                UpdateExpression="ADD failures :one SET #until = :hold, #ttl = :ttl",
+                UpdateExpression="ADD failures :one SET #until = :hold, #ttl = :ttl, held = :yes",
                 ConditionExpression="attribute_not_exists(#until) OR #until <= :now",
                 ExpressionAttributeNames={"#until": "until", "#ttl": "ttl"},
                 ExpressionAttributeValues=values(
-                    one=1, now=now, hold=now + hold, ttl=now + hold + keep
+                    one=1, now=now, hold=now + hold, ttl=now + hold + keep, yes=True
                 ),
-                ReturnValues="UPDATED_NEW",
+                ReturnValues="UPDATED_OLD",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except self._client.exceptions.ClientError as err:
             if not is_condition_failure(err):
                 raise
-            until = int(decode_item(err.response.get("Item") or {}).get("until", now + hold))
-            self.remember_closed(pk, until)
+            old = decode_item(err.response.get("Item") or {})
+            until = int(old.get("until", now + hold))
+            if not old.get("held"):  # a wait, not another container's check in flight
+                self.remember_closed(pk, until, now)
             return until
-        return Claim(pk, int(response["Attributes"]["failures"]["N"]))
+        old = decode_item(response.get("Attributes") or {})
+        if old.get("ttl", now + 1) <= now:  # expired, not yet deleted: a fresh start
+            self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": pk}},
+                UpdateExpression="SET failures = :one",
+                ExpressionAttributeValues=values(one=1),
+            )
+            return Claim(pk, 1)
+        return Claim(pk, old.get("failures", 0) + 1)
 
     def failed(self, claim: Claim, now: int, wait: int, keep: int) -> None:
         """The claimed attempt failed: the key opens again after `wait` seconds."""
         self._client.update_item(
             TableName=self._table,
             Key={"pk": {"S": claim.pk}},
-            UpdateExpression="SET #until = :until, #ttl = :ttl",
+            UpdateExpression="SET #until = :until, #ttl = :ttl REMOVE held",
             ExpressionAttributeNames={"#until": "until", "#ttl": "ttl"},
             ExpressionAttributeValues=values(until=now + wait, ttl=now + wait + keep),
         )
         if wait > 0:
-            self.remember_closed(claim.pk, now + wait)
+            self.remember_closed(claim.pk, now + wait, now)
 
     def reset(self, tenant_id: str, what: str, who: str) -> None:
         """Consecutive failures start again from zero (a right password, a new one set)."""
@@ -115,8 +132,8 @@ class LimitStore:
         minute //= MINUTE
         pk = f"{tenant_id}#{what}#{who}#{day}"
         for window, key in (("day", pk), ("minute", f"{pk}#m{minute}")):
-            if (until := self.closed_until(key, now)) is not None:
-                return Refused(window, until, first=False)
+            if self.closed_until(key, now) is not None:
+                return Refused(window, first=False)
         names = {"#day": "d", "#minute": f"m{minute}", "#ttl": "ttl"}
         try:
             self._client.update_item(
@@ -140,8 +157,8 @@ class LimitStore:
             window, until, key = "day", (day + 1) * DAY, pk
         else:
             window, until, key = "minute", (now // MINUTE + 1) * MINUTE, f"{pk}#m{minute}"
-        self.remember_closed(key, until)
-        return Refused(window, until, first=self._first_refusal(pk, f"r{key[len(pk) :]}"))
+        self.remember_closed(key, until, now)
+        return Refused(window, first=self._first_refusal(pk, f"r{key[len(pk) :]}"))
 
     def _first_refusal(self, pk: str, flag: str) -> bool:
         try:
@@ -174,7 +191,7 @@ class LimitStore:
         if item is None or item["hits"] < limit:
             return None
         until = (now // window + 1) * window
-        self.remember_closed(pk, until)
+        self.remember_closed(pk, until, now)
         return until
 
     def first_use(self, tenant_id: str, what: str, who: str, keep_until: int) -> bool:

@@ -16,6 +16,7 @@ from chalicelib import passwords, totp
 from chalicelib.flows import admin
 from chalicelib.flows.fatigue import DAY, FAILED_ANSWERS_PER_DAY
 from chalicelib.metering import day_of
+from chalicelib.stores import limits
 from chalicelib.tenants import Policy
 
 BASE_URL = "https://signin.example.test"
@@ -172,6 +173,22 @@ def test_no_more_than_max_pending_signins_wait_for_the_phone(
     assert audited(svc, clock, "push_rate_limited") == [{"limit": "max_pending"}]
 
     cancel(waiting[0])
+    assert start()["method"] == "phone"
+
+
+def test_a_container_trusts_its_memory_of_a_full_account_for_half_a_minute_only(
+    alice, start, svc, clock
+):
+    """Needs the memory capped at MEMORY_SECONDS: without the cap, this container would keep
+    answering `password` until the first waiting sign-in expired, though the phone answered."""
+    admin.set_policy(svc, "acme", Policy(pushes_per_minute=10))
+    waiting = [start() for _ in range(3)]
+    assert start()["method"] == "password"  # full: remembered here
+    for started in waiting:
+        assert alice.respond(started["signin_id"], "approve", started["number"])[0] == 200
+
+    assert start()["method"] == "password"  # still trusted from memory
+    clock.advance(limits.MEMORY_SECONDS)
     assert start()["method"] == "phone"
 
 

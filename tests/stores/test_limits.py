@@ -30,15 +30,36 @@ def test_failures_count_on_until_a_success_clears_them(svc):
     assert svc.limits.claim("acme", "pwd-user", "alice", NOW + 5, 10, 60).failures == 1
 
 
-def test_a_key_found_closed_is_refused_from_memory_without_touching_the_table(svc, aws):
+def test_a_key_found_closed_is_refused_from_memory_for_half_a_minute_then_asked_again(svc, aws):
     claim = svc.limits.claim("acme", "pwd-user", "alice", NOW, hold=10, keep=60)
     svc.limits.failed(claim, NOW, wait=300, keep=60)
-    # The item disappears behind the container's back (as if an operator cleared it): this
-    # container still knows the key is closed, so an attack on it costs no DynamoDB calls.
-    aws.client("dynamodb").delete_item(TableName=svc.limits._table, Key={"pk": {"S": claim.pk}})
+    # Another container (the admin CLI setting a new password) clears the key: this one keeps
+    # refusing from memory, with no DynamoDB call, but only for MEMORY_SECONDS.
+    other_container = LimitStore(aws.client("dynamodb"), svc.limits._table)
+    other_container.reset("acme", "pwd-user", "alice")
 
-    assert svc.limits.claim("acme", "pwd-user", "alice", NOW + 299, 10, 60) == NOW + 300
-    assert isinstance(svc.limits.claim("acme", "pwd-user", "alice", NOW + 300, 10, 60), Claim)
+    assert svc.limits.claim("acme", "pwd-user", "alice", NOW + 29, 10, 60) == NOW + 300
+    assert isinstance(svc.limits.claim("acme", "pwd-user", "alice", NOW + 30, 10, 60), Claim)
+
+
+def test_another_containers_check_in_flight_is_not_remembered_as_a_wait(svc, aws):
+    other_container = LimitStore(aws.client("dynamodb"), svc.limits._table)
+    in_flight = other_container.claim("acme", "pwd-user", "alice", NOW, hold=10, keep=60)
+
+    assert svc.limits.claim("acme", "pwd-user", "alice", NOW + 1, 10, 60) == NOW + 10
+    other_container.failed(in_flight, NOW + 1, wait=0, keep=60)  # a free failure: open now
+    assert isinstance(svc.limits.claim("acme", "pwd-user", "alice", NOW + 2, 10, 60), Claim)
+
+
+def test_failures_past_their_keep_start_again_even_before_ttl_deletes_them(svc):
+    for n in range(3):
+        claim = svc.limits.claim("acme", "pwd-user", "alice", NOW + n, hold=10, keep=60)
+        svc.limits.failed(claim, NOW + n, wait=0, keep=60)
+    assert claim.failures == 3
+
+    later = svc.limits.claim("acme", "pwd-user", "alice", NOW + 2 + 61, hold=10, keep=60)
+
+    assert later.failures == 1  # the item is still there (moto, like DynamoDB, lags), but stale
 
 
 def test_a_window_counter_over_its_limit_is_closed_until_the_window_ends(svc):
@@ -55,7 +76,7 @@ def test_a_window_counter_over_its_limit_is_closed_until_the_window_ends(svc):
 def test_memory_is_bounded():
     store = LimitStore(client=None, table="unused")
     for n in range(10_001):
-        store.remember_closed(f"k{n}", NOW + 60)
+        store.remember_closed(f"k{n}", NOW + 60, NOW)
 
     assert len(store._closed) <= 10_000
 
@@ -67,14 +88,14 @@ def test_take_counts_a_minute_and_a_day_in_one_item_and_refuses_when_either_is_f
     again = svc.limits.take("acme", "pushes", "sub-1", NOW + 3, 2, 3)
 
     assert taken == [None, None]
-    assert minute_full == Refused("minute", (NOW // 60 + 1) * 60, first=True)
-    assert again == Refused("minute", (NOW // 60 + 1) * 60, first=False)
+    assert minute_full == Refused("minute", first=True)
+    assert again == Refused("minute", first=False)
     assert svc.limits.take("acme", "pushes", "sub-2", NOW, 2, 3) is None  # per key
 
     next_minute = (NOW // 60 + 1) * 60
     assert svc.limits.take("acme", "pushes", "sub-1", next_minute, 2, 3) is None
     day_full = svc.limits.take("acme", "pushes", "sub-1", next_minute + 1, 2, 3)
-    assert day_full == Refused("day", (NOW // 86400 + 1) * 86400, first=True)
+    assert day_full == Refused("day", first=True)
     assert svc.limits.take("acme", "pushes", "sub-1", (NOW // 86400 + 1) * 86400, 2, 3) is None
 
 
