@@ -102,6 +102,8 @@ def _check_object(value: dict, schema: dict, where: str) -> None:
             raise InvalidRequest(f"{name} is required")
     extra = schema.get("additionalProperties", True)
     for name, item in value.items():
+        if item is None and name not in schema.get("required", ()):
+            continue  # null is the same as absent for an optional member
         if name in properties:
             check(item, properties[name], name)
         elif extra is False:

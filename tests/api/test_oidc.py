@@ -379,6 +379,28 @@ def test_a_public_client_presenting_a_secret_is_refused(spa_code, token, tenant)
     assert token(spa_form(tenant, code, verifier))[0] == 200  # the code was not spent
 
 
+def test_the_token_endpoint_answers_oauths_own_codes_not_the_edge_checks(spa_code, token, tenant):
+    """Needs the token form's description to leave the checking to the endpoint: RFC 6749 5.2
+    and RFC 7636 4.6 name the codes, and an edge check would answer invalid_request."""
+    code, verifier = spa_code
+    cases = {
+        "client_id too long": ({"client_id": "x" * 300}, (401, "invalid_client")),
+        "verifier too short": ({"code_verifier": verifier[:42]}, (400, "invalid_grant")),
+        "verifier with +": ({"code_verifier": "+" * 43}, (400, "invalid_grant")),
+        "grant_type too long": ({"grant_type": "x" * 300}, (400, "unsupported_grant_type")),
+    }
+
+    answers = {
+        case: status_and_error(token(spa_form(tenant, code, verifier, **changes)))
+        for case, (changes, _) in cases.items()
+    }
+
+    assert answers == {case: expected for case, (_, expected) in cases.items()}
+    # Some libraries send an empty secret for a public client: that is no secret at all.
+    status, body = token(spa_form(tenant, code, verifier, client_secret=""))
+    assert status == 200, body
+
+
 def test_the_redirect_uri_at_the_token_endpoint_must_be_the_one_the_signin_started_with(
     spa_code, token, tenant
 ):
