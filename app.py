@@ -2,7 +2,7 @@
 
 from chalice import Chalice
 
-from chalicelib import http, service
+from chalicelib import contract, http, service
 from chalicelib.flows import ciba, devices, oidc, password, signin
 
 app = Chalice(app_name="phone-signin")
@@ -66,7 +66,7 @@ def userinfo(tenant_id):
 @app.route("/openapi.json", methods=["GET"])
 @http.handler
 def openapi():
-    return http.contract.document()
+    return contract.document()
 
 
 @app.route("/static/{name}", methods=["GET"])

@@ -159,7 +159,8 @@ class TooManyAttempts(ServiceError):
         if retry_after is None:
             super().__init__()
         elif retry_after < 120:
-            super().__init__(f"Too many attempts. Try again in {retry_after} seconds.")
+            unit = "second" if retry_after == 1 else "seconds"
+            super().__init__(f"Too many attempts. Try again in {retry_after} {unit}.")
         else:
             super().__init__(f"Too many attempts. Try again in {-(-retry_after // 60)} minutes.")
         self.retry_after = retry_after  # seconds, sent as Retry-After where known

@@ -67,7 +67,8 @@ def backchannel_authorize(
         svc,
         tenant,
         username,
-        Origin.of(origin.ip, f"{client.name} (backchannel)", origin.place),
+        # The caller is the app's server: its place would mislead the person, so none.
+        Origin.of(origin.ip, f"{client.name} (backchannel)"),
         numbered=False,
         client_id=client.client_id,
         account_id=reachable.account_id if reachable else None,
