@@ -6,7 +6,10 @@ state), and an error never shows a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
+import ipaddress
 import json
 import logging
 import secrets
@@ -114,13 +117,14 @@ def query(request: Any) -> dict[str, str]:
 
 def origin(request: Any, svc: Any) -> Origin:
     """Where a request comes from, as the phone will show it: the address, the browser, and
-    the place where a trusted CloudFront in front tells us (it sees the person; the API then
-    sees only CloudFront's own address)."""
+    the place where our CloudFront tells us (it sees the person; the API then sees only
+    CloudFront's own address). CloudFront proves itself with the origin secret."""
     identity = (request.context or {}).get("identity") or {}
     ip, place, headers = identity.get("sourceIp"), None, request.headers
-    if svc.settings.trust_cloudfront:
-        viewer = headers.get("cloudfront-viewer-address")  # "ip:port", IPv6 unbracketed
-        ip = viewer.rpartition(":")[0] if viewer and ":" in viewer else ip
+    if _from_our_cloudfront(headers, svc.settings.cloudfront_secret_sha256):
+        viewer = headers.get("cloudfront-viewer-address") or ""  # "ip:port", IPv6 unbracketed
+        with contextlib.suppress(ValueError):  # not an address: keep the one API Gateway saw
+            ip = str(ipaddress.ip_address(viewer.rpartition(":")[0]))
         parts = [
             headers.get("cloudfront-viewer-city"),
             headers.get("cloudfront-viewer-country-region-name"),
@@ -129,6 +133,14 @@ def origin(request: Any, svc: Any) -> Origin:
         ]
         place = ", ".join(unquote(p) for p in parts if p) or None
     return Origin.of(ip, headers.get("user-agent"), place)
+
+
+def _from_our_cloudfront(headers: Any, secret_sha256: str | None) -> bool:
+    sent = headers.get("x-origin-secret")
+    if not secret_sha256 or not sent:
+        return False
+    digest = hashlib.sha256(sent.encode("utf-8", "replace")).hexdigest()
+    return secrets.compare_digest(digest, secret_sha256.lower())
 
 
 def cookies(request: Any) -> dict[str, str]:

@@ -14,9 +14,10 @@ class Settings:
     public_base_url: str
     push_apps: Mapping[str, str]
     tenant_cache_seconds: int = 60
-    # Only behind CloudFront, with the API reachable through nothing else: its viewer headers
-    # then give the person's address and place; anywhere else a client could forge them.
-    trust_cloudfront: bool = False
+    # Behind CloudFront: the SHA-256 (hex) of the secret it adds to every origin request as
+    # X-Origin-Secret. Only a request carrying that secret has its viewer headers believed
+    # (the person's address and place); anyone else could forge them.
+    cloudfront_secret_sha256: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -36,7 +37,7 @@ class Settings:
             public_base_url=env["PUBLIC_BASE_URL"].rstrip("/"),
             push_apps=push_apps,
             tenant_cache_seconds=int(env.get("TENANT_CACHE_SECONDS", "60")),
-            trust_cloudfront=env.get("TRUST_CLOUDFRONT_HEADERS", "").lower() in ("1", "true"),
+            cloudfront_secret_sha256=env.get("CLOUDFRONT_SECRET_SHA256") or None,
         )
 
     def issuer(self, tenant_id: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -123,6 +124,18 @@ class Origin:
     ip: str
     user_agent: str
     place: str | None = None  # "City, Region, Country" where the front tells us (CloudFront)
+
+    @property
+    def network(self) -> str:
+        """What limits per address count by: the address, or its /64 for IPv6 (one
+        subscriber's allocation, which an attacker can walk through at will)."""
+        try:
+            address = ipaddress.ip_address(self.ip)
+        except ValueError:
+            return self.ip
+        if address.version == 6:
+            return str(ipaddress.ip_network(f"{address}/64", strict=False))
+        return str(address)
 
     @classmethod
     def of(cls, ip: str | None, user_agent: str | None, place: str | None = None) -> Origin:

@@ -74,7 +74,7 @@ def sign_in(svc: Services, tenant_id: str, request: PasswordRequest, origin: Ori
     now = svc.now()
     who = user_key(request.username)
     if until := svc.limits.over(
-        tenant_id, "pwd-ip", origin.ip, WINDOW_SECONDS, now, FAILURES_PER_IP
+        tenant_id, "pwd-ip", origin.network, WINDOW_SECONDS, now, FAILURES_PER_IP
     ):
         raise TooManyAttempts(until - now)
     # Count the attempt as a failure before checking it (atomically), so parallel guesses
@@ -88,7 +88,7 @@ def sign_in(svc: Services, tenant_id: str, request: PasswordRequest, origin: Ori
     if not passwords.verify_password(request.password, stored):
         wait = backoff_seconds(claim.failures)
         svc.limits.failed(claim, now, wait, FORGET_SECONDS)
-        svc.limits.hit(tenant_id, "pwd-ip", origin.ip, WINDOW_SECONDS, now)
+        svc.limits.hit(tenant_id, "pwd-ip", origin.network, WINDOW_SECONDS, now)
         if claim.failures == MAX_FAILURES:
             svc.record(tenant_id, "password_locked", detail={"user_key": who})
         raise InvalidCredentials()

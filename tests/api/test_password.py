@@ -3,6 +3,8 @@ and a guesser see them: answers, attempt limits, the phone or a TOTP code as sec
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import secrets
 import time
@@ -279,6 +281,25 @@ def test_fifty_failures_from_one_address_lock_every_username(cheap_alice, with_p
     assert 0 < int(headers["Retry-After"]) <= 900
     clock.advance(int(headers["Retry-After"]))
     assert with_password("alice@acme.test")[0] == 200
+
+
+def test_an_ipv6_slash_64_counts_as_one_address(cheap_alice, with_password, svc, monkeypatch):
+    """Needs per-address limits keyed by the /64: one subscriber's allocation holds 2^64
+    addresses, so a limit per address would never be reached."""
+    secret = "origin-secret"
+    digest = hashlib.sha256(secret.encode()).hexdigest()
+    settings = dataclasses.replace(svc.settings, cloudfront_secret_sha256=digest)
+    monkeypatch.setattr(svc, "settings", settings)
+
+    def from_address(address: str, username: str, password: str = "not the password"):
+        viewer = {"X-Origin-Secret": secret, "CloudFront-Viewer-Address": f"{address}:443"}
+        return with_password(username, password, headers={**CSRF, **viewer})
+
+    for n in range(password.FAILURES_PER_IP):
+        assert from_address(f"2001:db8:0:1::{n + 1:x}", f"guess-{n}@acme.test")[0] == 401
+
+    assert from_address("2001:db8:0:1:ffff::9", "alice@acme.test", PASSWORD)[0] == 429
+    assert from_address("2001:db8:0:2::1", "alice@acme.test", PASSWORD)[0] == 200
 
 
 # --- Where the tenant requires two steps --------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 
 import botocore.exceptions
@@ -198,7 +199,9 @@ def test_sns_out_of_reach_does_not_lose_the_signin(enrolled, svc, start, result,
 
 # --- Where the attempt comes from, behind CloudFront ------------------------------------------
 
+ORIGIN_SECRET = "the-secret-cloudfront-adds"
 CLOUDFRONT = {
+    "X-Origin-Secret": ORIGIN_SECRET,
     "CloudFront-Viewer-Address": "198.51.100.23:53122",
     "CloudFront-Viewer-City": "S%C3%A3o Paulo",  # CloudFront sends non-ASCII percent-encoded
     "CloudFront-Viewer-Country-Region-Name": "Sao Paulo",
@@ -208,8 +211,10 @@ CLOUDFRONT = {
 
 @pytest.fixture
 def behind_cloudfront(svc, monkeypatch):
-    """A deployment whose API is reachable only through CloudFront (TRUST_CLOUDFRONT_HEADERS)."""
-    monkeypatch.setattr(svc, "settings", dataclasses.replace(svc.settings, trust_cloudfront=True))
+    """A deployment behind CloudFront, which adds X-Origin-Secret (CLOUDFRONT_SECRET_SHA256)."""
+    digest = hashlib.sha256(ORIGIN_SECRET.encode()).hexdigest()
+    settings = dataclasses.replace(svc.settings, cloudfront_secret_sha256=digest)
+    monkeypatch.setattr(svc, "settings", settings)
 
 
 def start_with(post, tenant, headers: dict) -> dict:
@@ -238,21 +243,58 @@ def test_behind_cloudfront_the_phone_shows_the_persons_place_and_address(
     assert (listed["place"], listed["ip"]) == ("São Paulo, Sao Paulo, Brazil", "198.51.100.23")
 
 
-def test_cloudfront_headers_are_ignored_unless_the_deployment_trusts_them(
-    enrolled, svc, endpoints, post, tenant
+FORGED = {
+    "without the origin secret": {k: v for k, v in CLOUDFRONT.items() if k != "X-Origin-Secret"},
+    "with a wrong origin secret": {**CLOUDFRONT, "X-Origin-Secret": "guessed"},
+}
+
+
+@pytest.mark.parametrize("forged", FORGED.values(), ids=FORGED.keys())
+def test_viewer_headers_without_cloudfronts_secret_are_ignored(
+    behind_cloudfront, forged, enrolled, svc, endpoints, post, tenant
 ):
-    """Without the setting, a client calling the API directly could claim any place and
-    address: the phone must show what API Gateway saw instead."""
+    """Needs the origin secret: a client calling the API directly could otherwise claim any
+    place and address (and walk past the per-address password limit)."""
     phone, _ = enrolled(push_token="apns-token-1")
 
-    start_with(post, tenant, CLOUDFRONT)
+    start_with(post, tenant, forged)
 
     (message,) = messages(endpoints, svc, phone)
     signin = json.loads(message["APNS"])["signin"]
     assert "place" not in signin
-    assert signin["ip"] == "127.0.0.1"
+    assert signin["ip"] == "127.0.0.1"  # what API Gateway saw
     (listed,) = phone.pending()[1]["signins"]
     assert (listed["place"], listed["ip"]) == (None, "127.0.0.1")
+
+
+def test_viewer_headers_are_ignored_where_no_cloudfront_is_configured(
+    enrolled, svc, endpoints, post, tenant
+):
+    phone, _ = enrolled(push_token="apns-token-1")
+
+    start_with(post, tenant, CLOUDFRONT)
+
+    (listed,) = phone.pending()[1]["signins"]
+    assert (listed["place"], listed["ip"]) == (None, "127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [
+        ("2001:db8::7:443", "2001:db8::7"),  # IPv6, unbracketed, as CloudFront sends it
+        ("not-an-address:1", "127.0.0.1"),  # nonsense: keep what API Gateway saw
+        ("198.51.100.23", "127.0.0.1"),  # no port
+    ],
+)
+def test_the_viewer_address_must_be_an_address(
+    behind_cloudfront, sent, shown, enrolled, post, tenant
+):
+    phone, _ = enrolled(push_token="apns-token-1")
+
+    start_with(post, tenant, {**CLOUDFRONT, "CloudFront-Viewer-Address": sent})
+
+    (listed,) = phone.pending()[1]["signins"]
+    assert listed["ip"] == shown
 
 
 def test_a_place_header_cannot_smuggle_control_characters_or_length(

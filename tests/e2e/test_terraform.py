@@ -165,7 +165,6 @@ def _check_function_and_front(aws, outputs: dict) -> None:
     assert function["Environment"]["Variables"] == {
         **outputs["environment"],
         "TENANT_CACHE_SECONDS": "60",
-        "TRUST_CLOUDFRONT_HEADERS": "false",  # the API is reachable directly: ignore them
     }
     (api,) = aws("apigatewayv2").get_apis()["Items"]
     assert outputs["base_url"] == api["ApiEndpoint"]

@@ -168,3 +168,16 @@ def test_bad_nonces_are_refused(nonce):
 def test_nonce_is_optional():
     assert signins.validate_nonce(None) is None
     assert signins.validate_nonce("n-0S6_WzA2Mj") == "n-0S6_WzA2Mj"
+
+
+@pytest.mark.parametrize(
+    ("ip", "network"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),  # the same subscriber
+        ("unknown", "unknown"),
+    ],
+)
+def test_limits_per_address_count_an_ipv6_slash_64_as_one_address(ip, network):
+    assert Origin.of(ip, "Firefox").network == network

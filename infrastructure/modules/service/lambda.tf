@@ -37,10 +37,11 @@ resource "aws_lambda_function" "api" {
   reserved_concurrent_executions = var.reserved_concurrency == null ? -1 : var.reserved_concurrency
 
   environment {
-    variables = merge(local.environment, {
-      PUBLIC_BASE_URL          = local.public_base_url
-      TENANT_CACHE_SECONDS     = tostring(var.tenant_cache_seconds)
-      TRUST_CLOUDFRONT_HEADERS = tostring(var.trust_cloudfront_headers)
+    variables = merge(local.environment, var.cloudfront_origin_secret == null ? {} : {
+      CLOUDFRONT_SECRET_SHA256 = sha256(var.cloudfront_origin_secret)
+      }, {
+      PUBLIC_BASE_URL      = local.public_base_url
+      TENANT_CACHE_SECONDS = tostring(var.tenant_cache_seconds)
     })
   }
 

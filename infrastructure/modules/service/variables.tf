@@ -105,10 +105,11 @@ variable "tenant_cache_seconds" {
   default     = 60
 }
 
-variable "trust_cloudfront_headers" {
-  description = "Set only when the API is reachable through CloudFront alone (TRUST_CLOUDFRONT_HEADERS): phones then show the person's address and place from CloudFront's viewer headers. Anywhere else a client could forge them."
-  type        = bool
-  default     = false
+variable "cloudfront_origin_secret" {
+  description = "Behind CloudFront: the secret it sends to the origin as the custom header X-Origin-Secret. Requests carrying it have their viewer headers believed, so phones show the person's address and place. The function gets only its SHA-256 (CLOUDFRONT_SECRET_SHA256)."
+  type        = string
+  default     = null
+  sensitive   = true
 }
 
 variable "log_retention_days" {
