@@ -1,14 +1,19 @@
 """The HTTP fixtures of tests/api (the app through its test client, phones, sign-ins)."""
 
 from tests.api.conftest import (  # noqa: F401 - fixtures
+    alice,
     api,
+    approved,
     endpoints,
     enrolled,
+    globex,
     make_phone,
     post,
     published,
     result,
+    same_phone,
     snapshot,
+    sns,
     start,
     token,
 )

@@ -173,7 +173,7 @@ def cast(people, enrolled, svc, start) -> Cast:
 
 @pytest.fixture
 def limited(enrolled, start) -> str:
-    """Carol, with a phone, past her pushes per minute (three by default; test_abuse.py).
+    """Carol, with a phone, past her pushes per minute (three by default; test_push_fatigue.py).
     The refusal has been seen once, so this container remembers the window is full."""
     carol = Cast().limited
     enrolled(carol, push_token="apns-carol")

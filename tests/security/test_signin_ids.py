@@ -7,7 +7,7 @@ anyone who knows the username and the second, so the random part alone has to st
 guessing, and the binding secret against someone who learns the id (a phone shows it).
 
 Covered elsewhere, and not repeated here:
-- tests/api/test_security.py: the result with no secret or a random one, after approval
+- tests/security/test_attacks.py: the result with no secret or a random one, after approval
   (test_the_result_needs_the_secret_bound_at_start); the result under another tenant
   (test_a_signin_cannot_be_read_under_another_tenant); a phone of another account answering
   Alice's sign-in (test_a_phone_of_another_account_can_neither_see_nor_approve_a_signin);
@@ -230,7 +230,7 @@ def test_a_real_id_with_its_secret_is_not_found_under_another_tenant(
 ):
     """Needs the tenant in the sign-in's key: without it, globex's endpoints would find (and
     cancel, with the secret) a sign-in of acme's. The result under globex is in
-    test_security.py; this covers cancel and the second step's code."""
+    test_attacks.py; this covers cancel and the second step's code."""
     started = start()
     before = snapshot()
 
@@ -308,7 +308,7 @@ def test_a_phone_cannot_answer_a_signin_id_it_guessed(alice, start, post, clock,
     """Needs the answer's conditional write to require the sign-in to exist (and be this
     account's): without it, an approval or a fraud report for a guessed id would create a
     sign-in, count a failure, or lock Alice's phone sign-in. A phone of another account
-    answering a real id is test_security.py's."""
+    answering a real id is test_attacks.py's."""
     started = start()
     guesses = [guessed_id() for _ in range(10)]
     guesses += [guessed_id(started["signin_id"][:24]) for _ in range(10)]  # Alice's prefix
