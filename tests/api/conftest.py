@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import secrets
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
+import boto3
 import pytest
 from chalice.test import Client
 from cryptography.hazmat.primitives.asymmetric import ec
+from moto import mock_aws
 from moto.dynamodb.models import dynamodb_backends
 from moto.sns.models import sns_backends
 
@@ -19,8 +22,35 @@ from authenticator.device_api import DeviceApi, device_id
 from chalicelib import service
 from chalicelib.accounts import AccountKind
 from chalicelib.flows import admin
+from chalicelib.settings import Settings
 from chalicelib.tenants import Policy
-from tests.conftest import PREFIX
+from tests.conftest import BASE_URL, PREFIX, Clock
+from tools.localstack import FAKE_CREDENTIALS, provision
+
+
+@contextlib.contextmanager
+def app_for_a_module():
+    """The app through its test client on a moto of its own, for a module-scoped world that
+    many generated cases share (function-scoped fixtures would rebuild it for each):
+    (test HTTP client, services, clock)."""
+    with pytest.MonkeyPatch.context() as patch, mock_aws():
+        for name, value in FAKE_CREDENTIALS.items():
+            patch.setenv(name, value)
+        patch.delenv("AWS_ENDPOINT_URL", raising=False)
+        session = boto3.session.Session()
+        env = {**provision(session, PREFIX, "alias/test"), "PUBLIC_BASE_URL": BASE_URL}
+        clock = Clock()
+        svc = service.build(
+            Settings.from_env(env),
+            session.client("dynamodb"),
+            session.client("sns"),
+            session.client("kms"),
+            clock,
+            secrets,
+        )
+        patch.setattr(service, "get", lambda: svc)
+        with Client(app_module.app) as client:
+            yield client.http, svc, clock
 
 
 @pytest.fixture

@@ -15,25 +15,19 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import quote
 
-import boto3
 import pytest
-from chalice.test import Client
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from moto import mock_aws
 
-import app as app_module
 from authenticator.device_api import DeviceApi, b64url, public_jwk
-from chalicelib import proofs, service
+from chalicelib import proofs
 from chalicelib.accounts import AccountKind
 from chalicelib.flows import admin
-from chalicelib.settings import Settings
 from chalicelib.tenants import Policy
 from tests.api import conftest as api_fixtures
-from tests.api.conftest import stored_state
-from tests.conftest import BASE_URL, PREFIX, Clock
-from tools.localstack import FAKE_CREDENTIALS, provision
+from tests.api.conftest import app_for_a_module, stored_state
+from tests.conftest import BASE_URL, Clock
 
 ACME = f"{BASE_URL}/t/acme"
 JSON = "application/json"
@@ -108,24 +102,8 @@ def build_world(http, svc, clock: Clock) -> World:
 
 @pytest.fixture(scope="module")
 def world():
-    with pytest.MonkeyPatch.context() as patch, mock_aws():
-        for name, value in FAKE_CREDENTIALS.items():
-            patch.setenv(name, value)
-        patch.delenv("AWS_ENDPOINT_URL", raising=False)
-        session = boto3.session.Session()
-        env = {**provision(session, PREFIX, "alias/test"), "PUBLIC_BASE_URL": BASE_URL}
-        clock = Clock()
-        svc = service.build(
-            Settings.from_env(env),
-            session.client("dynamodb"),
-            session.client("sns"),
-            session.client("kms"),
-            clock,
-            secrets,
-        )
-        patch.setattr(service, "get", lambda: svc)
-        with Client(app_module.app) as client:
-            yield build_world(client.http, svc, clock)
+    with app_for_a_module() as (http, svc, clock):
+        yield build_world(http, svc, clock)
 
 
 def request(w: World, method: str, path: str, body=b"", content_type=JSON, headers=None):

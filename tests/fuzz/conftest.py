@@ -19,27 +19,21 @@ import secrets
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
-import boto3
 import pytest
 import requests
 import urllib3
-from chalice.test import Client
 from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import HealthCheck, settings
-from moto import mock_aws
 
-import app as app_module
 from authenticator.device_api import DeviceApi, sign
 from chalicelib import proofs, service
 from chalicelib.accounts import AccountKind
 from chalicelib.errors import ServiceError
 from chalicelib.flows import admin
 from chalicelib.http import CSRF_COOKIE
-from chalicelib.settings import Settings
 from chalicelib.tenants import Policy
-from tests.api.conftest import TestPhone, stored_state
+from tests.api.conftest import TestPhone, app_for_a_module, stored_state
 from tests.conftest import BASE_URL, PREFIX, Clock
-from tools.localstack import FAKE_CREDENTIALS, provision
 
 
 def _subclasses(kind: type) -> list[type]:
@@ -249,24 +243,8 @@ def complete_signin(world: World, post) -> str:
 
 @pytest.fixture(scope="module")
 def world():
-    with pytest.MonkeyPatch.context() as patch, mock_aws():
-        for name, value in FAKE_CREDENTIALS.items():
-            patch.setenv(name, value)
-        patch.delenv("AWS_ENDPOINT_URL", raising=False)
-        session = boto3.session.Session()
-        env = {**provision(session, PREFIX, "alias/test"), "PUBLIC_BASE_URL": BASE_URL}
-        clock = Clock()
-        svc = service.build(
-            Settings.from_env(env),
-            session.client("dynamodb"),
-            session.client("sns"),
-            session.client("kms"),
-            clock,
-            secrets,
-        )
-        patch.setattr(service, "get", lambda: svc)
-        with Client(app_module.app) as client:
-            yield build_world(client.http, svc, clock)
+    with app_for_a_module() as (http, svc, clock):
+        yield build_world(http, svc, clock)
 
 
 # --- The JSON endpoints, each with a body it would take -----------------------------------------
