@@ -5,8 +5,8 @@ need no reset. Backoff records: pk = "<tenant>#<what>#<who>", consecutive failur
 time before which no attempt is checked. Unknown usernames are counted exactly like known
 ones. Every key is one person, address, device or sign-in: no counter is shared by a tenant.
 
-A key found closed is remembered in this container until it opens, so an attack on one
-account or address is refused from memory instead of hammering one item (a hot key).
+A key found closed is remembered in this container for up to MEMORY_SECONDS, so an attack on
+one account or address is refused from memory instead of hammering one item (a hot key).
 """
 
 from __future__ import annotations
@@ -72,28 +72,21 @@ class LimitStore:
         pk = f"{tenant_id}#{what}#{who}"
         if (until := self.closed_until(pk, now)) is not None:
             return until
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key={"pk": {"S": pk}},
-                UpdateExpression="ADD failures :one SET #until = :hold, #ttl = :ttl, held = :yes",
-                ConditionExpression="attribute_not_exists(#until) OR #until <= :now",
-                ExpressionAttributeNames={"#until": "until", "#ttl": "ttl"},
-                ExpressionAttributeValues=values(
-                    one=1, now=now, hold=now + hold, ttl=now + hold + keep, yes=True
-                ),
-                ReturnValues="UPDATED_OLD",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except self._client.exceptions.ClientError as err:
-            if not is_condition_failure(err):
-                raise
-            old = decode_item(err.response.get("Item") or {})
+        done, old = self._conditional_update(
+            pk,
+            UpdateExpression="ADD failures :one SET #until = :hold, #ttl = :ttl, held = :yes",
+            ConditionExpression="attribute_not_exists(#until) OR #until <= :now",
+            ExpressionAttributeNames={"#until": "until", "#ttl": "ttl"},
+            ExpressionAttributeValues=values(
+                one=1, now=now, hold=now + hold, ttl=now + hold + keep, yes=True
+            ),
+            ReturnValues="UPDATED_OLD",
+        )
+        if not done:
             until = int(old.get("until", now + hold))
             if not old.get("held"):  # a wait, not another container's check in flight
                 self.remember_closed(pk, until, now)
             return until
-        old = decode_item(response.get("Attributes") or {})
         if old.get("ttl", now + 1) <= now:  # expired, not yet deleted: a fresh start
             self._client.update_item(
                 TableName=self._table,
@@ -135,24 +128,18 @@ class LimitStore:
             if self.closed_until(key, now) is not None:
                 return Refused(window, first=False)
         names = {"#day": "d", "#minute": f"m{minute}", "#ttl": "ttl"}
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key={"pk": {"S": pk}},
-                UpdateExpression="ADD #day :one, #minute :one SET #ttl = if_not_exists(#ttl, :ttl)",
-                ConditionExpression="(attribute_not_exists(#day) OR #day < :per_day) AND "
-                "(attribute_not_exists(#minute) OR #minute < :per_minute)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values(
-                    one=1, ttl=(day + 2) * DAY, per_day=per_day, per_minute=per_minute
-                ),
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
+        done, old = self._conditional_update(
+            pk,
+            UpdateExpression="ADD #day :one, #minute :one SET #ttl = if_not_exists(#ttl, :ttl)",
+            ConditionExpression="(attribute_not_exists(#day) OR #day < :per_day) AND "
+            "(attribute_not_exists(#minute) OR #minute < :per_minute)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values(
+                one=1, ttl=(day + 2) * DAY, per_day=per_day, per_minute=per_minute
+            ),
+        )
+        if done:
             return None
-        except self._client.exceptions.ClientError as err:
-            if not is_condition_failure(err):
-                raise
-            old = decode_item(err.response.get("Item") or {})
         if old.get("d", 0) >= per_day:
             window, until, key = "day", (day + 1) * DAY, pk
         else:
@@ -161,20 +148,30 @@ class LimitStore:
         return Refused(window, first=self._first_refusal(pk, f"r{key[len(pk) :]}"))
 
     def _first_refusal(self, pk: str, flag: str) -> bool:
+        done, _ = self._conditional_update(
+            pk,
+            UpdateExpression="SET #flag = :yes",
+            ConditionExpression="attribute_not_exists(#flag)",
+            ExpressionAttributeNames={"#flag": flag},
+            ExpressionAttributeValues=values(yes=True),
+        )
+        return done
+
+    def _conditional_update(self, pk: str, **update) -> tuple[bool, dict]:
+        """An UpdateItem with a condition: (True, the attributes it returned) if it was
+        applied, (False, the item as it stood) if the condition refused it."""
         try:
-            self._client.update_item(
+            response = self._client.update_item(
                 TableName=self._table,
                 Key={"pk": {"S": pk}},
-                UpdateExpression="SET #flag = :yes",
-                ConditionExpression="attribute_not_exists(#flag)",
-                ExpressionAttributeNames={"#flag": flag},
-                ExpressionAttributeValues=values(yes=True),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **update,
             )
-            return True
         except self._client.exceptions.ClientError as err:
-            if is_condition_failure(err):
-                return False
-            raise
+            if not is_condition_failure(err):
+                raise
+            return False, decode_item(err.response.get("Item") or {})
+        return True, decode_item(response.get("Attributes") or {})
 
     @staticmethod
     def _key(tenant_id: str, what: str, who: str, window: int, now: int) -> dict:
