@@ -5,7 +5,8 @@ generates its requests from it, and every body (and /authorize's query) is check
 here before any use case runs. The checker knows the part of JSON Schema the document uses
 (type, required, properties, additionalProperties, items, enum, pattern, minLength, maxLength,
 $ref): a dependency such as jsonschema would cost the Lambda more bytes than this file. A
-string that is not valid Unicode (a lone surrogate, which JSON can carry) is refused too.
+string that is not valid Unicode (a lone surrogate, which JSON can carry) is refused anywhere
+in a body, in members the description names or not, and in members' names.
 """
 
 from __future__ import annotations
@@ -77,9 +78,9 @@ def check(value: Any, schema: dict, where: str) -> None:
         _check_string(value, schema, where)
     elif isinstance(value, dict):
         _check_object(value, schema, where)
-    elif isinstance(value, list) and "items" in schema:
+    elif isinstance(value, list):
         for n, item in enumerate(value):
-            check(item, schema["items"], f"{where}[{n}]")
+            check(item, schema.get("items", {}), f"{where}[{n}]")
 
 
 def _check_string(value: str, schema: dict, where: str) -> None:
@@ -102,14 +103,15 @@ def _check_object(value: dict, schema: dict, where: str) -> None:
             raise InvalidRequest(f"{name} is required")
     extra = schema.get("additionalProperties", True)
     for name, item in value.items():
+        _check_string(name, {}, "a member's name")
         if item is None and name not in schema.get("required", ()):
             continue  # null is the same as absent for an optional member
         if name in properties:
             check(item, properties[name], name)
         elif extra is False:
             raise InvalidRequest(f"{name[:64]!r} is not a field of this request")
-        elif isinstance(extra, dict):
-            check(item, extra, name[:64])
+        else:  # described or not, what it holds is still checked for valid Unicode
+            check(item, extra if isinstance(extra, dict) else {}, name[:64])
 
 
 def _resolve(schema: dict) -> dict:
