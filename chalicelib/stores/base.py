@@ -81,16 +81,23 @@ def values(**named: Any) -> dict:
     return {f":{name}": encode(value) for name, value in named.items()}
 
 
-def put_new(client: Any, table: str, item: dict, exists: Callable[[], Exception]) -> None:
-    """Put an item whose key must be new; raise `exists()` if it is taken."""
+def put_if_new(client: Any, table: str, item: dict) -> bool:
+    """Put an item only if its key is new; False if it is taken (nothing written)."""
     try:
         client.put_item(
             TableName=table, Item=encode_item(item), ConditionExpression="attribute_not_exists(pk)"
         )
     except client.exceptions.ClientError as err:
         if is_condition_failure(err):
-            raise exists() from err
+            return False
         raise
+    return True
+
+
+def put_new(client: Any, table: str, item: dict, exists: Callable[[], Exception]) -> None:
+    """Put an item whose key must be new; raise `exists()` if it is taken."""
+    if not put_if_new(client, table, item):
+        raise exists()
 
 
 def is_condition_failure(err: Exception) -> bool:

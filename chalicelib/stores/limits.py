@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .base import decode_item, is_condition_failure, values
+from .base import decode_item, is_condition_failure, put_if_new, values
 
 MEMORY_KEYS = 10_000
 # A closed key is trusted from memory this long, then asked again: long enough to shed a
@@ -193,17 +193,8 @@ class LimitStore:
 
     def first_use(self, tenant_id: str, what: str, who: str, keep_until: int) -> bool:
         """Record a one-time value (a proof's jti); False if it was seen before."""
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item={"pk": {"S": f"{tenant_id}#{what}#{who}"}, "ttl": {"N": str(keep_until)}},
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-            return True
-        except self._client.exceptions.ClientError as err:
-            if is_condition_failure(err):
-                return False
-            raise
+        item = {"pk": f"{tenant_id}#{what}#{who}", "ttl": keep_until}
+        return put_if_new(self._client, self._table, item)
 
     def hit(self, tenant_id: str, what: str, who: str, window: int, now: int) -> int:
         response = self._client.update_item(

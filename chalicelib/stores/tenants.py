@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import ServiceError
 from ..tenants import PUSH_LIMITS, Client, NumberMatch, Policy, SigningKey, Tenant
-from .base import decode_item, encode_item, is_condition_failure, put_new
+from .base import decode_item, encode_item, put_if_new, put_new
 from .base import values as encode_values
 
 DATA_KEY = "datakey"
@@ -75,17 +75,7 @@ class TenantStore:
     def set_data_key(self, tenant_id: str, sealed: bytes) -> bool:
         """Give the tenant its data key, unless another container got there first."""
         item = {"pk": tenant_id, "sk": DATA_KEY, "sealed_data_key": sealed}
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=encode_item(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-            return True
-        except self._client.exceptions.ClientError as err:
-            if is_condition_failure(err):
-                return False
-            raise
+        return put_if_new(self._client, self._table, item)
 
     def retire_signing_key(self, tenant_id: str, kid: str, now: int) -> None:
         self._client.update_item(
