@@ -4,6 +4,8 @@ binding message, poll the token endpoint until the person answers on the phone."
 from __future__ import annotations
 
 import base64
+import dataclasses
+import hashlib
 from urllib.parse import quote, urlencode
 
 import jwt
@@ -321,3 +323,32 @@ def test_a_tampered_auth_req_id_is_refused(alice, ask, poll):
 
     assert answers == {case: (400, error) for case, (_, error) in forged.items()}
     assert poll(auth_req_id)[0] == 200  # the real one still collects
+
+
+def test_a_backchannel_request_carries_no_place_even_behind_cloudfront(
+    alice, api, svc, tenant, monkeypatch
+):
+    """Needs CIBA to leave the place out: the caller is the app's server, so its city would
+    tell the person the attempt comes from somewhere it does not (and invite false fraud
+    reports). The address is still the caller's, as CloudFront saw it."""
+    secret = "origin-secret"
+    digest = hashlib.sha256(secret.encode()).hexdigest()
+    monkeypatch.setattr(
+        svc, "settings", dataclasses.replace(svc.settings, cloudfront_secret_sha256=digest)
+    )
+    client_id, client_secret = web_client(tenant)
+    pair = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Authorization": f"Basic {pair}",
+        "X-Origin-Secret": secret,
+        "CloudFront-Viewer-Address": "198.51.100.40:443",
+        "CloudFront-Viewer-City": "Frankfurt am Main",
+        "CloudFront-Viewer-Country-Name": "Germany",
+    }
+    form = {"scope": "openid", "login_hint": "alice@acme.test", "binding_message": "Order 4711"}
+    response = api.http.post("/t/acme/bc-authorize", headers=headers, body=urlencode(form))
+    assert response.status_code == 200, response.body
+
+    (listed,) = alice[0].pending()[1]["signins"]
+    assert (listed["place"], listed["ip"]) == (None, "198.51.100.40")
