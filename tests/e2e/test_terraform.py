@@ -229,14 +229,33 @@ def _imports_admin(path: Path) -> bool:
 
 
 def _client_helpers(base: ast.Module) -> dict[str, list[str]]:
-    """stores/base.py functions that take the client first, and the methods they call on it."""
-    return {
-        function.name: _calls_on(function, lambda v: isinstance(v, ast.Name) and v.id == "client")
+    """stores/base.py functions that take the client first, and the methods they call on it,
+    directly or through another such helper they hand it to."""
+    functions = {
+        function.name: function
         for function in base.body
         if isinstance(function, ast.FunctionDef)
         and function.args.args
         and function.args.args[0].arg == "client"
     }
+
+    def is_client(node: ast.AST) -> bool:
+        return isinstance(node, ast.Name) and node.id == "client"
+
+    def calls(name: str) -> list[str]:
+        called = _calls_on(functions[name], is_client)
+        for node in ast.walk(functions[name]):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in functions
+                and node.args
+                and is_client(node.args[0])
+            ):
+                called += calls(node.func.id)
+        return called
+
+    return {name: calls(name) for name in functions}
 
 
 def _calls_on(tree: ast.AST, receiver) -> list[str]:
