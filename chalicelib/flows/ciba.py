@@ -7,6 +7,8 @@ the binding message plays that part. The app then polls the token endpoint.
 
 from __future__ import annotations
 
+import re
+
 from .. import codes, signins
 from ..accounts import normalise_username
 from ..errors import (
@@ -31,6 +33,15 @@ from .signin import open_signin, push_to_phones, reachable_account
 
 INTERVAL = 5  # seconds between polls (CIBA 7.3 default)
 MAX_BINDING_MESSAGE = 64
+# A number in a form: ASCII digits only (str.isdigit() also takes '²' and '٣', which int()
+# then refuses or reads), and few enough of them that int() never sees a huge string.
+_SECONDS = re.compile(r"^[0-9]{1,6}\Z")
+
+
+def _seconds(value: str, name: str) -> int:
+    if not _SECONDS.match(value) or int(value) < 1:
+        raise InvalidRequest(f"{name} must be a whole number of seconds, 1 to 999999")
+    return int(value)
 
 
 def backchannel_authorize(
@@ -53,9 +64,7 @@ def backchannel_authorize(
         raise InvalidBindingMessage()
     lifetime = tenant.tenant.policy.signin_seconds
     if form.get("requested_expiry"):
-        if not form["requested_expiry"].isdigit() or int(form["requested_expiry"]) < 1:
-            raise InvalidRequest("requested_expiry must be a positive integer")
-        lifetime = min(lifetime, int(form["requested_expiry"]))
+        lifetime = min(lifetime, _seconds(form["requested_expiry"], "requested_expiry"))
     if not tenant.tenant.policy.phone_signin:
         raise PhoneSignInDisabled()
     username = normalise_username(form["login_hint"])
