@@ -74,9 +74,11 @@ class Client:
         return self.secret_hash is None
 
     def authenticate(self, secret: str | None) -> None:
+        """A public client sends no secret, a confidential one its own; any other attempt
+        gets the one InvalidClient answer (saying which would tell the client is public)."""
         if self.public:
             if secret:
-                raise InvalidClient("This is a public client; it has no secret.")
+                raise InvalidClient()
             return
         if not secret or not codes.same_secret(secret, self.secret_hash):
             raise InvalidClient()
@@ -107,6 +109,8 @@ class Tenant:
     signing_keys: tuple[SigningKey, ...] = ()
 
     def client(self, client_id: str) -> Client:
+        """The client, or InvalidClient saying it is unknown, which the /authorize page shows;
+        the token and CIBA endpoints give every failure one answer (`oidc.authenticate_client`)."""
         client = self.clients.get(client_id)
         if client is None:
             raise InvalidClient("Unknown client_id.")

@@ -55,8 +55,13 @@ def authenticate_client(
         client_id, secret = form.get("client_id"), form.get("client_secret")
         if not client_id:
             raise InvalidClient("client_id is required.")
-    client = tenant.tenant.client(client_id)
-    client.authenticate(secret)
+    try:
+        client = tenant.tenant.client(client_id)
+        client.authenticate(secret)
+    except InvalidClient as err:
+        # One answer for an unknown client, a wrong or missing secret and a secret sent by a
+        # public client: the token and CIBA endpoints do not tell which client ids exist.
+        raise InvalidClient() from err
     return client
 
 

@@ -47,9 +47,12 @@ def test_a_public_client_authenticates_without_a_secret(secret):
     PUBLIC.authenticate(secret)
 
 
-def test_a_public_client_sending_a_secret_is_refused():
-    with pytest.raises(InvalidClient, match="public"):
+def test_a_public_client_sending_a_secret_is_refused_like_a_wrong_secret():
+    with pytest.raises(InvalidClient) as public:
         PUBLIC.authenticate("s3cret")
+    with pytest.raises(InvalidClient) as wrong:
+        CONFIDENTIAL.authenticate("s3cre")
+    assert public.value.description == wrong.value.description == InvalidClient.description
 
 
 def test_a_confidential_client_authenticates_with_its_secret():
