@@ -7,10 +7,16 @@ within `tenant_cache_seconds`).
 A tenant written by Terraform or the admin CLI has only its policy and clients: the first
 load gives it a data key (KMS) and a signing key, so key material never passes through
 Terraform state.
+
+Anyone can ask for any well-formed tenant id, so the cache is bounded: ids that name no
+tenant are remembered (a repeated one costs no query) in an LRU of their own, MAX_UNKNOWN
+long, and loaded tenants in another, MAX_KNOWN long. A flood of made-up ids therefore
+neither grows the container nor pushes a real tenant out.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +26,9 @@ from . import crypto
 from .codes import RandomSource
 from .errors import UnknownTenant
 from .tenants import TENANT_ID, SigningKey, Tenant
+
+MAX_KNOWN = 1000  # tenants with their keys: a few kilobytes each
+MAX_UNKNOWN = 1000  # ids that name no tenant: just the time each was looked up
 
 
 @dataclass(frozen=True)
@@ -59,22 +68,36 @@ class TenantDirectory:
         self._issuer = issuer
         self._clock = clock
         self._cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, ActiveTenant | None]] = {}
+        self._known: OrderedDict[str, tuple[float, ActiveTenant]] = OrderedDict()
+        self._unknown: OrderedDict[str, float] = OrderedDict()
+
+    def __len__(self) -> int:
+        """How many tenant ids the container remembers, known or not."""
+        return len(self._known) + len(self._unknown)
 
     def get(self, tenant_id: str) -> ActiveTenant:
         if not isinstance(tenant_id, str) or not TENANT_ID.match(tenant_id):
             raise UnknownTenant()
         now = self._clock()
-        cached = self._cache.get(tenant_id)
-        if cached is None or cached[0] + self._cache_seconds <= now:
-            cached = (now, self._load(tenant_id))
-            self._cache[tenant_id] = cached
-        if cached[1] is None:
+        known = self._known.get(tenant_id)
+        if known is not None and known[0] + self._cache_seconds > now:
+            self._known.move_to_end(tenant_id)
+            return known[1]
+        missed = self._unknown.get(tenant_id)
+        if missed is not None and missed + self._cache_seconds > now:
+            self._unknown.move_to_end(tenant_id)
             raise UnknownTenant()
-        return cached[1]
+        self.forget(tenant_id)
+        loaded = self._load(tenant_id)
+        if loaded is None:
+            _remember(self._unknown, tenant_id, now, MAX_UNKNOWN)
+            raise UnknownTenant()
+        _remember(self._known, tenant_id, (now, loaded), MAX_KNOWN)
+        return loaded
 
     def forget(self, tenant_id: str) -> None:
-        self._cache.pop(tenant_id, None)
+        self._known.pop(tenant_id, None)
+        self._unknown.pop(tenant_id, None)
 
     def _load(self, tenant_id: str) -> ActiveTenant | None:
         tenant = self._store.load(tenant_id)
@@ -101,6 +124,13 @@ class TenantDirectory:
             signing_key=crypto.load_private_key(der),
             kid=key.kid,
         )
+
+
+def _remember(cache: OrderedDict, key: str, value: object, bound: int) -> None:
+    """Add as the most recently used entry, dropping the least recently used past `bound`."""
+    cache[key] = value
+    while len(cache) > bound:
+        cache.popitem(last=False)
 
 
 def new_signing_key(tenant_id: str, data_key: bytes, now: int, rng: RandomSource) -> SigningKey:

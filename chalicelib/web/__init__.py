@@ -47,11 +47,16 @@ def render(name: str, **values: object) -> str:
 
 
 @cache
+def _static_files() -> dict[str, tuple[str, str]]:
+    """Every file under web/static, read once: a name that is not a key here is never looked
+    up on disk (no path to resolve) nor remembered (no cache entry per name asked)."""
+    return {
+        path.name: (path.read_text(), STATIC_TYPES[path.suffix])
+        for path in (HERE / "static").iterdir()
+        if path.suffix in STATIC_TYPES and path.is_file()
+    }
+
+
 def static_file(name: str) -> tuple[str, str] | None:
     """(content, content type) of a file under web/static, or None."""
-    path = (HERE / "static" / name).resolve()
-    if path.parent != (HERE / "static").resolve() or path.suffix not in STATIC_TYPES:
-        return None
-    if not path.is_file():
-        return None
-    return path.read_text(), STATIC_TYPES[path.suffix]
+    return _static_files().get(name)
