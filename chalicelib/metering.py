@@ -8,10 +8,18 @@ spreads its writes over partitions; reads sum the shards. Tallies are written on
 requests arrive, so a container that goes idle and is reclaimed loses what it had not yet
 written (fewer than FLUSH_EVENTS events): metering errs in the customer's favour, and a
 day's figures are final once its containers have moved on.
+
+A flush never fails the request that triggers it (a token answer must not be lost after its
+code was spent): a tally the usage table did not take is kept, whole, for the next flush,
+FLUSH_SECONDS or FLUSH_EVENTS later, and one line is logged. What was written is not kept,
+so it is not counted twice. (An UpdateItem that succeeds but whose answer is lost on the way
+back is counted twice: the one case that errs against the customer, and a rare one.)
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import time as _time
 from collections import Counter
 from collections.abc import Callable
@@ -20,6 +28,7 @@ from enum import StrEnum
 SHARDS = 16
 FLUSH_SECONDS = 5
 FLUSH_EVENTS = 100
+log = logging.getLogger("phonesignin.metering")
 
 
 class Billable(StrEnum):
@@ -52,6 +61,35 @@ class Meter:
             self.flush()
 
     def flush(self) -> None:
-        tally, self._tally, self._since, self._events = self._tally, {}, None, 0
-        for (tenant_id, day), counts in tally.items():
-            self._store.add(tenant_id, day, self._shard(), dict(counts))
+        """Add the tally to the usage table; what it does not take is kept for the next try."""
+        failures: list[Exception] = []
+        for key, counts in list(self._tally.items()):
+            try:
+                self._store.add(key[0], key[1], self._shard(), dict(counts))
+            except Exception as err:  # whatever it is, the request that counted goes on
+                failures.append(err)
+            else:
+                del self._tally[key]
+        self._events = 0
+        self._since = self._clock() if self._tally else None
+        if failures:
+            log.warning(_failure_line(failures, self._tally))
+
+
+def _failure_line(failures: list[Exception], kept: dict[tuple[str, str], Counter]) -> str:
+    """What failed, by kind (AWS's error code where there is one, no message text, which
+    might quote the request), and how much is kept."""
+    line = {
+        "level": "warning",
+        "event": "usage_flush_failed",
+        "errors": sorted({_error_code(err) for err in failures}),
+        "kept_events": sum(sum(counts.values()) for counts in kept.values()),
+        "kept_tallies": len(kept),
+    }
+    return json.dumps(line, separators=(",", ":"))
+
+
+def _error_code(err: Exception) -> str:
+    response = getattr(err, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return code if isinstance(code, str) else type(err).__name__
