@@ -200,3 +200,15 @@ class TemporarilyUnavailable(ServiceError):
     status = 503
     code = "temporarily_unavailable"  # RFC 6749 4.1.2.1
     description = "The service is busy. Try again in a few seconds."
+
+
+class PushTokenInUse(ServiceError):
+    """The push token's SNS endpoint is held by another app installation: taking it over
+    would send that phone's sign-ins elsewhere (or this phone's to it)."""
+
+    status = 409
+    code = "push_token_in_use"
+    description = (
+        "This push token is registered by another installation of the app. Enrol without "
+        "push and poll, or ask your administrator to revoke that installation's phones."
+    )

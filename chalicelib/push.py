@@ -104,6 +104,15 @@ def publish_request(endpoint_arn: str, channel: str, challenge: Challenge) -> di
     }
 
 
+@dataclass(frozen=True)
+class PlatformEndpoint:
+    """An SNS platform endpoint for a push token. `existing`: SNS already had one for the
+    token with other attributes (another registration's, or one nobody holds any more)."""
+
+    arn: str
+    existing: bool
+
+
 class SnsPush:
     """The SNS adapter: platform endpoints per phone, one publish per phone and sign-in."""
 
@@ -114,8 +123,13 @@ class SnsPush:
     def supports(self, channel: str) -> bool:
         return channel in self._apps
 
-    def create_endpoint(self, channel: str, token: str, device_id: str) -> str:
-        attributes = {"CustomUserData": device_id, "Enabled": "true"}
+    def endpoint_for(self, channel: str, token: str, device_id: str) -> PlatformEndpoint:
+        """The endpoint for a push token: a new one, enabled and naming this phone, or the
+        one SNS already keeps for the token (SNS keeps one per token), left exactly as it is.
+
+        Nothing of an existing endpoint is changed here: it may be another phone's. The caller
+        takes hold of it first (`InstallationStore.hold_endpoint`), then `enable_endpoint`.
+        """
         try:
             response = self._client.create_platform_endpoint(
                 PlatformApplicationArn=self._apps[channel],
@@ -123,21 +137,19 @@ class SnsPush:
                 CustomUserData=device_id,
                 Attributes={"Enabled": "true"},
             )
-            return response["EndpointArn"]
+            # New, or an existing one that already has exactly these attributes.
+            return PlatformEndpoint(response["EndpointArn"], existing=False)
         except self._client.exceptions.InvalidParameterException as err:
-            # The token already has an endpoint with other attributes (a reinstall, or a
-            # re-enrolment): take it over rather than fail.
             found = _EXISTING_ENDPOINT.search(str(err))
             if not found:
                 raise
-            arn = found.group(1)
-            self._client.set_endpoint_attributes(EndpointArn=arn, Attributes=attributes)
-            return arn
+            return PlatformEndpoint(found.group(1), existing=True)
 
-    def refresh_endpoint(self, endpoint_arn: str, token: str) -> None:
-        """A new token for an existing endpoint; re-enables one the platform disabled."""
+    def enable_endpoint(self, endpoint_arn: str, device_id: str) -> None:
+        """Enable an endpoint this phone holds (one SNS disabled, or one adopted), keeping its
+        token: a token is never changed in place, since others may hold the endpoint."""
         self._client.set_endpoint_attributes(
-            EndpointArn=endpoint_arn, Attributes={"Token": token, "Enabled": "true"}
+            EndpointArn=endpoint_arn, Attributes={"CustomUserData": device_id, "Enabled": "true"}
         )
 
     def delete_endpoint(self, endpoint_arn: str) -> None:

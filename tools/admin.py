@@ -125,9 +125,17 @@ def parser() -> argparse.ArgumentParser:
         if name == "audit":
             u.add_argument("--username", help="only this account's events")
     code = sub.add_parser("activation-code")
+    shortest, longest = admin.ACTIVATION_CODE_MIN_SECONDS, admin.ACTIVATION_CODE_MAX_SECONDS
     code.add_argument("tenant_id")
     code.add_argument("username")
-    code.add_argument("--valid-hours", type=float, default=24)
+    code.add_argument(
+        "--valid-hours",
+        type=float,
+        default=admin.ACTIVATION_CODE_SECONDS / 3600,
+        help=f"how long the code works, from {shortest // 60} minutes ({shortest / 3600:.4f}) "
+        f"to {longest // 86400} days ({longest / 3600:g}); default %(default)g. "
+        "A new code revokes the account's older unused ones",
+    )
     return p
 
 
@@ -168,7 +176,7 @@ def run(args, svc: service.Services) -> dict:
         kind = AccountKind.PERSONAL if args.personal else AccountKind.WORK
         return admin.create_account(svc, args.tenant_id, args.username, kind)
     return admin.issue_activation_code(
-        svc, args.tenant_id, args.username, int(args.valid_hours * 3600)
+        svc, args.tenant_id, args.username, round(args.valid_hours * 3600)
     )
 
 

@@ -17,6 +17,10 @@ from ..tenancy import new_signing_key
 from ..tenants import CLIENT_ID, Client, Policy, Tenant, validate_tenant_id
 
 ACTIVATION_CODE_SECONDS = 24 * 3600
+# A code is a bearer secret in transit (mail, chat, paper): long enough to reach the person,
+# short enough that a forgotten one stops working.
+ACTIVATION_CODE_MIN_SECONDS = 5 * 60
+ACTIVATION_CODE_MAX_SECONDS = 7 * 24 * 3600
 MAX_APP_NAME = 64  # it is in every push, and APNs allows 4 KB
 
 
@@ -147,20 +151,25 @@ def create_account(svc: Services, tenant_id: str, username: str, kind: AccountKi
 def issue_activation_code(
     svc: Services, tenant_id: str, username: str, valid_seconds: int = ACTIVATION_CODE_SECONDS
 ) -> dict:
-    """A one-time code to enrol a phone: shown here once, stored only as a hash."""
+    """A one-time code to enrol a phone: shown here once, stored only as a hash. It revokes
+    the account's older codes not yet used: only the newest can be redeemed."""
+    if not ACTIVATION_CODE_MIN_SECONDS <= valid_seconds <= ACTIVATION_CODE_MAX_SECONDS:
+        raise InvalidRequest(
+            f"an activation code is valid for {ACTIVATION_CODE_MIN_SECONDS} to "
+            f"{ACTIVATION_CODE_MAX_SECONDS} seconds (5 minutes to 7 days)"
+        )
     tenant = svc.directory.get(tenant_id)
     username = normalise_username(username)
     account = _account(svc, tenant_id, username)
     code = codes.new_activation_code(svc.rng)
+    code_hash = codes.hash_secret(code)
     expires_at = svc.now() + valid_seconds
     svc.activation_codes.create(
         ActivationCode(
-            tenant_id=tenant_id,
-            code_hash=codes.hash_secret(code),
-            username=username,
-            expires_at=expires_at,
+            tenant_id=tenant_id, code_hash=code_hash, username=username, expires_at=expires_at
         )
     )
+    svc.accounts.set_activation_code(tenant_id, username, code_hash)
     svc.record(tenant_id, "activation_code_issued", account=account.account_id, actor="admin")
     return {
         "activation_code": code,

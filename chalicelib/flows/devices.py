@@ -32,8 +32,11 @@ def enrol(svc: Services, tenant_id: str, token: object) -> dict:
     """Redeem an activation code for a phone's public key.
 
     The proof is signed by the key being enrolled (its JWK is in the header), so nobody can
-    enrol a key they do not hold. Code, device, account and the one-work-account-per-phone
-    claim are written in one transaction: all happen, or none.
+    enrol a key they do not hold. Code, device, account, the one-work-account-per-phone
+    claim and the hold on the push endpoint are written in one transaction: all happen, or
+    none. The account write requires the code to be the account's newest and the account
+    to be enabled, so a revoked code, or one whose account was disabled meanwhile, changes
+    nothing.
     """
     tenant = svc.directory.get(tenant_id)
     header = proofs.unverified_header(token, proofs.ENROL_TYP)
@@ -57,10 +60,11 @@ def enrol(svc: Services, tenant_id: str, token: object) -> dict:
     account = svc.accounts.get(tenant_id, record.username, consistent=True)
     if account is None:
         raise InvalidActivationCode()
+    if account.disabled:
+        raise InvalidActivationCode("This account is disabled; ask your administrator.")
 
     device_id = thumbprint(jwk)
-    # Refuse the usual conflicts before touching SNS: the phone's push token already has an
-    # endpoint that its other registration uses, and rolling back would delete it.
+    # Refuse the usual conflicts before touching SNS.
     if svc.devices.get(tenant_id, device_id) is not None:
         raise DeviceAlreadyEnrolled()
     if account.kind is AccountKind.WORK and svc.installations.is_claimed(installation_id):
@@ -69,7 +73,9 @@ def enrol(svc: Services, tenant_id: str, token: object) -> dict:
     channel = push_channel(platform, sandbox) if push_token else None
     if channel and not svc.push.supports(channel):
         raise PushUnavailable()
-    endpoint = svc.push.create_endpoint(channel, push_token, device_id) if channel else None
+    # An existing endpoint for the token is left as it is until the transaction holds it.
+    endpoint = svc.push.endpoint_for(channel, push_token, device_id) if channel else None
+    endpoint_arn = endpoint.arn if endpoint else None
     device = Device(
         tenant_id=tenant_id,
         device_id=device_id,
@@ -85,25 +91,35 @@ def enrol(svc: Services, tenant_id: str, token: object) -> dict:
         created_at=now,
         push_channel=channel,
         push_token=push_token,
-        endpoint_arn=endpoint,
+        endpoint_arn=endpoint_arn,
     )
     writes = [
         svc.activation_codes.redeem(tenant_id, record.code_hash, now),
         svc.devices.add(device),
         svc.accounts.attach_device(
-            tenant_id, account.username, device_id, DeviceSummary(channel, endpoint)
+            tenant_id,
+            account.username,
+            device_id,
+            DeviceSummary(channel, endpoint_arn),
+            code_hash=record.code_hash,
         ),
     ]
     if account.kind is AccountKind.WORK:
         writes.append(svc.installations.claim(installation_id, tenant_id, device_id))
+    if endpoint_arn:
+        writes.append(
+            svc.installations.hold_endpoint(endpoint_arn, installation_id, tenant_id, device_id)
+        )
     try:
         svc.transact(writes)
     except Exception:
-        if endpoint:
-            _drop_endpoint(svc, endpoint, tenant_id, device_id)
+        # No hold was taken. Delete only an endpoint made just now that nobody holds: the
+        # token's endpoint may be another registration's, even this very key's (enrolled twice).
+        if endpoint and not endpoint.existing and not svc.installations.is_held(endpoint_arn):
+            svc.push.delete_endpoint(endpoint_arn)
         raise
-    if endpoint:
-        svc.installations.hold_endpoint(endpoint, tenant_id, device_id)
+    if endpoint and endpoint.existing:
+        svc.push.enable_endpoint(endpoint_arn, device_id)
     svc.record(
         tenant_id, "device_enrolled", account=account.account_id, device=device_id,
         detail={"platform": platform.value, "push": endpoint is not None},
@@ -134,7 +150,11 @@ def _push_token(claims: dict, required: bool) -> str | None:
 
 
 def register_push(svc: Services, tenant_id: str, token: object) -> dict:
-    """Upgrade a phone to push, or refresh its token; re-enables an endpoint SNS disabled."""
+    """Upgrade a phone to push, or move it to a new token; re-enables an endpoint SNS disabled.
+
+    A new token never changes the old endpoint in place (another registration may share
+    it): the phone takes hold of the new token's endpoint, then lets go of the old one.
+    """
     tenant = svc.directory.get(tenant_id)
     device, proof = authenticate_device(svc, tenant, token, proofs.REQUEST_TYP, "push-token")
     push_token = _push_token(proof.claims, required=True)
@@ -142,19 +162,31 @@ def register_push(svc: Services, tenant_id: str, token: object) -> dict:
     if not svc.push.supports(channel):
         raise PushUnavailable()
     spend(svc, tenant, device, proof)
-    if device.endpoint_arn and device.push_channel == channel:
-        endpoint = device.endpoint_arn
-        svc.push.refresh_endpoint(endpoint, push_token)
+    if device.endpoint_arn and (device.push_channel, device.push_token) == (channel, push_token):
+        endpoint_arn = device.endpoint_arn  # the same token: this phone holds the endpoint
+        svc.push.enable_endpoint(endpoint_arn, device.device_id)
     else:
-        if device.endpoint_arn:
-            _drop_endpoint(svc, device.endpoint_arn, tenant_id, device.device_id)
-        endpoint = svc.push.create_endpoint(channel, push_token, device.device_id)
-        svc.installations.hold_endpoint(endpoint, tenant_id, device.device_id)
-    svc.devices.set_push(tenant_id, device.device_id, channel, push_token, endpoint)
+        endpoint_arn = _take_endpoint(svc, device, channel, push_token)
+    svc.devices.set_push(tenant_id, device.device_id, channel, push_token, endpoint_arn)
     svc.accounts.set_device(
-        tenant_id, device.username, device.device_id, DeviceSummary(channel, endpoint)
+        tenant_id, device.username, device.device_id, DeviceSummary(channel, endpoint_arn)
     )
+    if device.endpoint_arn and device.endpoint_arn != endpoint_arn:
+        _drop_endpoint(svc, device.endpoint_arn, tenant_id, device.device_id)
     return {"device_id": device.device_id, "push": True}
+
+
+def _take_endpoint(svc: Services, device: Device, channel: str, push_token: str) -> str:
+    """Create or adopt the endpoint for a token and hold it (PushTokenInUse when another
+    installation holds it); an existing endpoint is changed only once this phone holds it."""
+    endpoint = svc.push.endpoint_for(channel, push_token, device.device_id)
+    hold = svc.installations.hold_endpoint(
+        endpoint.arn, device.installation_id, device.tenant_id, device.device_id
+    )
+    svc.transact([hold])
+    if endpoint.existing:
+        svc.push.enable_endpoint(endpoint.arn, device.device_id)
+    return endpoint.arn
 
 
 def unregister(svc: Services, tenant_id: str, token: object) -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..accounts import Account, AccountKind, DeviceSummary
-from ..errors import NotFound, ServiceError
+from ..errors import InvalidActivationCode, NotFound, ServiceError
 from .base import Write, decode_item, encode, is_condition_failure, put_new, values
 
 
@@ -146,21 +146,47 @@ class AccountStore:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def attach_device(
-        self, tenant_id: str, username: str, device_id: str, summary: DeviceSummary
+        self,
+        tenant_id: str,
+        username: str,
+        device_id: str,
+        summary: DeviceSummary,
+        *,
+        code_hash: str | None = None,
     ) -> Write:
-        return Write(
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": self._key(tenant_id, username),
-                    "UpdateExpression": "SET devices.#d = :summary",
-                    "ConditionExpression": "attribute_exists(pk)",
-                    "ExpressionAttributeNames": {"#d": device_id},
-                    "ExpressionAttributeValues": {":summary": encode(_summary(summary))},
-                }
-            },
-            on_condition_failure=lambda: NotFound("The account no longer exists."),
+        """List a phone on the account. With `code_hash`, the phone redeems that activation
+        code: only if it is the account's newest (which it then spends) and the account is
+        enabled, checked in this very write."""
+        update = {
+            "TableName": self._table,
+            "Key": self._key(tenant_id, username),
+            "UpdateExpression": "SET devices.#d = :summary",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeNames": {"#d": device_id},
+            "ExpressionAttributeValues": {":summary": encode(_summary(summary))},
+        }
+        if code_hash is None:
+            return Write(
+                {"Update": update},
+                on_condition_failure=lambda: NotFound("The account no longer exists."),
+            )
+        update["UpdateExpression"] += f" REMOVE {_CODE}"
+        update["ConditionExpression"] += (
+            f" AND {_CODE} = :code AND (attribute_not_exists(disabled) OR disabled = :no)"
         )
+        update["ExpressionAttributeValues"] |= values(code=code_hash, no=False)
+        return Write(
+            {"Update": update},
+            on_condition_failure=lambda: InvalidActivationCode(
+                "The activation code is no longer valid: a newer one was issued, or the "
+                "account was disabled or removed."
+            ),
+        )
+
+    def set_activation_code(self, tenant_id: str, username: str, code_hash: str) -> None:
+        """The account's newest activation code: only it can be redeemed (see attach_device),
+        so issuing a code revokes the older ones not yet used."""
+        self._set(tenant_id, username, **{_CODE: code_hash})
 
     def detach_device(self, tenant_id: str, username: str, device_id: str) -> Write:
         return Write(
@@ -181,6 +207,9 @@ class AccountStore:
     ) -> None:
         update = self.attach_device(tenant_id, username, device_id, summary).request["Update"]
         self._client.update_item(**update)
+
+
+_CODE = "activation_code_hash"  # SHA-256 of the newest activation code, until it is redeemed
 
 
 def _summary(summary: DeviceSummary) -> dict:

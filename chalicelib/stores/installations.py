@@ -2,9 +2,10 @@
 
 pk = the app's installation id: which work or school account the phone holds ("one work
 or school account per phone" spans every tenant).
-pk = "endpoint#<SNS endpoint ARN>": which registrations use that push endpoint. SNS keeps
-one endpoint per push token, so two accounts on one phone share it; it is deleted only when
-the last of them is removed.
+pk = "endpoint#<SNS endpoint ARN>": which registrations use that push endpoint (`holders`),
+and the installation they belong to (`installation_id`, set by the first holder). SNS keeps
+one endpoint per push token, so two accounts in one app on one phone share it; no other
+installation may take hold of it, and it is deleted only when the last holder lets go.
 These are the only keys without a tenant in front.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import NotFound, WorkAccountAlreadyEnrolled
+from ..errors import NotFound, PushTokenInUse, WorkAccountAlreadyEnrolled
 from .base import Write, encode_item, is_condition_failure, values
 
 
@@ -34,24 +35,46 @@ class InstallationStore:
             on_condition_failure=WorkAccountAlreadyEnrolled,
         )
 
-    def hold_endpoint(self, endpoint_arn: str, tenant_id: str, device_id: str) -> None:
-        self._client.update_item(
-            TableName=self._table,
-            Key={"pk": {"S": f"endpoint#{endpoint_arn}"}},
-            UpdateExpression="ADD holders :me",
-            ExpressionAttributeValues={":me": {"SS": [f"{tenant_id}#{device_id}"]}},
+    def hold_endpoint(
+        self, endpoint_arn: str, installation_id: str, tenant_id: str, device_id: str
+    ) -> Write:
+        """Take hold of a push endpoint for a registration. Only registrations of the app
+        installation that first held it may share it, so nobody can adopt another phone's
+        endpoint by knowing its push token. One that nobody holds may be taken by anyone."""
+        return Write(
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._endpoint_key(endpoint_arn),
+                    "UpdateExpression": "SET installation_id = :installation ADD holders :me",
+                    "ConditionExpression": (
+                        "attribute_not_exists(holders) OR installation_id = :installation"
+                    ),
+                    "ExpressionAttributeValues": {
+                        **values(installation=installation_id),
+                        ":me": {"SS": [f"{tenant_id}#{device_id}"]},
+                    },
+                }
+            },
+            on_condition_failure=PushTokenInUse,
         )
 
     def release_endpoint(self, endpoint_arn: str, tenant_id: str, device_id: str) -> bool:
         """Drop this registration's hold; True when nobody holds the endpoint any more."""
-        key = {"pk": {"S": f"endpoint#{endpoint_arn}"}}
-        response = self._client.update_item(
-            TableName=self._table,
-            Key=key,
-            UpdateExpression="DELETE holders :me",
-            ExpressionAttributeValues={":me": {"SS": [f"{tenant_id}#{device_id}"]}},
-            ReturnValues="ALL_NEW",
-        )
+        key = self._endpoint_key(endpoint_arn)
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="DELETE holders :me",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":me": {"SS": [f"{tenant_id}#{device_id}"]}},
+                ReturnValues="ALL_NEW",
+            )
+        except self._client.exceptions.ClientError as err:
+            if is_condition_failure(err):
+                return True  # nobody holds it
+            raise
         if response.get("Attributes", {}).get("holders", {}).get("SS"):
             return False
         try:
@@ -63,6 +86,16 @@ class InstallationStore:
                 return False  # another registration took hold in the meantime
             raise
         return True
+
+    def is_held(self, endpoint_arn: str) -> bool:
+        response = self._client.get_item(
+            TableName=self._table, Key=self._endpoint_key(endpoint_arn), ConsistentRead=True
+        )
+        return bool(response.get("Item", {}).get("holders", {}).get("SS"))
+
+    @staticmethod
+    def _endpoint_key(endpoint_arn: str) -> dict:
+        return {"pk": {"S": f"endpoint#{endpoint_arn}"}}
 
     def is_claimed(self, installation_id: str) -> bool:
         response = self._client.get_item(

@@ -161,6 +161,22 @@ def test_enrolling_the_same_key_twice_is_refused_and_keeps_its_push(
     assert len(endpoints[svc.devices.get("acme", phone.device_id).endpoint_arn].messages) == 1
 
 
+def test_a_key_enrolled_twice_at_once_keeps_its_push(enrolled, svc, endpoints, start, monkeypatch):
+    # The second enrolment passes the early check (as if both ran at once) and is refused by
+    # the transaction: its clean-up must not let go of, or delete, the first one's endpoint.
+    phone, _ = enrolled(kind=AccountKind.PERSONAL, push_token="the-phones-token")
+    arn = svc.devices.get("acme", phone.device_id).endpoint_arn
+    again = admin.issue_activation_code(svc, "acme", "alice@acme.test")["activation_code"]
+    with monkeypatch.context() as racing:
+        racing.setattr(svc.devices, "get", lambda *_: None)
+        status, body = phone.enrol(again, push_token="the-phones-token")
+
+    assert (status, body["error"]) == (409, "device_already_enrolled")
+    assert svc.installations.is_held(arn)
+    start()
+    assert len(endpoints[arn].messages) == 1
+
+
 def test_personal_accounts_are_not_limited_per_phone(enrolled, new_account, same_phone):
     phone, _ = enrolled()
     for username in ("me@home.test", "me@club.test"):
@@ -242,23 +258,41 @@ def test_a_polling_phone_can_upgrade_to_push(enrolled, svc, aws, sns, endpoints,
     assert started["signin_id"] in message
 
 
-def test_a_new_push_token_updates_and_reenables_the_endpoint(
+def test_the_same_push_token_reenables_the_endpoint_sns_disabled(
     enrolled, svc, aws, sns, endpoints, start
 ):
-    phone, _ = enrolled(push_token="apns-token-old")
+    phone, _ = enrolled(push_token="apns-token-1")
     arn = svc.devices.get("acme", phone.device_id).endpoint_arn
     sns.set_endpoint_attributes(EndpointArn=arn, Attributes={"Enabled": "false"})
     start()  # the platform disabled the endpoint: this push fails and is recorded
     assert "push_failed_at" in device_item(aws, "acme", phone.device_id)
 
-    status, _ = phone.api.register_push(phone.key, "apns-token-new")
+    status, _ = phone.api.register_push(phone.key, "apns-token-1")
 
     assert status == 200
     attributes = sns.get_endpoint_attributes(EndpointArn=arn)["Attributes"]
-    assert (attributes["Token"], attributes["Enabled"]) == ("apns-token-new", "true")
+    assert (attributes["Token"], attributes["Enabled"]) == ("apns-token-1", "true")
     assert "push_failed_at" not in device_item(aws, "acme", phone.device_id)
     start()
     assert len(endpoints[arn].messages) == 1
+
+
+def test_a_new_push_token_moves_the_phone_to_that_tokens_endpoint(
+    enrolled, svc, aws, sns, endpoints, start
+):
+    phone, _ = enrolled(push_token="apns-token-old")
+    old = svc.devices.get("acme", phone.device_id).endpoint_arn
+
+    status, _ = phone.api.register_push(phone.key, "apns-token-new")
+
+    assert status == 200
+    new = device_item(aws, "acme", phone.device_id)["endpoint_arn"]["S"]
+    assert new != old and old not in endpoints  # its only holder moved on: deleted
+    attributes = sns.get_endpoint_attributes(EndpointArn=new)["Attributes"]
+    assert attributes["Token"] == "apns-token-new"
+    assert account_devices(svc, "alice@acme.test")[phone.device_id].endpoint_arn == new
+    start()
+    assert len(endpoints[new].messages) == 1
 
 
 def test_unregistering_removes_the_device_its_endpoint_and_the_account_entry(

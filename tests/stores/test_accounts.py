@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.accounts import Account, AccountKind, DeviceSummary
-from chalicelib.errors import NotFound
+from chalicelib.errors import InvalidActivationCode, NotFound
 from chalicelib.stores.accounts import AccountExists
 
 ALICE = Account(
@@ -73,3 +73,40 @@ def test_set_device_updates_where_a_phone_is_pushed(svc):
     svc.transact([svc.accounts.attach_device("acme", "alice@acme.test", "device-1", POLLING)])
     svc.accounts.set_device("acme", "alice@acme.test", "device-1", PUSHED)
     assert svc.accounts.get("acme", "alice@acme.test").devices == {"device-1": PUSHED}
+
+
+def redeem(svc, code_hash: str, device_id: str = "device-1") -> None:
+    write = svc.accounts.attach_device(
+        "acme", "alice@acme.test", device_id, POLLING, code_hash=code_hash
+    )
+    svc.transact([write])
+
+
+def test_only_the_newest_activation_code_is_redeemed_and_only_once(svc):
+    svc.accounts.create(ALICE)
+    svc.accounts.set_activation_code("acme", "alice@acme.test", "hash-old")
+    svc.accounts.set_activation_code("acme", "alice@acme.test", "hash-new")
+
+    with pytest.raises(InvalidActivationCode):
+        redeem(svc, "hash-old")
+    redeem(svc, "hash-new")
+    with pytest.raises(InvalidActivationCode):
+        redeem(svc, "hash-new", device_id="device-2")
+    assert svc.accounts.get("acme", "alice@acme.test").devices == {"device-1": POLLING}
+
+
+def test_no_activation_code_is_redeemed_for_a_disabled_account(svc):
+    svc.accounts.create(ALICE)
+    svc.accounts.set_activation_code("acme", "alice@acme.test", "hash-new")
+    svc.accounts.set_disabled("acme", "alice@acme.test", True)
+
+    with pytest.raises(InvalidActivationCode):
+        redeem(svc, "hash-new")
+    svc.accounts.set_disabled("acme", "alice@acme.test", False)
+    redeem(svc, "hash-new")
+
+
+def test_no_activation_code_is_redeemed_for_a_missing_account(svc):
+    with pytest.raises(InvalidActivationCode):
+        redeem(svc, "hash-new")
+    assert svc.accounts.get("acme", "alice@acme.test") is None
