@@ -9,11 +9,12 @@ from collections import Counter
 
 import pytest
 
-from chalicelib.metering import FLUSH_SECONDS, SHARDS, day_of
+from chalicelib.metering import FLUSH_SECONDS, SHARDS, Billable, day_of
 from chalicelib.stores.base import create_tables
 from tests.conftest import PREFIX
 
 USAGE = f"{PREFIX}usage"
+ACME_REDIRECT = "https://app.acme.test/cb"
 
 
 class OnlyUsage:
@@ -46,7 +47,7 @@ def usage_writes(svc) -> list[dict]:
 
 
 def exchange(token, tenant, code: str) -> tuple[int, dict]:
-    form = {"grant_type": "authorization_code", "code": code}
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": ACME_REDIRECT}
     return token(form, client=(tenant["client_id"], tenant["client_secret"]))
 
 
@@ -59,11 +60,11 @@ def test_a_code_is_exchanged_while_the_usage_table_is_gone_and_its_counts_come_l
 ):
     """Defence: `metering.py` `Meter.flush` keeps what the table did not take and never
     raises, so `flows/oidc.py` `issue_tokens` answers after the code was spent."""
-    code = approved(alice, start())
+    code = approved(alice, start(redirect_uri=ACME_REDIRECT))
     clock.advance(FLUSH_SECONDS)
     assert exchange(token, tenant, code)[0] == 200  # flushes the start, the answer and the tokens
     assert usage_today(svc, clock) == Counter(signins_started=1, phone_answers=1, tokens_issued=1)
-    code = approved(alice, start())
+    code = approved(alice, start(redirect_uri=ACME_REDIRECT))
     svc.dynamodb.delete_table(TableName=USAGE)
     clock.advance(FLUSH_SECONDS)
     written = len(usage_writes)
@@ -82,37 +83,33 @@ def test_a_code_is_exchanged_while_the_usage_table_is_gone_and_its_counts_come_l
 
     create_tables(OnlyUsage(svc.dynamodb), PREFIX)
     clock.advance(FLUSH_SECONDS)
-    start()  # counts, and flushes what was kept
+    start(redirect_uri=ACME_REDIRECT)  # counts, and flushes what was kept
 
     # The second sign-in's events, and the new start: the first sign-in's counts, which the
     # lost table had taken, are not sent again.
     assert usage_today(svc, clock) == Counter(signins_started=2, phone_answers=1, tokens_issued=1)
 
 
-def test_a_failed_flush_is_not_retried_by_every_request(
-    svc, tenant, start, clock, usage_writes, caplog
-):
+def test_a_failed_flush_is_not_retried_by_every_request(svc, clock, usage_writes, caplog):
     """Defence: `metering.py` `Meter.flush` waits FLUSH_SECONDS (or FLUSH_EVENTS) after a
     failure, so an outage of the usage table does not cost every request a failing write."""
     svc.dynamodb.delete_table(TableName=USAGE)
-    start(username="nobody@acme.test")
+    svc.meter.count("acme", Billable.SIGNIN_STARTED)
     clock.advance(FLUSH_SECONDS)
 
     with caplog.at_level(logging.WARNING, logger="phonesignin.metering"):
         for _ in range(5):
-            start(username="nobody@acme.test")  # 200 each: see the fixture
+            svc.meter.count("acme", Billable.SIGNIN_STARTED)  # the first one flushes, and fails
 
     assert len(usage_writes) == 1
     assert caplog.text.count("usage_flush_failed") == 1
     create_tables(OnlyUsage(svc.dynamodb), PREFIX)
     clock.advance(FLUSH_SECONDS)
-    start(username="nobody@acme.test")
+    svc.meter.count("acme", Billable.SIGNIN_STARTED)
     assert usage_today(svc, clock) == Counter(signins_started=7)
 
 
-def test_what_one_flush_wrote_is_not_written_again_when_another_tally_fails(
-    svc, tenant, globex, start, clock
-):
+def test_what_one_flush_wrote_is_not_written_again_when_another_tally_fails(svc, clock):
     """Defence: `metering.py` `Meter.flush` drops each tally the table took, and keeps only
     the ones it refused. Globex's usage items for today are spoiled (a counter that is text,
     so DynamoDB refuses to ADD to it); acme's tally in the same flush is still written once."""
@@ -120,16 +117,16 @@ def test_what_one_flush_wrote_is_not_written_again_when_another_tally_fails(
     spoiled = [{"pk": {"S": f"globex#{today}#{shard}"}} for shard in range(SHARDS)]
     for key in spoiled:
         svc.dynamodb.put_item(TableName=USAGE, Item={**key, "signins_started": {"S": "x"}})
-    start()
-    start("bob@globex.test", tenant_id="globex", client_id=globex["client_id"])
+    svc.meter.count("acme", Billable.SIGNIN_STARTED)
+    svc.meter.count("globex", Billable.SIGNIN_STARTED)
     clock.advance(FLUSH_SECONDS)
-    start()  # flushes: acme's 2 are written, globex's 1 is refused and kept
+    svc.meter.count("acme", Billable.SIGNIN_STARTED)  # flushes: acme's 2 written, globex's kept
     assert svc.usage.day("acme", today) == Counter(signins_started=2)
 
     for key in spoiled:
         svc.dynamodb.delete_item(TableName=USAGE, Key=key)
     clock.advance(FLUSH_SECONDS)
-    start()  # flushes acme's 1 and the kept globex 1
+    svc.meter.count("acme", Billable.SIGNIN_STARTED)  # flushes acme's 1 and globex's kept 1
 
     assert svc.usage.day("acme", today) == Counter(signins_started=3)
     assert svc.usage.day("globex", today) == Counter(signins_started=1)
