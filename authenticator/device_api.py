@@ -4,7 +4,8 @@
     respond    typ signin-response+jwt, header `kid` = device id
     others     typ device-request+jwt, header `kid`, claim `act` names the call
 
-Every payload has `aud` (the tenant's issuer), `iat` and a fresh `jti`.
+Every payload has `aud` (the tenant's issuer), `iat` and a fresh `jti`. Signatures are
+`R || S` with S in the lower half of the group: the service accepts no other.
 """
 
 from __future__ import annotations
@@ -18,10 +19,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 
-import jwt
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 Transport = Callable[[str, dict], tuple[int, dict]]
+
+# n, the order of the P-256 group (FIPS 186-4 D.1.2.3).
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
 def b64url(data: bytes) -> str:
@@ -44,6 +49,29 @@ def device_id(key: ec.EllipticCurvePrivateKey) -> str:
     return b64url(hashlib.sha256(canonical.encode()).digest())
 
 
+def low_s(signature: bytes) -> bytes:
+    """The same ES256 signature `R || S` with S in the lower half: if (r, s) verifies, so does
+    (r, n - s), and the service accepts only the one with s <= n/2. Platform APIs (iOS
+    SecKeyCreateSignature, Android Signature, `cryptography`) return either."""
+    r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+    return r.to_bytes(32, "big") + min(s, P256_ORDER - s).to_bytes(32, "big")
+
+
+def es256(key: ec.EllipticCurvePrivateKey, signing_input: bytes) -> bytes:
+    """The JWS signature of `signing_input` (RFC 7518 3.4): `R || S`, 32 bytes each, low S."""
+    r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+    return low_s(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+
+
+def jws(key: ec.EllipticCurvePrivateKey, header: dict, payload: dict | bytes) -> str:
+    """A compact JWS signed ES256 by `key`, its header `alg` and exactly the members given."""
+    if isinstance(payload, dict):
+        payload = json.dumps(payload, separators=(",", ":")).encode()
+    protected = json.dumps({"alg": "ES256", **header}, separators=(",", ":")).encode()
+    signing_input = f"{b64url(protected)}.{b64url(payload)}"
+    return f"{signing_input}.{b64url(es256(key, signing_input.encode('ascii')))}"
+
+
 def sign(
     key: ec.EllipticCurvePrivateKey,
     typ: str,
@@ -64,7 +92,7 @@ def sign(
         "jti": b64url(secrets.token_bytes(16)),
         **claims,
     }
-    return jwt.encode(payload, key, algorithm="ES256", headers=header)
+    return jws(key, header, payload)
 
 
 def http_transport(base_url: str) -> Transport:

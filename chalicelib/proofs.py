@@ -1,8 +1,9 @@
 """Statements a phone signs with its device key: compact JWS, ES256 only, `typ` pinned.
 
 Every device call carries one. The header names the key (`kid` = device id, or the `jwk`
-itself at enrolment); the payload names the audience (the tenant's issuer), the time and a
-unique id. Nothing but ES256 is ever tried, whatever the header asks for (RFC 8725 3.1).
+itself at enrolment) and holds nothing else; the payload names the audience (the tenant's
+issuer), the time and a unique id. Nothing but ES256 is ever tried, whatever the header asks
+for (RFC 8725 3.1).
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ ENROL_TYP = "device-enrol+jwt"
 REQUEST_TYP = "device-request+jwt"
 RESPONSE_TYP = "signin-response+jwt"
 MAX_PROOF_BYTES = 8192
-KNOWN_HEADER = {"alg", "typ", "kid", "jwk"}
+# Exactly these header members, per kind of proof. One way to name the key per call: a `kid`
+# on an enrol proof or a `jwk` on a later one would be a second, unchecked claim about the key.
+HEADER_MEMBERS = {
+    ENROL_TYP: frozenset({"alg", "typ", "jwk"}),
+    REQUEST_TYP: frozenset({"alg", "typ", "kid"}),
+    RESPONSE_TYP: frozenset({"alg", "typ", "kid"}),
+}
 MAX_AGE_SECONDS = 120
 MAX_CLOCK_SKEW_SECONDS = 30
 _COMPACT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\Z")
@@ -45,14 +52,18 @@ def unverified_header(token: object, typ: str) -> dict:
     try:
         header = jose.header(token)
     except jose.JoseError as err:
-        raise InvalidDeviceProof("malformed JWS header") from err
+        raise InvalidDeviceProof(str(err)) from err
     if header.get("alg") != ALGORITHM:
         raise InvalidDeviceProof("alg must be ES256")
     if header.get("typ") != typ:
         raise InvalidDeviceProof(f"typ must be {typ}")
-    unknown = set(header) - KNOWN_HEADER
+    expected = HEADER_MEMBERS[typ]
+    unknown = set(header) - expected
     if unknown:  # crit, b64, x5u, jku...: nothing else is understood, so nothing else passes
         raise InvalidDeviceProof(f"unsupported header parameters: {sorted(unknown)}")
+    missing = expected - set(header)
+    if missing:
+        raise InvalidDeviceProof(f"missing header parameters: {sorted(missing)}")
     return header
 
 

@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 import pytest
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from authenticator.device_api import DeviceApi, b64url, public_jwk
+from authenticator.device_api import DeviceApi, b64url, es256, public_jwk
 from chalicelib import proofs
 from chalicelib.accounts import AccountKind
 from chalicelib.flows import admin
@@ -197,10 +195,7 @@ def proof(w: World, endpoint: str, *, header=None, claims=None, payload=None, ke
         base = {"aud": ACME, "iat": int(w.clock()), "jti": secrets.token_urlsafe(16)}
         payload = json.dumps(merged({**base, **valid_claims(w, endpoint)}, claims)).encode()
     signing_input = f"{b64url(json.dumps(head).encode())}.{b64url(payload)}"
-    r, s = decode_dss_signature(
-        (key or own).sign(signing_input.encode(), ec.ECDSA(hashes.SHA256()))
-    )
-    return f"{signing_input}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+    return f"{signing_input}.{b64url(es256(key or own, signing_input.encode()))}"
 
 
 def swap_header(token: str, header: bytes) -> str:

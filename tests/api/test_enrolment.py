@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from authenticator.device_api import public_jwk
+from authenticator.device_api import jws, public_jwk
 from chalicelib import crypto, totp
 from chalicelib.accounts import AccountKind
 from chalicelib.flows import admin
@@ -218,7 +217,9 @@ def test_an_enrolment_proof_signed_by_another_key_than_its_jwk_is_refused(
     account = new_account()
     phone = make_phone()
     impostor = ec.generate_private_key(ec.SECP256R1())
-    proof = jwt.encode(
+    proof = jws(
+        impostor,
+        {"typ": "device-enrol+jwt", "jwk": public_jwk(phone.key)},
         {
             "aud": "https://signin.example.test/t/acme",
             "iat": int(clock()),
@@ -228,9 +229,6 @@ def test_an_enrolment_proof_signed_by_another_key_than_its_jwk_is_refused(
             "installation_id": phone.installation_id,
             "screen_lock": True,
         },
-        impostor,
-        algorithm="ES256",
-        headers={"typ": "device-enrol+jwt", "jwk": public_jwk(phone.key)},
     )
     before = snapshot()
 

@@ -14,8 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from authenticator.device_api import public_jwk, sign
+from authenticator.device_api import jws, public_jwk, sign
 from chalicelib import proofs
+from chalicelib.accounts import AccountKind
 from chalicelib.flows import admin
 from tests.fuzz.conftest import DEVICE, FUZZ, ISSUER, judge, path_of
 
@@ -89,9 +90,11 @@ def test_an_enrolment_key_respelled_in_its_unused_bits_is_refused(world):
     another way would be another device id, as RFC 7638 hashes the spelling. The coordinate
     pattern refuses such spellings (devices._COORDINATE), and the strict decoder would too."""
     jwk = public_jwk(world.newcomer)
-    code = admin.issue_activation_code(world.svc, "acme", "bob@acme.test")["activation_code"]
+    # Carol's code, not Bob's: a new code for Bob would revoke the one the last test enrols with.
+    admin.create_account(world.svc, "acme", "carol@acme.test", AccountKind.PERSONAL)
+    code = admin.issue_activation_code(world.svc, "acme", "carol@acme.test")["activation_code"]
     claims = {
-        "activation_code": code,  # its own: whatever the tests before it did with Bob's
+        "activation_code": code,  # its own, good: only the key's spelling is wrong
         "platform": "ios",
         "installation_id": "inst-respelled",
         "screen_lock": True,
@@ -105,13 +108,11 @@ def test_an_enrolment_key_respelled_in_its_unused_bits_is_refused(world):
 
 
 def custom_header_proof(world, header: dict, claims: dict) -> str:
-    """Signed by the newcomer's key, with exactly this protected header (jwt would rewrite
-    the jwk it is given)."""
-    import jwt
-
+    """Signed by the newcomer's key, with exactly this protected header (`sign` would put
+    the key's own jwk in it)."""
     now = int(world.clock())
     payload = {"aud": ISSUER, "iat": now, "jti": "j" * 22 + str(now), **claims}
-    return jwt.encode(payload, world.newcomer, algorithm="ES256", headers=header)
+    return jws(world.newcomer, header, payload)
 
 
 def test_the_undamaged_proofs_are_accepted(world):

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from authenticator.device_api import b64url, device_id, sign
+from authenticator.device_api import b64url, device_id, jws, sign
 from chalicelib.accounts import AccountKind
 from chalicelib.flows import admin
 from chalicelib.tenants import Policy
@@ -179,15 +179,11 @@ def forged_with(kind: str, key: ec.EllipticCurvePrivateKey, payload: dict) -> st
             header, payload, ecdsa_raw(key, signed_input(header, payload), hashes.SHA384())
         )
     if kind == "no typ":
-        return jwt.encode(payload, key, algorithm="ES256", headers={"kid": kid})
+        return jws(key, {"kid": kid}, payload)
     if kind == "request typ":  # a valid signature, but made for another kind of call
-        return jwt.encode(
-            payload, key, algorithm="ES256", headers={"kid": kid, "typ": "device-request+jwt"}
-        )
+        return jws(key, {"kid": kid, "typ": "device-request+jwt"}, payload)
     if kind == "no signature":
-        return jwt.encode(
-            payload, key, algorithm="ES256", headers={"kid": kid, "typ": "signin-response+jwt"}
-        ).rsplit(".", 1)[0]
+        return jws(key, {"kid": kid, "typ": "signin-response+jwt"}, payload).rsplit(".", 1)[0]
     raise AssertionError(kind)
 
 
@@ -220,12 +216,7 @@ def test_a_proof_signed_by_another_key_under_the_phones_kid_is_refused(
         "jti": secrets.token_urlsafe(16),
         **response_claims(started),
     }
-    proof = jwt.encode(
-        payload,
-        thief,
-        algorithm="ES256",
-        headers={"kid": alice.device_id, "typ": "signin-response+jwt"},
-    )
+    proof = jws(thief, {"kid": alice.device_id, "typ": "signin-response+jwt"}, payload)
 
     status, body = post("/t/acme/device/respond", {"proof": proof})
 

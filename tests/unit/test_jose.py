@@ -6,8 +6,11 @@ import json
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from authenticator.device_api import es256, low_s
 from chalicelib import jose
 
 
@@ -22,8 +25,25 @@ def test_tokens_we_sign_verify_with_pyjwt(key):
     assert jwt.decode(token, key.public_key(), algorithms=["ES256"]) == {"sub": "x", "n": 1}
 
 
+def pyjwt_signed(claims: dict, key, header: dict) -> str:
+    """PyJWT's token with its S made low: PyJWT, like ECDSA libraries generally, returns either
+    of a signature's two valid S values, and only the low one verifies here."""
+    head, payload, signature = jwt.encode(claims, key, algorithm="ES256", headers=header).split(".")
+    return f"{head}.{payload}.{jose.b64url(low_s(jose.b64url_decode(signature)))}"
+
+
+def split_signature(token: str) -> tuple[str, int, int]:
+    signing_input, signature = token.rsplit(".", 1)
+    raw = jose.b64url_decode(signature)
+    return signing_input, int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
+
+
+def with_signature(signing_input: str, r: int, s: int) -> str:
+    return f"{signing_input}.{jose.b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
 def test_we_verify_what_pyjwt_signs_and_nothing_signed_by_another_key(key):
-    token = jwt.encode({"a": 1}, key, algorithm="ES256", headers={"kid": "k"})
+    token = pyjwt_signed({"a": 1}, key, {"kid": "k"})
     assert jose.verify(token, key.public_key()) == {"a": 1}
     other = ec.generate_private_key(ec.SECP256R1())
     with pytest.raises(jose.JoseError, match="does not verify"):
@@ -54,3 +74,53 @@ def test_only_es256_is_ever_accepted(key, alg):
 def test_malformed_tokens_are_refused_not_crashed_on(key, token):
     with pytest.raises(jose.JoseError):
         jose.verify(token, key.public_key())
+
+
+def test_every_signature_we_make_has_a_low_s(key):
+    # Half of all ECDSA signatures come out with a high S: 64 in a row low is no accident.
+    for n in range(64):
+        _, r, s = split_signature(jose.sign({"n": n}, key, {}))
+        assert 0 < r < jose.P256_ORDER
+        assert 0 < s <= jose.P256_ORDER // 2
+
+
+def test_the_high_s_twin_of_a_good_signature_is_refused(key):
+    token = jose.sign({"a": 1}, key, {})
+    signing_input, r, s = split_signature(token)
+    twin = encode_dss_signature(r, jose.P256_ORDER - s)
+    key.public_key().verify(twin, signing_input.encode(), ec.ECDSA(hashes.SHA256()))  # to ECDSA
+    assert jose.verify(token, key.public_key()) == {"a": 1}
+    with pytest.raises(jose.JoseError, match="low-S"):
+        jose.verify(with_signature(signing_input, r, jose.P256_ORDER - s), key.public_key())
+
+
+@pytest.mark.parametrize(
+    ("r", "s"),
+    [(0, 1), (1, 0), (jose.P256_ORDER, 1), (1, jose.P256_ORDER), (2**256 - 1, 1), (1, 2**256 - 1)],
+    ids=["r-zero", "s-zero", "r-n", "s-n", "r-max", "s-max"],
+)
+def test_r_and_s_outside_one_to_n_minus_one_are_refused(key, r, s):
+    signing_input, _, _ = split_signature(jose.sign({"a": 1}, key, {}))
+    with pytest.raises(jose.JoseError, match=r"r and s must be in \[1, n-1\]"):
+        jose.verify(with_signature(signing_input, r, s), key.public_key())
+
+
+def raw_jws(key, header: str, payload: str) -> str:
+    """Signed as written, so a member can appear twice."""
+    signing_input = f"{jose.b64url(header.encode())}.{jose.b64url(payload.encode())}"
+    return f"{signing_input}.{jose.b64url(es256(key, signing_input.encode()))}"
+
+
+@pytest.mark.parametrize(
+    ("header", "payload", "part"),
+    [
+        ('{"alg":"ES256","typ":"JWT","typ":"at+jwt"}', '{"sub":"x"}', "header"),
+        ('{"alg":"ES256","jwk":{"x":"a","x":"b"}}', '{"sub":"x"}', "header"),
+        ('{"alg":"ES256"}', '{"sub":"x","sub":"y"}', "payload"),
+        ('{"alg":"ES256"}', '{"sub":"x","act":{"n":1,"n":2}}', "payload"),
+    ],
+    ids=["header", "header-nested", "payload", "payload-nested"],
+)
+def test_a_member_named_twice_is_refused(key, header, payload, part):
+    with pytest.raises(jose.JoseError, match=f"duplicate member names in the JWS {part}"):
+        jose.verify(raw_jws(key, header, payload), key.public_key())

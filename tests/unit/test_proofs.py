@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from authenticator.device_api import device_id
+from authenticator.device_api import P256_ORDER, b64url, device_id, es256, jws, public_jwk
 from chalicelib import proofs
 from chalicelib.errors import InvalidDeviceProof
 
@@ -37,11 +37,12 @@ def claims(**changes) -> dict:
 
 
 def signed(key, payload: dict | None = None, *, typ: str | None = TYP, **headers) -> str:
-    return jwt.encode(
-        claims() if payload is None else payload,
+    """ES256 by `key`, low S; a header member given as None is left out."""
+    header = {"typ": typ, "kid": device_id(key), **headers}
+    return jws(
         key,
-        algorithm="ES256",
-        headers={"typ": typ, "kid": device_id(key), **headers},
+        {name: value for name, value in header.items() if value is not None},
+        claims() if payload is None else payload,
     )
 
 
@@ -192,9 +193,7 @@ def test_a_changed_payload_is_refused(key):
 
 
 def test_a_payload_that_is_not_an_object_is_refused(key):
-    token = jwt.api_jws.PyJWS().encode(
-        b"[1, 2]", key, algorithm="ES256", headers={"typ": TYP, "kid": device_id(key)}
-    )
+    token = jws(key, {"typ": TYP, "kid": device_id(key)}, b"[1, 2]")
     with pytest.raises(InvalidDeviceProof, match="object"):
         accept(token, key)
 
@@ -218,9 +217,79 @@ def test_an_unknown_device_is_refused(key):
 
 @pytest.mark.parametrize("kid", [None, "short", "k" * 65, 12345678])
 def test_a_proof_must_name_its_device(key, kid):
-    token = jwt.encode(claims(), key, algorithm="ES256", headers={"typ": TYP})
+    token = jws(key, {"typ": TYP}, claims())
     _, payload, signature = token.split(".")
     fields = {"alg": "ES256", "typ": TYP, **({} if kid is None else {"kid": kid})}
     token = f"{b64(fields)}.{payload}.{signature}"
     with pytest.raises(InvalidDeviceProof):
         proofs.verify_with_device(token, TYP, lambda _: key.public_key(), AUDIENCE, NOW)
+
+
+def high_s_twin(token: str) -> str:
+    """The same proof with S replaced by n - S: to ECDSA a valid signature too."""
+    head, payload, signature = token.split(".")
+    raw = base64.urlsafe_b64decode(signature + "==")
+    s = int.from_bytes(raw[32:], "big")
+    return f"{head}.{payload}.{b64url(raw[:32] + (P256_ORDER - s).to_bytes(32, 'big'))}"
+
+
+def test_the_high_s_twin_of_a_good_proof_is_refused(key):
+    token = signed(key, claims(act="pending"))
+    assert accept(token, key).claims["act"] == "pending"
+    with pytest.raises(InvalidDeviceProof, match="low-S"):
+        accept(high_s_twin(token), key)
+
+
+ENROL_HEADER = {"typ": proofs.ENROL_TYP, "jwk": None}  # None: the signing key's jwk
+KID_HEADERS = [{"typ": proofs.REQUEST_TYP, "kid": None}, {"typ": proofs.RESPONSE_TYP, "kid": None}]
+
+
+def with_key_members(key, header: dict) -> dict:
+    own = {"jwk": public_jwk(key), "kid": device_id(key)}
+    return {name: own[name] if value is None else value for name, value in header.items()}
+
+
+@pytest.mark.parametrize("header", [ENROL_HEADER, *KID_HEADERS], ids=lambda h: h["typ"])
+def test_each_kind_of_proof_carries_exactly_alg_typ_and_one_key_member(key, header):
+    token = jws(key, with_key_members(key, header), claims())
+    assert set(proofs.unverified_header(token, header["typ"])) == {"alg", *header}
+
+
+@pytest.mark.parametrize(
+    ("header", "problem"),
+    [
+        ({**ENROL_HEADER, "kid": None}, "unsupported header parameters: ['kid']"),
+        ({**KID_HEADERS[0], "jwk": None}, "unsupported header parameters: ['jwk']"),
+        ({**KID_HEADERS[1], "jwk": None}, "unsupported header parameters: ['jwk']"),
+        ({"typ": proofs.ENROL_TYP}, "missing header parameters: ['jwk']"),
+        ({"typ": proofs.REQUEST_TYP}, "missing header parameters: ['kid']"),
+        ({"typ": proofs.RESPONSE_TYP}, "missing header parameters: ['kid']"),
+    ],
+    ids=["kid-on-enrol", "jwk-on-request", "jwk-on-response", "no-jwk", "no-kid", "no-kid-resp"],
+)
+def test_the_other_key_member_or_a_missing_one_is_refused(key, header, problem):
+    token = jws(key, with_key_members(key, header), claims())
+    with pytest.raises(InvalidDeviceProof) as refused:
+        proofs.unverified_header(token, header["typ"])
+    assert str(refused.value) == problem
+
+
+def raw_jws(key, header: str, payload: str) -> str:
+    """Signed as written, so a member can appear twice."""
+    signing_input = f"{b64url(header.encode())}.{b64url(payload.encode())}"
+    return f"{signing_input}.{b64url(es256(key, signing_input.encode()))}"
+
+
+def test_a_header_member_named_twice_is_refused(key):
+    header = f'{{"alg":"ES256","typ":"{TYP}","kid":"{"k" * 43}","kid":"{device_id(key)}"}}'
+    token = raw_jws(key, header, json.dumps(claims()))
+    with pytest.raises(InvalidDeviceProof, match="duplicate member names in the JWS header"):
+        proofs.unverified_header(token, TYP)
+
+
+def test_a_claim_named_twice_is_refused_though_the_signature_is_good(key):
+    header = json.dumps({"alg": "ES256", "typ": TYP, "kid": device_id(key)})
+    payload = json.dumps(claims(act="unregister"))[:-1] + ', "act": "pending"}'
+    token = raw_jws(key, header, payload)
+    with pytest.raises(InvalidDeviceProof, match="duplicate member names in the JWS payload"):
+        accept(token, key)

@@ -33,10 +33,17 @@
     return b64url(await crypto.subtle.digest("SHA-256", enc.encode(canonical)));
   }
 
-  // A compact JWS, ES256: WebCrypto's ECDSA signature is already r||s, as JWS wants.
+  // A compact JWS, ES256: WebCrypto's ECDSA signature is already r||s, as JWS wants. Its S is
+  // either of the two valid ones (s or n - s); the service accepts only the low one (s <= n/2).
   async function sign(key, header, claims) {
     const input = b64url(enc.encode(JSON.stringify({ alg: "ES256", ...header }))) + "." + b64url(enc.encode(JSON.stringify(claims)));
-    const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key, enc.encode(input));
+    const signature = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key, enc.encode(input)));
+    const n = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n; // the P-256 order
+    let s = BigInt("0x" + Array.from(signature.slice(32), (b) => b.toString(16).padStart(2, "0")).join(""));
+    if (s > n / 2n) {
+      s = n - s;
+      for (let i = 63; i >= 32; i--, s >>= 8n) signature[i] = Number(s & 0xffn);
+    }
     return input + "." + b64url(signature);
   }
 
