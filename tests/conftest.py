@@ -104,3 +104,12 @@ def new_account(svc, tenant):
 
 def pytest_configure(config):
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+def pytest_sessionstart(session):
+    """Record the AWS calls the function makes in the API suite, for the role's check in
+    tests/e2e/test_terraform.py (tests/aws_calls.py)."""
+    from tests import aws_calls
+
+    plugin = aws_calls.ApiSuite(session.config.rootpath, _botocore_session, PREFIX)
+    session.config.pluginmanager.register(plugin, aws_calls.PLUGIN_NAME)

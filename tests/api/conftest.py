@@ -24,7 +24,7 @@ from chalicelib.accounts import AccountKind
 from chalicelib.flows import admin
 from chalicelib.settings import Settings
 from chalicelib.tenants import Policy
-from tests.conftest import BASE_URL, PREFIX, Clock
+from tests.conftest import BASE_URL, PREFIX, Clock, _botocore_session
 from tools.localstack import FAKE_CREDENTIALS, provision
 
 
@@ -37,7 +37,9 @@ def app_for_a_module():
         for name, value in FAKE_CREDENTIALS.items():
             patch.setenv(name, value)
         patch.delenv("AWS_ENDPOINT_URL", raising=False)
-        session = boto3.session.Session()
+        # The run's botocore session, as the `aws` fixture's: clients made from it carry the
+        # hook that records the function's calls during tests/api (tests/aws_calls.py).
+        session = boto3.session.Session(botocore_session=_botocore_session())
         env = {**provision(session, PREFIX, "alias/test"), "PUBLIC_BASE_URL": BASE_URL}
         clock = Clock()
         svc = service.build(

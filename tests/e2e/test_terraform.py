@@ -4,7 +4,8 @@ environments/local applies the service module (tables, key, push apps, the funct
 the function and its HTTP front) and the tenant module (tenant "tfco", client "tf-web"). The
 sign-in then runs the app in-process, wired only to what Terraform created and to the tenant
 and client the module wrote. moto stores the Lambda function and its front but does not run
-them, and does not enforce IAM: the role's policy is checked against the code instead.
+them, and does not enforce IAM: the role's policy is checked instead against the AWS calls
+the function made, recorded in the API suite and in this sign-in (tests/aws_calls.py).
 
 Uses the Terraform CLI and the AWS provider already on the machine (infrastructure/
 terraform.rc, a filesystem mirror); nothing is downloaded.
@@ -12,21 +13,22 @@ terraform.rc, a filesystem mirror); nothing is downloaded.
 
 from __future__ import annotations
 
-import ast
 import base64
 import functools
 import json
 import os
-import re
 import secrets
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import boto3
 import pytest
 
+from tests import aws_calls
+from tests.aws_calls import Call
 from tools.localstack import FAKE_CREDENTIALS, start_moto
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,7 +94,9 @@ def test_environment_validates(infra, environment):
     terraform("validate", workdir=workdir)
 
 
-def test_apply_to_moto_then_sign_in_against_what_it_created(infra, tmp_path, monkeypatch):
+def test_apply_to_moto_then_sign_in_against_what_it_created(
+    infra, tmp_path, monkeypatch, api_suite_calls
+):
     workdir = infra / "environments" / "local"
     moto = start_moto()
     for name, value in FAKE_CREDENTIALS.items():
@@ -106,8 +110,9 @@ def test_apply_to_moto_then_sign_in_against_what_it_created(infra, tmp_path, mon
         env = outputs["environment"]
 
         _check_function_and_front(aws, outputs)
-        _check_role_is_least_privilege(aws, outputs)
-        _sign_in_with(env, outputs["issuer"], moto.url, monkeypatch)
+        signed_in = _sign_in_with(env, outputs["issuer"], moto.url, monkeypatch)
+        called, failed = api_suite_calls
+        _check_role_is_least_privilege(aws, outputs, {**signed_in, **called}, failed)
 
         # The service gave the tenant its data key and signing key in items of their own, so
         # the module's items are as Terraform wrote them: nothing to change, nothing lost.
@@ -177,183 +182,147 @@ def _check_function_and_front(aws, outputs: dict) -> None:
     assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
 
 
-# --- The role: exactly what the code calls, on exactly this deployment's resources ----------
+# --- The role: exactly the calls the function makes, on exactly this deployment's resources --
 
-DYNAMODB_CALLS = {
-    "get_item": "GetItem", "put_item": "PutItem", "update_item": "UpdateItem",
-    "delete_item": "DeleteItem", "query": "Query", "scan": "Scan",
-    "batch_get_item": "BatchGetItem", "batch_write_item": "BatchWriteItem",
-}  # fmt: skip
-# The writes of a TransactWriteItems: IAM authorises each as its single-item action.
-TRANSACT_WRITES = {
-    "Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
-    "ConditionCheck": "ConditionCheckItem",
-}  # fmt: skip
+# The order iam.tf lists a table's actions in, for the corrected map a failure prints.
+TABLE_ACTIONS_ORDER = [
+    "GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem",
+    "BatchWriteItem", "ConditionCheckItem",
+]  # fmt: skip
+TERRAFORM_SIGN_IN = "the sign-in against what Terraform made (tests/e2e/test_terraform.py)"
 
 
-def dynamodb_actions_the_function_needs() -> dict[str, set[str]]:
-    """Per table, the DynamoDB actions of every store method the function can reach.
-
-    chalicelib/stores/<table>.py is the one module that touches <table> (directly, or through
-    a helper of stores/base.py that it hands its client). A store method counts when app.py
-    or any chalicelib module other than flows/admin.py calls it; what only the admin CLI
-    calls runs with the operator's credentials, not the function's role.
+@pytest.fixture(scope="module")
+def api_suite_calls(request, tmp_path_factory) -> tuple[dict[Call, str], list[str]]:
+    """The AWS calls the function made in the API suite (tests/aws_calls.py) and the suite's
+    failed tests: this session's, when it ran all of tests/api before this module (a plain
+    `pytest` does: tests/api comes before tests/e2e), or else those of a run of tests/api in
+    a subprocess that writes them to a file. That fallback costs the API suite's own time:
+    measured 64 to 83 s (877 tests, 2 CPUs, shared) on top of this module's ~2 minutes. The
+    hook itself adds under half a second to the suite (7,665 calls).
     """
-    stores = ROOT / "chalicelib" / "stores"
-    served = [ROOT / "app.py", *(ROOT / "chalicelib").rglob("*.py")]
-    admin = ROOT / "chalicelib" / "flows" / "admin.py"
-    if not any(_imports_admin(path) for path in served if path != admin):
-        served.remove(admin)
-    calls = "\n".join(path.read_text() for path in served)
-    helpers = _client_helpers(ast.parse((stores / "base.py").read_text()))
-    schema = json.loads((ROOT / "chalicelib" / "schema.json").read_text())["tables"]
-    needed: dict[str, set[str]] = {}
-    for table in schema:
-        tree = ast.parse((stores / f"{table}.py").read_text())
-        for method in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
-            actions = _dynamodb_actions(method, helpers)
-            if actions and re.search(rf"\.{method.name}\(", calls):
-                needed.setdefault(table, set()).update(actions)
-    return needed
+    suite = request.config.pluginmanager.get_plugin(aws_calls.PLUGIN_NAME)
+    if suite.ran_whole_suite():
+        return suite.recorder.calls, suite.failed
+    output = tmp_path_factory.mktemp("aws-calls") / "calls.json"
+    env = {name: value for name, value in os.environ.items() if name != "PYTEST_ADDOPTS"}
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/api", "-p", "no:cacheprovider"],
+        cwd=ROOT, env={**env, aws_calls.OUTPUT_ENV: str(output)},
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    report = run.stdout[-3000:] + run.stderr[-2000:]
+    assert output.exists(), f"the API suite did not run:\n{report}"
+    calls, failed, whole_suite = aws_calls.read(output)
+    assert whole_suite, f"the subprocess did not run all of tests/api:\n{report}"
+    return calls, failed
 
 
-def _imports_admin(path: Path) -> bool:
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and (
-            (node.module or "").endswith("admin") or any(a.name == "admin" for a in node.names)
-        ):
-            return True
-        if isinstance(node, ast.Import) and any(a.name.endswith(".admin") for a in node.names):
-            return True
-    return False
-
-
-def _client_helpers(base: ast.Module) -> dict[str, list[str]]:
-    """stores/base.py functions that take the client first, and the methods they call on it,
-    directly or through another such helper they hand it to."""
-    functions = {
-        function.name: function
-        for function in base.body
-        if isinstance(function, ast.FunctionDef)
-        and function.args.args
-        and function.args.args[0].arg == "client"
-    }
-
-    def is_client(node: ast.AST) -> bool:
-        return isinstance(node, ast.Name) and node.id == "client"
-
-    def calls(name: str) -> list[str]:
-        called = _calls_on(functions[name], is_client)
-        for node in ast.walk(functions[name]):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id in functions
-                and node.args
-                and is_client(node.args[0])
-            ):
-                called += calls(node.func.id)
-        return called
-
-    return {name: calls(name) for name in functions}
-
-
-def _calls_on(tree: ast.AST, receiver) -> list[str]:
-    return [
-        node.func.attr
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and receiver(node.func.value)
-    ]
-
-
-def _is_client(node: ast.AST) -> bool:
-    return isinstance(node, ast.Attribute) and node.attr == "_client"
-
-
-def _dynamodb_actions(method: ast.FunctionDef, helpers: dict[str, list[str]]) -> set[str]:
-    called = _calls_on(method, _is_client)
-    for node in ast.walk(method):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.args
-            and _is_client(node.args[0])
-        ):
-            assert node.func.id in helpers, f"{node.func.id}: not a stores/base.py helper"
-            called += helpers[node.func.id]
-    # A transaction's writes are counted where a store builds them (its "Put"/"Update"/...).
-    called = [name for name in called if name != "transact_write_items"]
-    unknown = set(called) - set(DYNAMODB_CALLS)
-    assert not unknown, f"map {unknown} to their IAM actions"
-    actions = {DYNAMODB_CALLS[name] for name in called}
-    for node in ast.walk(method):
-        if isinstance(node, ast.Dict):
-            actions |= {
-                TRANSACT_WRITES[k.value]
-                for k in node.keys
-                if isinstance(k, ast.Constant) and k.value in TRANSACT_WRITES
-            }
-    return actions
-
-
-def _check_role_is_least_privilege(aws, outputs: dict) -> None:
+def _check_role_is_least_privilege(
+    aws, outputs: dict, called: dict[Call, str], failed: list[str]
+) -> None:
+    """The role grants exactly the calls the function made (`called`, each with where it was
+    first seen), on this deployment's tables, push applications and endpoints, key and log
+    group only, never on "*"."""
     iam = aws("iam")
     role = outputs["role_name"]
     assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
     (name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
     document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
-    statements = json.loads(document) if isinstance(document, str) else document
+    statements = (json.loads(document) if isinstance(document, str) else document)["Statement"]
     granted: dict[str, set[str]] = {}
-    for statement in statements["Statement"]:
+    for statement in statements:
         assert statement["Effect"] == "Allow"
         for resource in _listed(statement["Resource"]):
             assert resource.startswith("arn:aws:"), resource  # never "*"
             granted.setdefault(resource, set()).update(_listed(statement["Action"]))
 
-    prefix = outputs["environment"]["TABLE_PREFIX"]
-    table_arn = {arn.rsplit("/", 1)[1].removeprefix(prefix): arn for arn in outputs["table_arns"]}
-    tables = {r: a for r, a in granted.items() if any(x.startswith("dynamodb:") for x in a)}
-    assert set(tables) <= set(table_arn.values()), "only this deployment's tables"
-    needed = dynamodb_actions_the_function_needs()
-    assert {r: {a.removeprefix("dynamodb:") for a in acts} for r, acts in tables.items()} == {
-        table_arn[table]: actions for table, actions in needed.items()
-    }, "modules/service/iam.tf table_actions must be what the stores call (see its comment)"
-
     env = outputs["environment"]
-    key_arn = next(r for r, a in granted.items() if "kms:GenerateDataKey" in a)
-    assert granted[key_arn] == {"kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey"}
-    assert key_arn.startswith(f"arn:aws:kms:us-east-1:{ACCOUNT}:key/")
+    table_of = {
+        arn: arn.rsplit("/", 1)[1].removeprefix(env["TABLE_PREFIX"])
+        for arn in outputs["table_arns"]
+    }
+    tables = {r: a for r, a in granted.items() if any(x.startswith("dynamodb:") for x in a)}
+    assert set(tables) <= set(table_of), "only this deployment's tables"
     apps = [env[k] for k in ("PUSH_APP_APNS_ARN", "PUSH_APP_APNS_SANDBOX_ARN", "PUSH_APP_FCM_ARN")]
-    for app in apps:
-        assert granted[app] == {"sns:CreatePlatformEndpoint"}
-        endpoints = app.replace(":app/", ":endpoint/") + "/*"
-        assert granted[endpoints] == {
-            "sns:Publish",
-            "sns:SetEndpointAttributes",
-            "sns:DeleteEndpoint",
-        }
-    log_group = f"log-group:/aws/lambda/{outputs['function_name']}:*"
-    assert granted[f"arn:aws:logs:us-east-1:{ACCOUNT}:{log_group}"] == {
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
-    }
-    assert len(granted) == len(tables) + 1 + 2 * len(apps) + 1, sorted(granted)
+    endpoints = [app.replace(":app/", ":endpoint/") + "/*" for app in apps]
+    (key,) = {r for r, a in granted.items() if any(x.startswith("kms:") for x in a)}
+    assert key.startswith(f"arn:aws:kms:us-east-1:{ACCOUNT}:key/")
+    logs = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/{outputs['function_name']}:*"
+    assert set(granted) == {*tables, *apps, *endpoints, key, logs}, sorted(granted)
+    assert granted[logs] == {"logs:CreateLogStream", "logs:PutLogEvents"}
+    assert len({frozenset(granted[r]) for r in apps}) == 1, "every push application alike"
+    assert len({frozenset(granted[r]) for r in endpoints}) == 1, "and their endpoints alike"
 
-    # Tenant data keys only with the tenant as encryption context; the tables' own key use
-    # only through DynamoDB.
-    conditions = {
-        action: statement.get("Condition", {})
-        for statement in statements["Statement"]
-        for action in _listed(statement["Action"])
-        if action in ("kms:GenerateDataKey", "kms:DescribeKey")
-    }
-    tenant_only = conditions["kms:GenerateDataKey"]["ForAllValues:StringEquals"]
-    assert _listed(tenant_only["kms:EncryptionContextKeys"]) == ["tenant"]
-    assert conditions["kms:DescribeKey"]["StringEquals"]["kms:ViaService"] == (
+    # The key: the function's own calls only with the tenant as encryption context; the
+    # tables' use of it (DynamoDB decrypting their keys) only through DynamoDB.
+    on_key = [s for s in statements if key in _listed(s["Resource"])]
+    (by_dynamodb,) = [s for s in on_key if "kms:ViaService" in str(s.get("Condition"))]
+    (tenant_keys,) = [s for s in on_key if s is not by_dynamodb]
+    assert set(_listed(by_dynamodb["Action"])) == {"kms:Decrypt", "kms:DescribeKey"}
+    assert by_dynamodb["Condition"]["StringEquals"]["kms:ViaService"] == (
         "dynamodb.us-east-1.amazonaws.com"
     )
+    only_tenant = tenant_keys["Condition"]["ForAllValues:StringEquals"]
+    assert _listed(only_tenant["kms:EncryptionContextKeys"]) == ["tenant"]
+    assert _listed(tenant_keys["Condition"]["Null"]["kms:EncryptionContextKeys"]) == ["false"]
+
+    grants = set().union(
+        *(_as_calls("dynamodb", table_of[arn], actions) for arn, actions in tables.items()),
+        _as_calls("sns", "application", granted[apps[0]]),
+        _as_calls("sns", "endpoint", granted[endpoints[0]]),
+        _as_calls("kms", "key", _listed(tenant_keys["Action"])),
+    )
+    _assert_grants_are_the_calls(grants, called, failed)
+
+
+def _as_calls(service: str, resource: str, actions) -> set[Call]:
+    return {Call(service, resource, action.removeprefix(f"{service}:")) for action in actions}
+
+
+def _assert_grants_are_the_calls(
+    grants: set[Call], called: dict[Call, str], failed: list[str]
+) -> None:
+    missing, extra = sorted(set(called) - grants), sorted(grants - set(called))
+    message = [
+        "infrastructure/modules/service/iam.tf must grant the function exactly the calls it made"
+        " in the API suite (tests/api) and in the sign-in against what Terraform made.",
+    ]
+    if missing:
+        message.append("Called, not granted (add them):")
+        message += [f"  {call}    (first in {called[call]})" for call in missing]
+    if extra:
+        message.append("Granted, never called (remove them, or test the request that needs them):")
+        message += [f"  {call}" for call in extra]
+    if failed:
+        message.append(f"{len(failed)} API tests failed, so calls may be missing: {failed[:3]}")
+    message += ["What was called, as iam.tf writes it:", *_as_iam_tf(called)]
+    assert not missing and not extra, "\n".join(message)
+
+
+def _as_iam_tf(called: dict[Call, str]) -> list[str]:
+    schema = list(json.loads((ROOT / "chalicelib" / "schema.json").read_text())["tables"])
+    per_table: dict[str, set[str]] = {table: set() for table in schema}
+    for call in called:
+        if call.service == "dynamodb":
+            per_table.setdefault(call.resource, set()).add(call.action)
+    width = max(map(len, per_table))
+
+    def listed(actions: set[str], service: str = "") -> str:
+        order = [*TABLE_ACTIONS_ORDER, *sorted(actions)]
+        return json.dumps([service + a for a in sorted(actions, key=order.index)])
+
+    def of(service: str, resource: str) -> set[str]:
+        return {c.action for c in called if (c.service, c.resource) == (service, resource)}
+
+    return [
+        "  table_actions = {",
+        *(f"    {table.ljust(width)} = {listed(acts)}" for table, acts in per_table.items()),
+        "  }",
+        f"  endpoint_actions = {listed(of('sns', 'endpoint'), 'sns:')}",
+        f"  PushApps actions: {listed(of('sns', 'application'), 'sns:')}",
+        f"  TenantDataKeys actions: {listed(of('kms', 'key'), 'kms:')}",
+    ]
 
 
 def _listed(value) -> list:
@@ -363,9 +332,10 @@ def _listed(value) -> list:
 # --- A complete sign-in ---------------------------------------------------------------------
 
 
-def _sign_in_with(env: dict, issuer: str, moto_url: str, monkeypatch) -> None:
+def _sign_in_with(env: dict, issuer: str, moto_url: str, monkeypatch) -> dict[Call, str]:
     """Start to ID token through the app, wired only to what Terraform created: the tenant
-    and client come from the tenant module, the account from the admin flows."""
+    and client come from the tenant module, the account from the admin flows. Returns the
+    AWS calls the app made, for the role's check."""
     from chalice.test import Client
 
     import app as app_module
@@ -384,16 +354,23 @@ def _sign_in_with(env: dict, issuer: str, moto_url: str, monkeypatch) -> None:
             Settings.from_env(), aws.lazy("dynamodb"), aws.lazy("sns"), aws.lazy("kms")
         )
         monkeypatch.setattr(service, "get", lambda: svc)
-        shown = admin.show_tenant(svc, "tfco")
-        assert (shown["name"], shown["issuer"]) == ("Terraform Co", issuer)
-        policy = shown["policy"]
-        assert (policy["number_match"], policy["pushes_per_minute"]) == ("type", 5)
-        assert (policy["phone_signin"], policy["signin_seconds"]) == (True, 120)
-        assert shown["clients"]["tf-web"]["redirect_uris"] == ["https://tf.example/cb"]
-        assert not shown["clients"]["tf-web"]["public"]
-        admin.create_account(svc, "tfco", "bob@tf.example", AccountKind.WORK)
-        code = admin.issue_activation_code(svc, "tfco", "bob@tf.example")["activation_code"]
-        with Client(app_module.app) as http:
+        clients = [aws.client(name) for name in ("dynamodb", "sns", "kms")]
+        recording = aws_calls.recording(clients, env["TABLE_PREFIX"], TERRAFORM_SIGN_IN)
+        with recording as calls, Client(app_module.app) as http:
+            # The first request gives the tenant Terraform wrote its data key and signing key:
+            # the function's calls that the API suite's tenants, made by the admin flows, never
+            # need from it (tenants PutItem, kms:GenerateDataKey, kms:Decrypt).
+            discovery = http.http.get("/t/tfco/.well-known/openid-configuration")
+            assert json.loads(discovery.body)["issuer"] == issuer
+            shown = admin.show_tenant(svc, "tfco")
+            assert (shown["name"], shown["issuer"]) == ("Terraform Co", issuer)
+            policy = shown["policy"]
+            assert (policy["number_match"], policy["pushes_per_minute"]) == ("type", 5)
+            assert (policy["phone_signin"], policy["signin_seconds"]) == (True, 120)
+            assert shown["clients"]["tf-web"]["redirect_uris"] == ["https://tf.example/cb"]
+            assert not shown["clients"]["tf-web"]["public"]
+            admin.create_account(svc, "tfco", "bob@tf.example", AccountKind.WORK)
+            code = admin.issue_activation_code(svc, "tfco", "bob@tf.example")["activation_code"]
 
             def post(path, body):
                 response = http.http.post(
@@ -429,6 +406,7 @@ def _sign_in_with(env: dict, issuer: str, moto_url: str, monkeypatch) -> None:
             PlatformApplicationArn=env["PUSH_APP_APNS_ARN"]
         )["Endpoints"]
         assert [e["Attributes"]["Token"] for e in endpoints] == ["tf-token"]
+        return calls
     finally:
         aws.reset()
 

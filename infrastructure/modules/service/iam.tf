@@ -1,26 +1,28 @@
-# The function's role: exactly the calls chalicelib makes, on exactly this deployment's tables,
-# platform applications (and their endpoints), key and log group. Nothing else.
+# The function's role: exactly the calls the function makes, on exactly this deployment's
+# tables, platform applications (and their endpoints), key and log group. Nothing else.
 
-# Per table, the DynamoDB actions its store in chalicelib/stores/<table>.py uses, counting the
-# writes it contributes to TransactWriteItems (IAM authorises each write of a transaction as
-# PutItem/UpdateItem/DeleteItem). Left out: what only the admin CLI does (store methods called
-# from chalicelib/flows/admin.py alone, with the operator's credentials): accounts Scan,
-# audit Query, usage BatchGetItem, tenants UpdateItem and DeleteItem (policy, key rotation).
-# tests/e2e/test_terraform.py derives this map from the code and fails when they disagree;
-# a table added to schema.json without an entry here fails the plan (precondition below).
+# Per table, the DynamoDB actions the function calls while it handles requests, as a botocore
+# hook records them in the API suite and in the sign-in against what Terraform made
+# (tests/aws_calls.py); each item of a TransactWriteItems counts as its own action, as IAM
+# authorises it (PutItem/UpdateItem/DeleteItem). Left out: what only the admin CLI does, with
+# the operator's credentials: creating accounts and activation codes (PutItem on accounts and
+# activation_codes), listing accounts, reading audit and usage, policy and key rotation.
+# tests/e2e/test_terraform.py fails when these grants and the recorded calls differ, naming
+# each (table, action) pair to add or remove; a table added to schema.json without an entry
+# here fails the plan (precondition below).
 locals {
   table_actions = {
     tenants          = ["Query", "PutItem"]
-    accounts         = ["GetItem", "PutItem", "UpdateItem"]
+    accounts         = ["GetItem", "UpdateItem"]
     devices          = ["GetItem", "PutItem", "UpdateItem", "DeleteItem"]
     signins          = ["GetItem", "Query", "PutItem", "UpdateItem"]
-    activation_codes = ["GetItem", "PutItem", "UpdateItem"]
+    activation_codes = ["GetItem", "UpdateItem"]
     installations    = ["GetItem", "PutItem", "UpdateItem", "DeleteItem"]
     limits           = ["GetItem", "PutItem", "UpdateItem", "DeleteItem"]
     audit            = ["PutItem"]
     usage            = ["UpdateItem"]
   }
-  # What chalicelib/push.py calls; GetEndpointAttributes is not among them.
+  # The SNS calls the function makes on endpoints, recorded and checked like the tables'.
   endpoint_actions = ["sns:Publish", "sns:SetEndpointAttributes", "sns:DeleteEndpoint"]
   push_app_arns    = [for app in aws_sns_platform_application.push : app.arn]
   # arn:...:app/APNS/<name> has its endpoints at arn:...:endpoint/APNS/<name>/<id>.
