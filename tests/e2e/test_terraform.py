@@ -36,6 +36,7 @@ INFRA = ROOT / "infrastructure"
 RC = INFRA / "terraform.rc"
 ACCOUNT = "123456789012"  # moto's
 TF_WEB_SECRET = secrets.token_urlsafe(32)  # the tenant module's client secret, this run only
+REDIRECT = "https://tf.example/cb"  # tf-web's, in environments/local
 pytestmark = pytest.mark.e2e
 
 
@@ -367,7 +368,7 @@ def _sign_in_with(env: dict, issuer: str, moto_url: str, monkeypatch) -> dict[Ca
             policy = shown["policy"]
             assert (policy["number_match"], policy["pushes_per_minute"]) == ("type", 5)
             assert (policy["phone_signin"], policy["signin_seconds"]) == (True, 120)
-            assert shown["clients"]["tf-web"]["redirect_uris"] == ["https://tf.example/cb"]
+            assert shown["clients"]["tf-web"]["redirect_uris"] == [REDIRECT]
             assert not shown["clients"]["tf-web"]["public"]
             admin.create_account(svc, "tfco", "bob@tf.example", AccountKind.WORK)
             code = admin.issue_activation_code(svc, "tfco", "bob@tf.example")["activation_code"]
@@ -381,7 +382,8 @@ def _sign_in_with(env: dict, issuer: str, moto_url: str, monkeypatch) -> dict[Ca
             phone = TestPhone(DeviceApi(post, "tfco", issuer))
             assert phone.enrol(code, push_token="tf-token")[0] == 200
             status, started = post(
-                "/t/tfco/signin", {"client_id": "tf-web", "username": "bob@tf.example"}
+                "/t/tfco/signin",
+                {"client_id": "tf-web", "username": "bob@tf.example", "redirect_uri": REDIRECT},
             )
             assert status == 200, started
             assert phone.respond(started["signin_id"], "approve", started["number"])[0] == 200
@@ -390,7 +392,7 @@ def _sign_in_with(env: dict, issuer: str, moto_url: str, monkeypatch) -> dict[Ca
             )
             assert result["status"] == "approved"
             form = (
-                f"grant_type=authorization_code&code={result['code']}"
+                f"grant_type=authorization_code&code={result['code']}&redirect_uri={REDIRECT}"
                 f"&client_id=tf-web&client_secret={TF_WEB_SECRET}"
             )
             response = http.http.post(
