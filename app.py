@@ -85,9 +85,9 @@ def start_signin(tenant_id):
 @app.route(T + "/signin/{signin_id}/result", methods=["POST"])
 @http.handler
 def signin_result(tenant_id, signin_id):
-    http.from_page(app.current_request, service.get())
+    request = http.from_page(app.current_request, service.get())
     answer = signin.result(service.get(), tenant_id, signin_id, body().get("secret"))
-    return answer, http.remember_method(tenant_id, answer, service.get())
+    return answer, http.remember(service.get(), tenant_id, request, answer, signin_id)
 
 
 @app.route(T + "/signin/{signin_id}/cancel", methods=["POST"])
@@ -107,7 +107,8 @@ def password_signin(tenant_id):
         password.PasswordRequest.parse(body()),
         http.origin(request, service.get()),
     )
-    return answer, http.remember_method(tenant_id, answer, service.get())
+    signin_id = answer.get("signin_id", "")
+    return answer, http.remember(service.get(), tenant_id, request, answer, signin_id)
 
 
 @app.route(T + "/signin/{signin_id}/code", methods=["POST"])
@@ -117,7 +118,7 @@ def second_step_code(tenant_id, signin_id):
     answer = password.second_step_code(
         service.get(), tenant_id, signin_id, body(), http.origin(request, service.get())
     )
-    return answer, http.remember_method(tenant_id, answer, service.get())
+    return answer, http.remember(service.get(), tenant_id, request, answer, signin_id)
 
 
 # The device API (the phone's calls; each carries a proof signed by the device key)

@@ -2,7 +2,8 @@
 
     python -m authenticator enrol --server URL --tenant T --code XXXX-XXXX-XXXX-XXXX
     python -m authenticator inbox          # pushes received (local: read from moto) + polling
-    python -m authenticator approve        # pick the number shown on the sign-in page
+    python -m authenticator approve        # the number shown on the sign-in page
+    python -m authenticator approve --number 482913   # a held request: no push, enter its number
     python -m authenticator deny [--fraud]
     python -m authenticator watch          # wait for a sign-in, then ask for the number
     python -m authenticator totp           # a verification code for two-step sign-in
@@ -137,7 +138,7 @@ def _push_data(message: dict) -> dict | None:
         "signin_id": data["signin_id"],
         "app": data["app"],
         "ip": data["ip"],
-        "user_agent": data["user_agent"],
+        "device": data["device"],
         "place": data.get("place"),
         "expires_at": int(data["expires_at"]),
         "choices": [int(n) for n in data["choices"].split(",") if n],
@@ -145,19 +146,31 @@ def _push_data(message: dict) -> dict | None:
     }
 
 
-def waiting(state: dict, key) -> list[dict]:
-    """Pending sign-ins: from the device API (always), marked 'push' when a push arrived too."""
-    polled = _check(*_api(state).pending(key))["signins"]
+def waiting(state: dict, key, number: int | None = None) -> list[dict]:
+    """Pending sign-ins: from the device API (always), marked 'push' when a push arrived too.
+    With a six-digit number read off a page, the held sign-in with it (no push was sent)."""
+    answer = _check(*_api(state).pending(key, number))
+    for notice in answer.get("notices", []):
+        print(_notice(notice), file=sys.stderr)
     pushed = _pushes(state)
     return [
-        {**s, "via": "push" if s["signin_id"] in pushed else "poll"}
-        for s in sorted(polled, key=lambda s: s["expires_at"])
+        {**s, "via": "push" if s["signin_id"] in pushed else "app" if s.get("held") else "poll"}
+        for s in sorted(answer["signins"], key=lambda s: s["expires_at"])
     ]
 
 
+def _notice(notice: dict) -> str:
+    when = time.strftime("%H:%M", time.localtime(notice["at"]))
+    if notice["kind"] == "totp_failed":
+        return f"Notice {when}: {notice['failures']} wrong verification code(s) in a row"
+    if notice["kind"] == "device_enrolled":
+        return f"Notice {when}: a new phone was added to this account ({notice.get('platform')})"
+    return f"Notice {when}: {notice['kind']}"
+
+
 def _numbered(signin: dict) -> bool:
-    """CIBA requests have no number: the binding message plays its part."""
-    return signin.get("number_match", "pick") != "none"
+    """Every sign-in has a number to match, but one approved by password alone."""
+    return signin.get("number_match", "type") != "none"
 
 
 def _where(signin: dict) -> str:
@@ -174,17 +187,27 @@ def _describe(signin: dict) -> str:
         ask = "  type the number shown on your screen"
     return (
         f"Approve sign-in? {signin['app']}\n"
-        f"  from {_where(signin)} · {signin['user_agent']}\n"
+        f"  from {_where(signin)} · {signin['device']}\n"
         f"  expires in {left}s · via {signin['via']} · id {signin['signin_id']}\n{ask}"
     )
 
 
-def _pick(state: dict, key, signin_id: str | None) -> dict:
-    pending = waiting(state, key)
+def _pick(state: dict, key, signin_id: str | None, number: int | None = None) -> dict:
+    """The sign-in to answer: the one named, else the held one a six-digit number finds (no
+    push was sent for it), else the newest waiting."""
+    six = number is not None and 100_000 <= number <= 999_999
+    pending = waiting(state, key, number if six else None)
     if signin_id:
         pending = [s for s in pending if s["signin_id"] == signin_id]
+    held = [s for s in pending if s.get("held")]
+    if held:
+        return held[-1]
     if not pending:
-        raise PhoneError("no sign-in is waiting for this phone")
+        raise PhoneError(
+            "no sign-in with that number is waiting for this phone"
+            if six
+            else "no sign-in is waiting for this phone"
+        )
     return pending[-1]
 
 
@@ -200,7 +223,7 @@ def inbox(args) -> dict:
 def answer(args, decision: str) -> dict:
     state = _load(args.state)
     key = _unlock(state, args).private_key
-    signin = _pick(state, key, args.signin)
+    signin = _pick(state, key, args.signin, getattr(args, "number", None))
     number = None
     if decision == "approve" and _numbered(signin):
         number = args.number
@@ -271,7 +294,11 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--no-screen-lock", action="store_true", help="claim no screen lock (refused)")
     e.add_argument("--moto-url", help="local mode: read pushes from this moto server")
     sub.add_parser("inbox", help="list sign-ins waiting for this phone")
-    a = sub.add_parser("approve", help="approve a sign-in with the number the page shows")
+    a = sub.add_parser(
+        "approve",
+        help="approve a sign-in with the number the page shows (six digits: the page said no "
+        "notification was sent; the number finds the request)",
+    )
     a.add_argument("--signin")
     a.add_argument("--number", type=int)
     d = sub.add_parser("deny", help="deny a sign-in")

@@ -148,8 +148,11 @@ class DeviceApi:
         )
         return self._post(f"{self._base}/enrol", {"proof": proof})
 
-    def pending(self, key) -> tuple[int, dict]:
-        return self._request(key, "signins", "pending")
+    def pending(self, key, number: int | None = None) -> tuple[int, dict]:
+        """The sign-ins waiting for this phone; with the six-digit `number` its person read off
+        a page that sent no notification, the held sign-in with that number too."""
+        extra = {} if number is None else {"number": number}
+        return self._request(key, "signins", "pending", **extra)
 
     def respond(self, key, signin_id: str, decision: str, number: int | None = None):
         claims = {"sid": signin_id, "decision": decision}

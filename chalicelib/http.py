@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from chalice import Response
 
-from . import contract
+from . import browsers, contract
 from .errors import (
     CrossSiteRequest,
     InvalidRequest,
@@ -42,6 +42,8 @@ HEADERS = {
 CSRF_COOKIE = "psi_csrf"
 METHOD_COOKIE = "psi_last_method"
 YEAR = 365 * 24 * 3600
+# Behind https, browsers are told to never try plain http for this host again (RFC 6797).
+HSTS = f"max-age={YEAR}"
 RETRY_AFTER_SECONDS = "2"
 # AWS error codes that mean "busy or briefly down, try again" rather than a fault of ours.
 TRY_AGAIN_CODES = frozenset(
@@ -76,10 +78,10 @@ def json_body(request: Any) -> dict:
 
 def form_body(request: Any) -> dict[str, str]:
     """application/x-www-form-urlencoded; a parameter sent twice is an error (RFC 6749 3.2)."""
-    try:
-        pairs = parse_qsl(_raw(request).decode("ascii"), keep_blank_values=True)
+    try:  # strict: a value that is not UTF-8 once decoded is refused, not turned into "�"
+        pairs = parse_qsl(_raw(request).decode("ascii"), keep_blank_values=True, errors="strict")
     except (UnicodeDecodeError, ValueError) as err:
-        raise InvalidRequest("body must be form-encoded") from err
+        raise InvalidRequest("body must be form-encoded UTF-8") from err
     form: dict[str, str] = {}
     for name, value in pairs:
         if name in form:
@@ -131,7 +133,7 @@ def origin(request: Any, svc: Any) -> Origin:
             or headers.get("cloudfront-viewer-country"),
         ]
         place = ", ".join(unquote(p) for p in parts if p) or None
-    return Origin.of(ip, headers.get("user-agent"), place)
+    return Origin.of(ip, headers.get("user-agent"), place, cookies(request).get(browsers.COOKIE))
 
 
 def _from_our_cloudfront(headers: Any, secret_sha256: str | None) -> bool:
@@ -172,11 +174,21 @@ def _cookie(svc: Any, tenant_id: str, name: str, value: str, max_age: int, same_
     return f"{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite={same_site}{secure}"
 
 
-def remember_method(tenant_id: str, answer: dict, svc: Any) -> dict:
-    """After a successful sign-in, remember how: the page offers that method first next time."""
+def remember(svc: Any, tenant_id: str, request: Any, answer: dict, signin_id: str) -> dict:
+    """After a successful sign-in, remember how (the page offers that method first next
+    time), and that this browser signed this person in (browsers.py: the owner's browser is
+    then counted apart from strangers)."""
     if answer.get("status") != "approved" or answer.get("method") not in ("phone", "password"):
         return {}
-    return {"Set-Cookie": _cookie(svc, tenant_id, METHOD_COOKIE, answer["method"], YEAR, "Lax")}
+    key = browsers.cookie_key(svc.directory.get(tenant_id).data_key)
+    held = cookies(request).get(browsers.COOKIE)
+    browser = browsers.remember(key, held, signin_id[:16], svc.now(), svc.rng)
+    return {
+        "Set-Cookie": [
+            _cookie(svc, tenant_id, METHOD_COOKIE, answer["method"], YEAR, "Lax"),
+            _cookie(svc, tenant_id, browsers.COOKIE, browser, browsers.LIFETIME_SECONDS, "Strict"),
+        ]
+    }
 
 
 def respond(status: int, body: dict, extra_headers: dict | None = None) -> Response:
@@ -206,9 +218,27 @@ _app: Any = None
 
 
 def bind(app: Any) -> None:
-    """Give the edge the app, so each request's log line can carry its request id."""
+    """Give the edge the app, so each request's log line can carry its request id, and every
+    response its transport security header."""
     global _app
     _app = app
+    app.register_middleware(_strict_transport, "http")
+
+
+def _strict_transport(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    response = get_response(event)
+    if _https():
+        response.headers["Strict-Transport-Security"] = HSTS
+    return response
+
+
+def _https() -> bool:
+    from . import service
+
+    try:
+        return service.get().settings.public_base_url.startswith("https://")
+    except KeyError:  # no PUBLIC_BASE_URL: only routes that need no settings can answer
+        return False
 
 
 def access_log(view: str, tenant_id: str | None, status: int, started: float, error: str | None):
@@ -325,6 +355,7 @@ def authorize_page(svc: Any, tenant_id: str, params: dict[str, str], request: An
         csrf=csrf,
         phone_enabled="yes" if policy.phone_signin else "no",
         first_method="password" if remembered == "password" or not policy.phone_signin else "phone",
+        number_match=policy.number_match.value,
     )
     cookie = _cookie(svc, tenant_id, CSRF_COOKIE, csrf, 3600, "Strict")
     return html(200, page, {"Set-Cookie": cookie})

@@ -24,7 +24,7 @@ class Challenge:
     signin_id: str
     app_name: str
     ip: str
-    user_agent: str
+    device: str  # "Chrome on Windows" (useragent.describe), never the raw user agent
     expires_at: int
     choices: tuple[int, ...]
     ttl_seconds: int
@@ -47,7 +47,7 @@ class Challenge:
             "tenant": self.tenant_id,
             "app": self.app_name,
             "ip": self.ip,
-            "user_agent": self.user_agent,
+            "device": self.device,
             "expires_at": str(self.expires_at),
             "choices": ",".join(str(n) for n in self.choices),
         }
@@ -91,8 +91,12 @@ def publish_request(endpoint_arn: str, channel: str, challenge: Challenge) -> di
     return {
         "TargetArn": endpoint_arn,
         "MessageStructure": "json",
+        # UTF-8, not \u escapes: an emoji is then 4 bytes instead of 12 against APNs' 4 KB.
         "Message": json.dumps(
-            {"default": f"{TITLE} {challenge.body}", channel: json.dumps(payload)},
+            {
+                "default": f"{TITLE} {challenge.body}",
+                channel: json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+            },
             separators=(",", ":"),
         ),
         "MessageAttributes": {

@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .passwords import OWASP_N
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -18,6 +20,9 @@ class Settings:
     # X-Origin-Secret. Only a request carrying that secret has its viewer headers believed
     # (the person's address and place); anyone else could forge them.
     cloudfront_secret_sha256: str | None = None
+    # scrypt's cost for passwords (passwords.py): OWASP's floor, 2^17, unless told otherwise.
+    # Only tests and the local demo ask for less, to stay quick.
+    scrypt_n: int = OWASP_N
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -38,6 +43,7 @@ class Settings:
             push_apps=push_apps,
             tenant_cache_seconds=int(env.get("TENANT_CACHE_SECONDS", "60")),
             cloudfront_secret_sha256=env.get("CLOUDFRONT_SECRET_SHA256") or None,
+            scrypt_n=int(env.get("SCRYPT_N") or OWASP_N),
         )
 
     def issuer(self, tenant_id: str) -> str:

@@ -6,10 +6,10 @@ import hashlib
 import hmac
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
-from . import codes
+from . import codes, useragent
 from .codes import RandomSource
 from .errors import InvalidRequest
 from .tenants import NumberMatch
@@ -25,12 +25,16 @@ PASSWORD_AND_PHONE_AMR = ("pwd", "mfa", "hwk", "user")
 PASSWORD_AND_TOTP_AMR = ("pwd", "mfa", "otp")
 # user key (16 hex) + creation time (8 hex) + 128 random bits: within a user's partition the
 # ids sort by time, so a phone's "what is waiting" query reads only the last few minutes.
+# A held sign-in (no push: a limit or a lock) has the time 00000000 and a tail derived from
+# its number instead: it sorts outside that query, and the phone finds it by the number.
 SIGNIN_ID = re.compile(r"^[0-9a-f]{16}[0-9a-f]{8}[A-Za-z0-9_-]{22}\Z")
+HELD_TIME = "00000000"
 CODE_SECONDS = 60  # an authorization code must be redeemed within a minute of approval
 POLL_SECONDS = 2
 MAX_USER_AGENT = 160
 MAX_PLACE = 100
 MAX_NONCE = 128
+NOTICE_SECONDS = 7 * 86400  # how long the person's phones show a notice
 
 
 class Status(StrEnum):
@@ -91,6 +95,23 @@ def new_signin_id(user_key: str, rng: RandomSource, now: int) -> str:
     return f"{user_key}{now:08x}{codes.new_secret(rng, 16)}"
 
 
+def held_key(data_key: bytes) -> bytes:
+    """The tenant's key for held sign-in ids, derived so it serves nothing else."""
+    return hmac.new(data_key, b"held-signin", hashlib.sha256).digest()
+
+
+def held_signin_id(key: bytes, user_key: str, number: int) -> str:
+    """The id of the held sign-in with this number: the phone, told the number by its person,
+    finds it with one read however many sign-ins a stranger started. Keyed, so the id does
+    not give the number away; at most one live held sign-in per person has a number."""
+    mac = hmac.new(key, f"{user_key}:{number}".encode(), hashlib.sha256).digest()
+    return f"{user_key}{HELD_TIME}{codes.b64url(mac)[:22]}"
+
+
+def is_held_id(signin_id: str) -> bool:
+    return signin_id[16:24] == HELD_TIME
+
+
 def oldest_open_id(user_key: str, now: int, lifetime: int) -> str:
     """The smallest sign-in id that could still be open now: a sort-key bound."""
     return f"{user_key}{max(0, now - lifetime):08x}"
@@ -119,11 +140,14 @@ def signin_id_of_code(code: object) -> str:
 
 @dataclass(frozen=True)
 class Origin:
-    """Where the sign-in attempt comes from, as the phone shows it."""
+    """Where the sign-in attempt comes from, as the phone shows it, and the browser's cookie
+    that may say it signed this person in before (browsers.py; never stored)."""
 
     ip: str
-    user_agent: str
+    user_agent: str  # cleaned of control and bidi characters, cut short; for the audit log
+    device: str  # what the phone shows: "Chrome on Windows", never the raw user agent
     place: str | None = None  # "City, Region, Country" where the front tells us (CloudFront)
+    browser_cookie: str | None = None
 
     @property
     def network(self) -> str:
@@ -138,13 +162,34 @@ class Origin:
         return str(address)
 
     @classmethod
-    def of(cls, ip: str | None, user_agent: str | None, place: str | None = None) -> Origin:
-        place = "".join(ch for ch in place or "" if ch.isprintable()).strip()[:MAX_PLACE]
+    def of(
+        cls,
+        ip: str | None,
+        user_agent: str | None,
+        place: str | None = None,
+        browser_cookie: str | None = None,
+        device: str | None = None,
+    ) -> Origin:
+        """Where a request comes from; `device` names a caller that is not a browser."""
         return cls(
             ip=(ip or "unknown")[:45],
-            user_agent=(user_agent or "unknown")[:MAX_USER_AGENT],
-            place=place or None,
+            user_agent=useragent.clean(user_agent or "")[:MAX_USER_AGENT] or "unknown",
+            device=device or useragent.describe(user_agent or ""),
+            place=useragent.clean(place or "")[:MAX_PLACE] or None,
+            browser_cookie=browser_cookie,
         )
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the person's phones should show besides waiting sign-ins: a new phone on the
+    account, failed verification codes. One per kind and key; a newer one replaces it."""
+
+    kind: str
+    at: int
+    account_id: str | None = None
+    key: str | None = None
+    detail: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -165,9 +210,6 @@ class SignIn:
     redirect_uri: str | None = None
     amr: tuple[str, ...] = PHONE_AMR  # what the token will say, once approved
     binding_message: str | None = None
-    # Push fatigue: a second step whose push was withheld (rate limit or lock) can still be
-    # completed with a code, but no phone may answer it.
-    push_withheld: bool = False
     # The account had a run of failed phone answers when this started: approving it ends it.
     resets_failures: bool = False
     outcome: Outcome | None = None
@@ -180,10 +222,15 @@ class SignIn:
         return self.signin_id[:16]
 
     @property
+    def held(self) -> bool:
+        """No push was sent (a limit or a lock): the person enters the number in the app."""
+        return is_held_id(self.signin_id)
+
+    @property
     def number_match(self) -> str:
         """How the phone answers this sign-in, from what was stored when it started."""
         if self.number is None:
-            return "none"  # CIBA: the binding message plays the number's part
+            return "none"  # a password-only sign-in: approved when stored, never asked
         if self.choices:
             return NumberMatch.PICK.value
         return (NumberMatch.STRICT if self.number in SIX_DIGITS else NumberMatch.TYPE).value

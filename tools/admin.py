@@ -12,6 +12,8 @@
     python -m tools.admin show-tenant acme
     python -m tools.admin list-accounts acme | disable-account acme bob@acme.example
     python -m tools.admin list-devices acme alice@acme.example | revoke-device acme DEVICE_ID
+    python -m tools.admin unlock-phone acme alice@acme.example
+    python -m tools.admin reset-limits acme alice@acme.example [--address 203.0.113.7]
     python -m tools.admin usage acme --from 2026-11-01 --to 2026-11-30
     python -m tools.admin bill acme --from 2026-11-01 --to 2026-11-30 --price 0.002
     python -m tools.admin audit acme --from 2026-11-26 --to 2026-11-26 [--username alice@...]
@@ -111,6 +113,17 @@ def parser() -> argparse.ArgumentParser:
     rv = sub.add_parser("revoke-device", help="remove a phone and its push endpoint")
     rv.add_argument("tenant_id")
     rv.add_argument("device_id")
+    un = sub.add_parser("unlock-phone", help="lift a lock after denials or a fraud report")
+    un.add_argument("tenant_id")
+    un.add_argument("username")
+    rl = sub.add_parser(
+        "reset-limits",
+        help="start an account's counters afresh: pushes, failed answers, password and code "
+        "failures (and one network's starts with --address)",
+    )
+    rl.add_argument("tenant_id")
+    rl.add_argument("username")
+    rl.add_argument("--address", help="also the starts from this IP address (its network) today")
     for name in ("usage", "bill", "audit"):
         u = sub.add_parser(name)
         u.add_argument("tenant_id")
@@ -160,6 +173,10 @@ def run(args, svc: service.Services) -> dict:
         return admin.list_devices(svc, args.tenant_id, args.username)
     if args.command == "revoke-device":
         return admin.revoke_device(svc, args.tenant_id, args.device_id)
+    if args.command == "unlock-phone":
+        return admin.unlock_phone(svc, args.tenant_id, args.username)
+    if args.command == "reset-limits":
+        return admin.reset_limits(svc, args.tenant_id, args.username, args.address)
     if args.command == "usage":
         return admin.usage(svc, args.tenant_id, args.first_day, args.last_day)
     if args.command == "bill":

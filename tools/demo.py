@@ -37,7 +37,6 @@ def set_up(stack, rp_port: int) -> dict:
     admin.create_account(svc, TENANT, USERNAME, AccountKind.WORK)
     admin.set_password(svc, TENANT, USERNAME, PASSWORD)
     code = admin.issue_activation_code(svc, TENANT, USERNAME)["activation_code"]
-    simulator_code = admin.issue_activation_code(svc, TENANT, USERNAME)["activation_code"]
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     phone_state = STATE_DIR / "phone.json"
     phone_state.unlink(missing_ok=True)
@@ -45,6 +44,8 @@ def set_up(stack, rp_port: int) -> dict:
         ["--state", str(phone_state), "--pin", PIN, "enrol", "--server", stack.api_url,
          "--tenant", TENANT, "--code", code, "--moto-url", stack.moto_url]
     )  # fmt: skip
+    # After the reference phone's enrolment: a newer code revokes an older unused one.
+    simulator_code = admin.issue_activation_code(svc, TENANT, USERNAME)["activation_code"]
     coordinates = {
         "issuer": stack.issuer(TENANT),
         "client_id": CLIENT,

@@ -7,14 +7,16 @@ from __future__ import annotations
 from dataclasses import asdict
 from urllib.parse import urlsplit
 
-from .. import codes, passwords
+from .. import codes
 from ..accounts import Account, AccountKind, normalise_username, user_key
 from ..errors import InvalidRequest, NotFound
 from ..metering import Billable, day_of
 from ..service import Services
+from ..signins import Origin
 from ..stores.activation_codes import ActivationCode
 from ..tenancy import new_signing_key
 from ..tenants import CLIENT_ID, Client, Policy, Tenant, validate_tenant_id
+from .fatigue import DAY
 
 ACTIVATION_CODE_SECONDS = 24 * 3600
 # A code is a bearer secret in transit (mail, chat, paper): long enough to reach the person,
@@ -59,7 +61,7 @@ def set_password(svc: Services, tenant_id: str, username: str, password: str) ->
     svc.directory.get(tenant_id)
     username = normalise_username(username)
     account = _account(svc, tenant_id, username)
-    svc.accounts.set_password(tenant_id, username, passwords.hash_password(password, svc.rng))
+    svc.accounts.set_password(tenant_id, username, svc.passwords.hash(password, svc.rng))
     svc.limits.reset(tenant_id, "pwd-user", user_key(username))  # a new password, a new count
     svc.record(tenant_id, "password_set", account=account.account_id, actor="admin")
     return {"username": username, "password": "set"}
@@ -234,6 +236,36 @@ def revoke_device(svc: Services, tenant_id: str, device_id: str) -> dict:
     if device is None:
         raise NotFound("No such device.")
     return remove_device(svc, device, actor="admin")
+
+
+def unlock_phone(svc: Services, tenant_id: str, username: str) -> dict:
+    """Lift a phone lock (after denials or a fraud report) and forget the run of denials:
+    pushes reach the account's phones again at once."""
+    svc.directory.get(tenant_id)
+    account = _account(svc, tenant_id, username)
+    svc.accounts.unlock_phone(tenant_id, account.username)
+    svc.record(tenant_id, "phone_signin_unlocked", account=account.account_id, actor="admin")
+    return {"username": account.username, "phone_locked_until": None}
+
+
+def reset_limits(svc: Services, tenant_id: str, username: str, address: str | None) -> dict:
+    """Start an account's counters afresh: today's pushes and failed answers, the password's
+    and the codes' consecutive failures, and with `address` that network's starts today.
+    Containers that remembered a count as full ask again within limits.MEMORY_SECONDS."""
+    svc.directory.get(tenant_id)
+    account = _account(svc, tenant_id, username)
+    now, sub, who = svc.now(), account.account_id, user_key(account.username)
+    svc.limits.untake(tenant_id, "pushes", sub, now)
+    svc.limits.reset_window(tenant_id, "phone-failures", sub, DAY, now)
+    svc.limits.reset(tenant_id, "pwd-user", who)
+    svc.limits.reset(tenant_id, "totp-fail", sub)
+    detail = {}
+    if address is not None:
+        network = Origin.of(address, None).network
+        svc.limits.untake(tenant_id, "starts", f"{who}#n-{network}", now)
+        detail["network"] = network
+    svc.record(tenant_id, "limits_reset", account=sub, actor="admin", detail=detail)
+    return {"username": account.username, "reset": True, **detail}
 
 
 def usage(svc: Services, tenant_id: str, first_day: str, last_day: str) -> dict:

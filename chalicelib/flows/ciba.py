@@ -1,8 +1,10 @@
 """OpenID Connect CIBA, poll mode: an app asks for a sign-in without a browser.
 
 The app authenticates as a confidential client, names the person (login_hint) and a short
-binding message that both its own screen and the phone show. There is no number to match:
-the binding message plays that part. The app then polls the token endpoint.
+binding message that both its own screen and the phone show. Like the page, it gets a number
+to show (the tenant's number matching applies: the phone offers it among decoys, or asks for
+it to be typed), so a CIBA token proves what a page sign-in proves. The app then polls the
+token endpoint.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 
 from .. import codes, signins
 from ..accounts import normalise_username
+from ..browsers import Source
 from ..errors import (
     AccessDenied,
     AuthorizationPending,
@@ -28,8 +31,9 @@ from ..service import Services
 from ..signins import Origin, Status
 from ..tenancy import ActiveTenant
 from ..tenants import Client
+from . import fatigue
 from .oidc import authenticate_client, issue_tokens
-from .signin import open_signin, push_to_phones, reachable_account
+from .signin import askable_account, open_signin, push_to_phones
 
 INTERVAL = 5  # seconds between polls (CIBA 7.3 default)
 MAX_BINDING_MESSAGE = 64
@@ -59,7 +63,7 @@ def backchannel_authorize(
         raise InvalidRequest("login_hint is required")
     message = form.get("binding_message")
     if message is not None and not (
-        0 < len(message) <= MAX_BINDING_MESSAGE and message.isprintable()
+        0 < len(message) <= MAX_BINDING_MESSAGE and message.isprintable() and message.strip()
     ):
         raise InvalidBindingMessage()
     lifetime = tenant.tenant.policy.signin_seconds
@@ -68,43 +72,51 @@ def backchannel_authorize(
     if not tenant.tenant.policy.phone_signin:
         raise PhoneSignInDisabled()
     username = normalise_username(form["login_hint"])
-    reachable = reachable_account(svc, tenant, username)
+    # The caller is the app's server: its place would mislead the person, so none.
+    where = Origin.of(origin.ip, "backchannel", device=f"{client.name}, without a browser")
+    source = Source(network=f"client-{client.client_id}")  # the app is one source
+    # Counted for every login_hint, known or not, so a refusal does not tell them apart.
+    fatigue.admit_start(svc, tenant, username, source, where)
+    account = askable_account(svc, tenant_id, username)
+    held = account is not None and not fatigue.may_push(svc, tenant, account, source, where)
     # Unknown people get a request that simply never completes, as on the page: no
-    # unknown_user_id answer, so a client cannot probe for accounts (nor tell a push
-    # fatigue limit from an unknown person).
+    # unknown_user_id answer, so a client cannot probe for accounts.
     signin, secret = open_signin(
         svc,
         tenant,
         username,
-        # The caller is the app's server: its place would mislead the person, so none.
-        Origin.of(origin.ip, f"{client.name} (backchannel)"),
-        numbered=False,
+        where,
+        held=held,
         client_id=client.client_id,
-        account_id=reachable.account_id if reachable else None,
-        resets_failures=bool(reachable and reachable.phone_failures),
+        account_id=account.account_id if account else None,
+        resets_failures=bool(account and account.phone_failures),
         binding_message=message,
         lifetime=lifetime,
     )
-    svc.signins.create(signin)
     svc.meter.count(tenant_id, Billable.SIGNIN_STARTED)
-    if reachable:
-        push_to_phones(svc, tenant, signin, reachable)
+    if account is not None and not held:
+        push_to_phones(svc, tenant, signin, account)
     return {
         "auth_req_id": f"{signin.signin_id}.{secret}",
         "expires_in": lifetime,
         "interval": INTERVAL,
+        # Not in CIBA Core: the number the client shows beside the binding message, for the
+        # person to pick or type on the phone (six digits, entered in the app, when held).
+        "number": signin.number,
     }
 
 
 def poll(svc: Services, tenant: ActiveTenant, client: Client, form: dict[str, str]) -> dict:
     """The token endpoint's CIBA grant: pending, slow down, expired, denied, or tokens."""
-    signin_id, _, secret = (form.get("auth_req_id") or "").partition(".")
-    if not secret:
+    if not form.get("auth_req_id"):
         raise InvalidRequest("auth_req_id is required")
+    signin_id, _, secret = form["auth_req_id"].partition(".")
     try:
         signins.parse_signin_id(signin_id)
     except InvalidRequest as err:
         raise InvalidGrant("unknown auth_req_id") from err
+    if not 0 < len(secret) <= 64:
+        raise InvalidGrant("unknown auth_req_id")
     signin = svc.signins.get(tenant.tenant_id, signin_id)
     if (
         signin is None

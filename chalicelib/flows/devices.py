@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import codes, crypto, proofs, totp
-from ..accounts import AccountKind, DeviceSummary
+from ..accounts import AccountKind, DeviceSummary, user_key
 from ..devices import (
     INSTALLATION_ID,
     MAX_PUSH_TOKEN,
@@ -24,6 +24,7 @@ from ..errors import (
     WorkAccountAlreadyEnrolled,
 )
 from ..service import Services
+from ..signins import NOTICE_SECONDS, Notice
 from ..tenancy import totp_context
 from .common import authenticate_device, field, spend
 
@@ -124,6 +125,12 @@ def enrol(svc: Services, tenant_id: str, token: object) -> dict:
         tenant_id, "device_enrolled", account=account.account_id, device=device_id,
         detail={"platform": platform.value, "push": endpoint is not None},
     )  # fmt: skip
+    # The account's other phones are told: a phone added by someone else is seen at once.
+    notice = Notice(
+        kind="device_enrolled", at=now, account_id=account.account_id, key=device_id,
+        detail={"platform": platform.value},
+    )  # fmt: skip
+    svc.signins.notify(tenant_id, user_key(account.username), notice, NOTICE_SECONDS)
     return {
         "device_id": device_id,
         "username": account.username,

@@ -88,6 +88,8 @@ def exchange_code(svc: Services, tenant: ActiveTenant, client: Client, form: dic
     code = form.get("code")
     if not code:
         raise InvalidRequest("code is required")
+    if not form.get("redirect_uri"):  # RFC 6749 4.1.3: every authorization request had one
+        raise InvalidRequest("redirect_uri is required")
     signin_id = signins.signin_id_of_code(code)
     now = svc.now()
     signin = svc.signins.redeem(

@@ -4,7 +4,12 @@ The answer for an unknown username is the same as for a wrong password, after th
 scrypt work. Consecutive failures per username (known or not) back off exponentially: the
 first few are free, then each doubles the wait before the next attempt is even checked,
 up to 15 minutes; after 100 in a row (NIST SP 800-63B's ceiling) one attempt a day. A right
-password starts the count again. Failures per IP address are capped per 15-minute window.
+password starts the count again. Failures per network are capped per 15-minute window, claimed
+before the check. A browser that signed this person in before (browsers.py) is counted on its
+own: a stranger's failures never make its owner wait, and the per-network cap does not apply.
+
+The second step by a code from the app counts consecutive failures per account the same way,
+with a hard stop at 100 that only a right code (or an administrator) lifts.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass
 
 from .. import codes, crypto, passwords, signins, totp
 from ..accounts import normalise_username, user_key
+from ..browsers import Source
 from ..errors import (
     InvalidBinding,
     InvalidCode,
@@ -25,7 +31,8 @@ from ..errors import (
 )
 from ..metering import Billable
 from ..service import Services
-from ..signins import Origin, Outcome, Status
+from ..signins import NOTICE_SECONDS, Notice, Origin, Outcome, Status
+from ..stores.limits import Claim
 from ..stores.signins import DecisionRefused
 from ..tenancy import totp_context
 from ..tokens import validate_code_challenge
@@ -40,9 +47,11 @@ MAX_FAILURES = 100
 LOCK_SECONDS = 24 * 3600
 HOLD_SECONDS = 10  # an attempt being checked blocks parallel ones for at most this long
 FORGET_SECONDS = 24 * 3600  # consecutive failures are forgotten this long after the last wait
-FAILURES_PER_IP = 50
-CODES_PER_SIGNIN = 5
-CODES_PER_USER = 10
+FAILURES_PER_NETWORK = 50
+# Codes from the app: 6 digits, three time steps accepted, so each guess has 3 in a million.
+FREE_CODE_FAILURES = 3
+CODE_LOCK_SECONDS = 10 * 365 * 86400  # "until a right code": an administrator lifts it sooner
+CODE_FAILURES_KEEP = 400 * 86400  # a run of failures is never forgotten, only ended
 
 
 @dataclass(frozen=True)
@@ -50,9 +59,9 @@ class PasswordRequest:
     client_id: str
     username: str
     password: str
+    redirect_uri: str
     nonce: str | None = None
     code_challenge: str | None = None
-    redirect_uri: str | None = None
 
     @classmethod
     def parse(cls, body: dict) -> PasswordRequest:
@@ -64,7 +73,7 @@ class PasswordRequest:
             code_challenge=validate_code_challenge(
                 body.get("code_challenge"), body.get("code_challenge_method")
             ),
-            redirect_uri=field(body, "redirect_uri", str, required=False, max_len=512),
+            redirect_uri=field(body, "redirect_uri", str, max_len=512),
         )
 
 
@@ -72,30 +81,33 @@ def sign_in(svc: Services, tenant_id: str, request: PasswordRequest, origin: Ori
     tenant = svc.directory.get(tenant_id)
     client = check_client(tenant, request.client_id, request.code_challenge, request.redirect_uri)
     now = svc.now()
-    who = user_key(request.username)
-    if until := svc.limits.over(
-        tenant_id, "pwd-ip", origin.network, WINDOW_SECONDS, now, FAILURES_PER_IP
-    ):
-        raise TooManyAttempts(until - now)
-    # Count the attempt as a failure before checking it (atomically), so parallel guesses
-    # cannot all slip in; a right password clears the count.
-    claim = svc.limits.claim(tenant_id, "pwd-user", who, now, HOLD_SECONDS, FORGET_SECONDS)
-    if isinstance(claim, int):
-        raise TooManyAttempts(max(1, claim - now))
+    source = fatigue.source_of(tenant, origin, request.username, now)
+    backoff_key, claim = _claim_attempt(svc, tenant_id, request.username, source, origin, now)
     account = svc.accounts.get(tenant_id, request.username)
     stored = account.password_hash if account and not account.disabled else None
     svc.meter.count(tenant_id, Billable.PASSWORD_CHECK)
-    if not passwords.verify_password(request.password, stored):
-        wait = backoff_seconds(claim.failures)
-        svc.limits.failed(claim, now, wait, FORGET_SECONDS)
-        svc.limits.hit(tenant_id, "pwd-ip", origin.network, WINDOW_SECONDS, now)
+    if not svc.passwords.verify(request.password, stored):
+        svc.limits.failed(claim, now, backoff_seconds(claim.failures), FORGET_SECONDS)
         if claim.failures == MAX_FAILURES:
-            svc.record(tenant_id, "password_locked", detail={"user_key": who})
+            who = {"user_key": user_key(request.username)}
+            svc.record(
+                tenant_id, "password_locked", account=account.account_id if account else None,
+                detail={**who, **fatigue.described(origin, source)},
+            )  # fmt: skip
         raise InvalidCredentials()
-    svc.limits.reset(tenant_id, "pwd-user", who)
+    svc.limits.reset(tenant_id, "pwd-user", backoff_key)
+    if not source.recognised:  # the cap counts failures: a right password gives its place back
+        svc.limits.give_back(tenant_id, "pwd-ip", origin.network, WINDOW_SECONDS, now)
     two_step = tenant.tenant.policy.require_two_step
     if two_step and not account.devices:
         raise SecondStepUnavailable()
+    if svc.passwords.outdated(stored):
+        svc.accounts.set_password(tenant_id, account.username, svc.passwords.hash(
+            request.password, svc.rng))  # fmt: skip
+    svc.record(
+        tenant_id, "password_signin", account=account.account_id,
+        detail=fatigue.described(origin, source),
+    )  # fmt: skip
     fields = dict(
         client_id=client.client_id,
         account_id=account.account_id,
@@ -108,7 +120,6 @@ def sign_in(svc: Services, tenant_id: str, request: PasswordRequest, origin: Ori
             svc, tenant, request.username, origin, numbered=False, amr=signins.PASSWORD_AMR,
             outcome=Outcome.APPROVED, decided_at=now, decided_by="password", **fields,
         )  # fmt: skip
-        svc.signins.create(signin)
         return {
             "status": Status.APPROVED.value,
             "signin_id": signin.signin_id,
@@ -117,33 +128,61 @@ def sign_in(svc: Services, tenant_id: str, request: PasswordRequest, origin: Ori
             "method": "password",
         }
     # Push fatigue holds here too (the password may be the attacker's): when the phones may
-    # not be asked, nothing is pushed and no phone may answer, but a code still completes it.
-    # The answer is the same either way.
-    withheld = not fatigue.may_push(svc, tenant, account, now)
+    # not be asked, nothing is pushed and the sign-in is held; the person enters its number in
+    # the app, or a code from the app.
+    held = not fatigue.may_push(svc, tenant, account, source, origin)
     signin, secret = open_signin(
-        svc, tenant, request.username, origin, amr=signins.PASSWORD_AND_PHONE_AMR,
-        push_withheld=withheld, resets_failures=account.phone_failures > 0, **fields,
+        svc, tenant, request.username, origin, held=held, amr=signins.PASSWORD_AND_PHONE_AMR,
+        resets_failures=account.phone_failures > 0, **fields,
     )  # fmt: skip
-    svc.signins.create(signin)
-    if not withheld:
+    if not held:
         push_to_phones(svc, tenant, signin, account)
     return {"status": "second_step", "methods": ["phone", "totp"], **page_view(signin, secret, now)}
 
 
-def backoff_seconds(failures: int) -> int:
+def _claim_attempt(
+    svc: Services, tenant_id: str, username: str, source: Source, origin: Origin, now: int
+) -> tuple[str, Claim]:
+    """Count the attempt as a failure before it is checked (atomically: parallel guesses
+    cannot all slip in), per network and per username; a recognised browser on its own.
+    Return the key its consecutive failures are counted under, and the claim."""
+    who = user_key(username)
+    if source.recognised:
+        backoff_key = f"{who}#{source.key}"
+    else:
+        backoff_key = who
+        until = svc.limits.claim_hit(
+            tenant_id, "pwd-ip", origin.network, WINDOW_SECONDS, now, FAILURES_PER_NETWORK
+        )
+        if until is not None:
+            raise TooManyAttempts(max(1, until - now))
+    claim = svc.limits.claim(tenant_id, "pwd-user", backoff_key, now, HOLD_SECONDS, FORGET_SECONDS)
+    if isinstance(claim, int):
+        if not source.recognised:  # not checked: not a failure of this network's
+            svc.limits.give_back(tenant_id, "pwd-ip", origin.network, WINDOW_SECONDS, now)
+        raise TooManyAttempts(max(1, claim - now))
+    return backoff_key, claim
+
+
+def backoff_seconds(failures: int, free: int = FREE_FAILURES, locked: int = LOCK_SECONDS) -> int:
     """How long after this many consecutive failures the next attempt waits: 0 for the first
-    few, then 1, 2, 4 ... seconds up to MAX_WAIT_SECONDS; a day from MAX_FAILURES on."""
+    few, then 1, 2, 4 ... seconds up to MAX_WAIT_SECONDS; `locked` from MAX_FAILURES on."""
     if failures >= MAX_FAILURES:
-        return LOCK_SECONDS
-    if failures < FREE_FAILURES:
+        return locked
+    if failures < free:
         return 0
-    return min(MAX_WAIT_SECONDS, 2 ** (failures - FREE_FAILURES))
+    return min(MAX_WAIT_SECONDS, 2 ** (failures - free))
 
 
 def second_step_code(
     svc: Services, tenant_id: str, signin_id: object, body: dict, origin: Origin
 ) -> dict:
-    """The second step by a TOTP code from the app, instead of approving on the phone."""
+    """The second step by a TOTP code from the app, instead of approving on the phone.
+
+    Failures count per account, in a row, claimed before the code is checked: a wait that
+    doubles after the first few, and after MAX_FAILURES no code is checked until an
+    administrator resets it (the phone approval still works). Each failure is audited and
+    left as a notice for the person's phones; a right code ends the run."""
     signins.parse_signin_id(signin_id)
     secret = field(body, "secret", str, max_len=64)
     code = field(body, "code", str, max_len=16)
@@ -159,38 +198,60 @@ def second_step_code(
     now = svc.now()
     if signin.status(now) is not Status.PENDING:
         raise SignInClosed()
-    # Guesses count per sign-in and per person: new sign-ins do not buy new guesses.
-    if svc.limits.hit(tenant_id, "totp", signin_id, WINDOW_SECONDS, now) > CODES_PER_SIGNIN:
-        raise TooManyAttempts()
-    user_guesses = svc.limits.hit(tenant_id, "totp-user", signin.user_key, WINDOW_SECONDS, now)
-    if user_guesses > CODES_PER_USER:
-        raise TooManyAttempts()
     account = svc.accounts.get(tenant_id, username, consistent=True)
     if account is None or account.account_id != signin.account_id:
         raise NotFound("No such sign-in.")
+    claim = svc.limits.claim(
+        tenant_id, "totp-fail", account.account_id, now, HOLD_SECONDS, CODE_FAILURES_KEEP
+    )
+    if isinstance(claim, int):
+        raise TooManyAttempts(max(1, claim - now))
+    step = _matching_step(svc, tenant, account, code.strip(), now)
+    if step is None:
+        _code_failed(svc, tenant_id, account, claim, origin, now)
+        raise InvalidCode()
+    device_id, matched = step
+    svc.limits.reset(tenant_id, "totp-fail", account.account_id)
+    try:
+        svc.signins.decide(
+            tenant_id, signin_id, outcome=Outcome.APPROVED, account_id=account.account_id,
+            device_id=device_id, response_id=f"totp:{matched}", now=now,
+            amr=signins.PASSWORD_AND_TOTP_AMR,
+        )  # fmt: skip
+    except DecisionRefused as err:
+        raise SignInClosed() from err
+    return {
+        "status": Status.APPROVED.value,
+        "code": signins.authorization_code(secret, signin_id),
+        "method": "password",
+    }
+
+
+def _matching_step(svc, tenant, account, code: str, now: int) -> tuple[str, int] | None:
+    """The phone and time step a code is right for, spent so it works once; None if none."""
     for device_id in account.devices:
-        device = svc.devices.get(tenant_id, device_id)
+        device = svc.devices.get(tenant.tenant_id, device_id)
         if device is None:
             continue
         key = crypto.unseal(
-            tenant.data_key, device.sealed_totp_secret, totp_context(tenant_id, device_id)
+            tenant.data_key, device.sealed_totp_secret, totp_context(tenant.tenant_id, device_id)
         )
-        step = totp.matching_step(key, code.strip(), now)
-        if step is None:
-            continue
-        if not svc.devices.use_totp_step(tenant_id, device_id, step):
-            continue  # this code was already used: a replay
-        try:
-            svc.signins.decide(
-                tenant_id, signin_id, outcome=Outcome.APPROVED, account_id=account.account_id,
-                device_id=device_id, response_id=f"totp:{step}", now=now,
-                amr=signins.PASSWORD_AND_TOTP_AMR,
-            )  # fmt: skip
-        except DecisionRefused as err:
-            raise SignInClosed() from err
-        return {
-            "status": Status.APPROVED.value,
-            "code": signins.authorization_code(secret, signin_id),
-            "method": "password",
-        }
-    raise InvalidCode()
+        step = totp.matching_step(key, code, now)
+        if step is not None and svc.devices.use_totp_step(tenant.tenant_id, device_id, step):
+            return device_id, step  # a used step is a replay: try the next phone
+    return None
+
+
+def _code_failed(svc, tenant_id: str, account, claim: Claim, origin: Origin, now: int) -> None:
+    wait = backoff_seconds(claim.failures, FREE_CODE_FAILURES, CODE_LOCK_SECONDS)
+    svc.limits.failed(claim, now, wait, CODE_FAILURES_KEEP)
+    detail = {"failures": claim.failures, "network": origin.network, "device": origin.device}
+    if wait:
+        detail["until"] = now + wait
+    svc.record(tenant_id, "totp_failed", account=account.account_id, detail=detail)
+    svc.signins.notify(
+        tenant_id,
+        user_key(account.username),
+        Notice(kind="totp_failed", at=now, account_id=account.account_id, detail=detail),
+        NOTICE_SECONDS,
+    )

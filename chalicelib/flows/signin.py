@@ -12,32 +12,36 @@ from ..errors import (
     NotFound,
     PhoneSignInDisabled,
     SignInClosed,
+    TemporarilyUnavailable,
     WrongNumber,
 )
 from ..metering import Billable
 from ..push import Challenge
 from ..service import Services
-from ..signins import Decision, Origin, Outcome, SignIn, Status
+from ..signins import SIX_DIGITS, Decision, Origin, Outcome, SignIn, Status
 from ..stores.signins import DecisionRefused
 from ..tenancy import ActiveTenant
+from ..tenants import NumberMatch
 from ..tokens import validate_code_challenge
 from . import fatigue
 from .common import authenticate_device, field
+
+HELD_DRAWS = 8  # numbers tried for a held sign-in before giving up (each taken: ~1e-6)
 
 
 @dataclass(frozen=True)
 class StartRequest:
     client_id: str
     username: str
+    redirect_uri: str
     nonce: str | None = None
     code_challenge: str | None = None
-    redirect_uri: str | None = None
 
     @classmethod
     def parse(cls, body: dict) -> StartRequest:
         return cls(
             client_id=field(body, "client_id", str, max_len=64),
-            redirect_uri=field(body, "redirect_uri", str, required=False, max_len=512),
+            redirect_uri=field(body, "redirect_uri", str, max_len=512),
             username=normalise_username(field(body, "username", str, max_len=1024)),
             nonce=signins.validate_nonce(body.get("nonce")),
             code_challenge=validate_code_challenge(
@@ -47,46 +51,49 @@ class StartRequest:
 
 
 def start(svc: Services, tenant_id: str, request: StartRequest, origin: Origin) -> dict:
-    """Create a sign-in and push it to the account's phones.
+    """Start a phone sign-in: push it to the account's phones, or hold it (fatigue.py).
 
-    Unknown usernames and accounts without a phone get a sign-in too, that no phone can ever
-    approve; both are answered `method: password` (the page then asks for the password), so
-    the answer never tells whether an account exists. So is an account whose phones may not
-    be asked now (push fatigue: a rate limit or a lock).
+    An unknown username, an account without a phone and a disabled one are answered alike,
+    `method: password`, and nothing is stored for them (the page then asks for the password):
+    the answer never tells whether an account exists, and a flood of them costs one read.
     """
     tenant = svc.directory.get(tenant_id)
     client = check_client(tenant, request.client_id, request.code_challenge, request.redirect_uri)
     if not tenant.tenant.policy.phone_signin:
         raise PhoneSignInDisabled()
-    reachable = reachable_account(svc, tenant, request.username)
+    account = askable_account(svc, tenant_id, request.username)
+    if account is None:
+        return {"method": "password"}
+    now = svc.now()
+    source = fatigue.source_of(tenant, origin, account.username, now)
+    held = not fatigue.may_push(svc, tenant, account, source, origin)
+    if held:  # what is pushed is bounded by the push allowance; what is held, per source
+        fatigue.admit_start(svc, tenant, account.username, source, origin, account.account_id)
     signin, secret = open_signin(
         svc,
         tenant,
         request.username,
         origin,
+        held=held,
         client_id=client.client_id,
-        account_id=reachable.account_id if reachable else None,
-        resets_failures=bool(reachable and reachable.phone_failures),
+        account_id=account.account_id,
+        resets_failures=account.phone_failures > 0,
         nonce=request.nonce,
         code_challenge=request.code_challenge,
         redirect_uri=request.redirect_uri,
     )
-    svc.signins.create(signin)
     svc.meter.count(tenant_id, Billable.SIGNIN_STARTED)
-    if reachable:
-        push_to_phones(svc, tenant, signin, reachable)
-    return {
-        **page_view(signin, secret, svc.now()),
-        "method": "phone" if reachable else "password",
-    }
+    if not held:
+        push_to_phones(svc, tenant, signin, account)
+    return {**page_view(signin, secret, now), "method": "phone"}
 
 
-def reachable_account(svc: Services, tenant: ActiveTenant, username: str) -> Account | None:
-    """The account, if its phones may be asked to approve a sign-in now."""
-    account = svc.accounts.get(tenant.tenant_id, username)
+def askable_account(svc: Services, tenant_id: str, username: str) -> Account | None:
+    """The account, if it has phones and is enabled."""
+    account = svc.accounts.get(tenant_id, username)
     if account is None or not account.devices or account.disabled:
         return None
-    return account if fatigue.may_push(svc, tenant, account, svc.now()) else None
+    return account
 
 
 def check_client(
@@ -108,35 +115,52 @@ def open_signin(
     origin: Origin,
     *,
     numbered: bool = True,
+    held: bool = False,
     **fields,
 ) -> tuple[SignIn, str]:
-    """A new sign-in (not yet stored) and its binding secret, which only the caller learns."""
+    """Store a new sign-in and return it with its binding secret, which only the caller
+    learns. A held one gets a six-digit number its id is derived from; should a live held
+    sign-in of this person already have that number, another is drawn."""
     now = svc.now()
     policy = tenant.tenant.policy
-    number = signins.new_number(svc.rng, policy.number_match) if numbered else None
-    signin_id = signins.new_signin_id(user_key(username), svc.rng, now)
-    secret = codes.new_secret(svc.rng)
-    signin = SignIn(
-        tenant_id=tenant.tenant_id,
-        signin_id=signin_id,
-        number=number,
-        choices=signins.number_choices(svc.rng, number, policy.number_match) if numbered else (),
-        created_at=now,
-        expires_at=now + fields.pop("lifetime", policy.signin_seconds),
-        binding_hash=codes.hash_secret(secret),
-        code_hash=codes.hash_secret(signins.authorization_code(secret, signin_id)),
-        origin=origin,
-        **fields,
-    )
-    return signin, secret
+    mode = NumberMatch.STRICT if held else policy.number_match
+    who = user_key(username)
+    for _ in range(HELD_DRAWS if held else 1):
+        number = signins.new_number(svc.rng, mode) if numbered else None
+        if held:
+            signin_id = signins.held_signin_id(signins.held_key(tenant.data_key), who, number)
+        else:
+            signin_id = signins.new_signin_id(who, svc.rng, now)
+        secret = codes.new_secret(svc.rng)
+        signin = SignIn(
+            tenant_id=tenant.tenant_id,
+            signin_id=signin_id,
+            number=number,
+            choices=signins.number_choices(svc.rng, number, mode) if numbered else (),
+            created_at=now,
+            expires_at=now + fields.pop("lifetime", policy.signin_seconds),
+            binding_hash=codes.hash_secret(secret),
+            code_hash=codes.hash_secret(signins.authorization_code(secret, signin_id)),
+            origin=origin,
+            **fields,
+        )
+        if not held:
+            svc.signins.create(signin)
+            return signin, secret
+        if svc.signins.create_held(signin, now):
+            return signin, secret
+        fields["lifetime"] = signin.expires_at - now
+    raise TemporarilyUnavailable()  # HELD_DRAWS numbers all taken: not in this universe
 
 
 def page_view(signin: SignIn, secret: str, now: int) -> dict:
-    """What the page (or client) that opened a sign-in needs to follow it."""
+    """What the page (or client) that opened a sign-in needs to follow it. `held`: nothing
+    was pushed; the person opens the app and enters the number."""
     return {
         "signin_id": signin.signin_id,
         "secret": secret,
         "number": signin.number,
+        "held": signin.held,
         "expires_at": signin.expires_at,
         "now": now,
         "interval": signins.POLL_SECONDS,
@@ -153,7 +177,7 @@ def push_to_phones(svc: Services, tenant: ActiveTenant, signin: SignIn, account:
         signin_id=signin.signin_id,
         app_name=client.name if client else signin.client_id,
         ip=signin.origin.ip,
-        user_agent=signin.origin.user_agent,
+        device=signin.origin.device,
         place=signin.origin.place,
         expires_at=signin.expires_at,
         choices=signin.choices,
@@ -207,29 +231,46 @@ def cancel(svc: Services, tenant_id: str, signin_id: object, secret: object) -> 
 
 
 def pending(svc: Services, tenant_id: str, token: object) -> dict:
-    """The polling path: a phone lists the sign-ins waiting for it, push or no push."""
+    """The polling path: a phone lists the sign-ins waiting for it, push or no push, and its
+    person's notices. With a `number` (six digits its person read off a page), the held
+    sign-in with that number is listed too: no push was sent for it."""
     tenant = svc.directory.get(tenant_id)
-    device, _ = authenticate_device(svc, tenant, token, proofs.REQUEST_TYP, "pending")
+    device, proof = authenticate_device(svc, tenant, token, proofs.REQUEST_TYP, "pending")
     now = svc.now()
-    waiting = svc.signins.pending_for(tenant_id, user_key(device.username), now)
-    mine = sorted(
-        (s for s in waiting if s.account_id == device.account_id), key=lambda s: s.created_at
-    )
-    return {"signins": [_describe(tenant, s, now) for s in mine]}  # oldest first
+    who = user_key(device.username)
+    waiting, notices = svc.signins.inbox(tenant_id, who, now)
+    mine = [s for s in waiting if s.account_id == device.account_id]
+    number = proof.claims.get("number")
+    if number is not None:
+        if not isinstance(number, int) or isinstance(number, bool) or number not in SIX_DIGITS:
+            raise InvalidRequest("number must be the six-digit number the page shows")
+        held_id = signins.held_signin_id(signins.held_key(tenant.data_key), who, number)
+        held = svc.signins.get(tenant_id, held_id)
+        if held and held.account_id == device.account_id and held.status(now) is Status.PENDING:
+            mine.append(held)
+    return {
+        "signins": [_describe(tenant, s) for s in sorted(mine, key=lambda s: s.created_at)],
+        "notices": [
+            {"kind": n.kind, "at": n.at, **n.detail}
+            for n in notices
+            if n.account_id == device.account_id and n.key != device.device_id
+        ],
+    }
 
 
-def _describe(tenant: ActiveTenant, signin: SignIn, now: int) -> dict:
+def _describe(tenant: ActiveTenant, signin: SignIn) -> dict:
     client = tenant.tenant.clients.get(signin.client_id)
     return {
         "signin_id": signin.signin_id,
         "app": client.name if client else signin.client_id,
         "ip": signin.origin.ip,
-        "user_agent": signin.origin.user_agent,
+        "device": signin.origin.device,
         "place": signin.origin.place,
         "expires_at": signin.expires_at,
         "number_match": signin.number_match,
         "choices": list(signin.choices),
         "binding_message": signin.binding_message,
+        "held": signin.held,
     }
 
 
@@ -258,7 +299,6 @@ def respond(svc: Services, tenant_id: str, token: object) -> dict:
         device_id=device.device_id,
         response_id=proof.jti,
         now=svc.now(),
-        by_phone=True,
     )
     try:
         decided = svc.signins.decide(
@@ -277,14 +317,14 @@ def respond(svc: Services, tenant_id: str, token: object) -> dict:
         actor=device.device_id, detail={"signin": signin_id},
     )  # fmt: skip
     if outcome is not Outcome.APPROVED:
-        fatigue.failed_answer(svc, tenant, device, outcome, decide["now"])
+        fatigue.failed_answer(svc, tenant, device, outcome, decide["now"], decided.origin)
     elif decided.resets_failures:
         svc.accounts.clear_phone_failures(tenant_id, device.username)
     return {"status": Status.APPROVED.value if outcome is Outcome.APPROVED else "denied"}
 
 
 def _explain_refusal(svc, tenant, device, signin_id, current, decide) -> None:
-    if current is None or current.account_id != device.account_id or current.push_withheld:
+    if current is None or current.account_id != device.account_id:
         raise NotFound("No such sign-in for this phone.")
     if current.status(decide["now"]) is not Status.PENDING:
         raise SignInClosed()
@@ -298,5 +338,5 @@ def _explain_refusal(svc, tenant, device, signin_id, current, decide) -> None:
         tenant_id, "signin_wrong_number", account=device.account_id, device=device.device_id,
         actor=device.device_id, detail={"signin": signin_id},
     )  # fmt: skip
-    fatigue.failed_answer(svc, tenant, device, Outcome.WRONG_NUMBER, decide["now"])
+    fatigue.failed_answer(svc, tenant, device, Outcome.WRONG_NUMBER, decide["now"], current.origin)
     raise WrongNumber()

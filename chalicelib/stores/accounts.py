@@ -128,6 +128,15 @@ class AccountStore:
         before = decode_item(response.get("Attributes")) or {}
         return before.get("phone_locked_until", 0) <= now
 
+    def unlock_phone(self, tenant_id: str, username: str) -> None:
+        """Lift a phone lock and forget the run of failed answers (an administrator's act)."""
+        self._client.update_item(
+            TableName=self._table,
+            Key=self._key(tenant_id, username),
+            UpdateExpression="REMOVE phone_locked_until, phone_failures",
+            ConditionExpression="attribute_exists(pk)",
+        )
+
     def list(self, tenant_id: str) -> list[Account]:
         """Every account of a tenant: a filtered scan, for the admin CLI only (not a hot path)."""
         kwargs = {

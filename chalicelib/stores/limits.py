@@ -34,9 +34,10 @@ class Claim:
 
 @dataclass(frozen=True)
 class Refused:
-    """A rate refused: which window ("minute" or "day") was full."""
+    """A rate refused: which window ("minute" or "day") was full, and when it opens."""
 
     window: str
+    until: int
     first: bool  # the first refusal in this window here: worth one audit line, not a flood's
 
 
@@ -125,8 +126,8 @@ class LimitStore:
         minute //= MINUTE
         pk = f"{tenant_id}#{what}#{who}#{day}"
         for window, key in (("day", pk), ("minute", f"{pk}#m{minute}")):
-            if self.closed_until(key, now) is not None:
-                return Refused(window, first=False)
+            if (until := self.closed_until(key, now)) is not None:
+                return Refused(window, until, first=False)
         names = {"#day": "d", "#minute": f"m{minute}", "#ttl": "ttl"}
         done, old = self._conditional_update(
             pk,
@@ -145,7 +146,13 @@ class LimitStore:
         else:
             window, until, key = "minute", (now // MINUTE + 1) * MINUTE, f"{pk}#m{minute}"
         self.remember_closed(key, until, now)
-        return Refused(window, first=self._first_refusal(pk, f"r{key[len(pk) :]}"))
+        return Refused(window, until, first=self._first_refusal(pk, f"r{key[len(pk) :]}"))
+
+    def untake(self, tenant_id: str, what: str, who: str, now: int) -> None:
+        """Forget today's counts of `take` for this key (an administrator's reset)."""
+        pk = f"{tenant_id}#{what}#{who}#{now // DAY}"
+        self._client.delete_item(TableName=self._table, Key={"pk": {"S": pk}})
+        self._forget_prefix(pk)
 
     def _first_refusal(self, pk: str, flag: str) -> bool:
         done, _ = self._conditional_update(
@@ -177,19 +184,46 @@ class LimitStore:
     def _key(tenant_id: str, what: str, who: str, window: int, now: int) -> dict:
         return {"pk": {"S": f"{tenant_id}#{what}#{who}#{now // window}"}}
 
-    def over(self, tenant_id: str, what: str, who: str, window: int, now: int, limit: int):
-        """When this window's counter opens again if it has reached `limit`, else None."""
+    def claim_hit(
+        self, tenant_id: str, what: str, who: str, window: int, now: int, limit: int
+    ) -> int | None:
+        """Count one attempt in this window before it is checked, if fewer than `limit` were
+        counted (one conditional write, so parallel attempts cannot all slip under it); else
+        when the window opens again. `give_back` un-counts one that turned out right."""
         key = self._key(tenant_id, what, who, window, now)
         pk = key["pk"]["S"]
         if (until := self.closed_until(pk, now)) is not None:
             return until
-        response = self._client.get_item(TableName=self._table, Key=key)
-        item = decode_item(response.get("Item"))
-        if item is None or item["hits"] < limit:
+        done, _ = self._conditional_update(
+            pk,
+            UpdateExpression="ADD hits :one SET #ttl = if_not_exists(#ttl, :ttl)",
+            ConditionExpression="attribute_not_exists(hits) OR hits < :limit",
+            ExpressionAttributeNames={"#ttl": "ttl"},
+            ExpressionAttributeValues=values(one=1, limit=limit, ttl=(now // window + 2) * window),
+        )
+        if done:
             return None
         until = (now // window + 1) * window
         self.remember_closed(pk, until, now)
         return until
+
+    def give_back(self, tenant_id: str, what: str, who: str, window: int, now: int) -> None:
+        self._conditional_update(
+            self._key(tenant_id, what, who, window, now)["pk"]["S"],
+            UpdateExpression="ADD hits :minus_one",
+            ConditionExpression="hits > :zero",
+            ExpressionAttributeValues=values(minus_one=-1, zero=0),
+        )
+
+    def reset_window(self, tenant_id: str, what: str, who: str, window: int, now: int) -> None:
+        """Forget this window's counter (an administrator's reset)."""
+        key = self._key(tenant_id, what, who, window, now)
+        self._client.delete_item(TableName=self._table, Key=key)
+        self.forget(key["pk"]["S"])
+
+    def _forget_prefix(self, prefix: str) -> None:
+        for pk in [pk for pk in self._closed if pk.startswith(prefix)]:
+            self._closed.pop(pk, None)
 
     def first_use(self, tenant_id: str, what: str, who: str, keep_until: int) -> bool:
         """Record a one-time value (a proof's jti); False if it was seen before."""

@@ -1,6 +1,9 @@
 """The sign-ins table: pk = "<tenant>#<user key>", sk = sign-in id, TTL on `ttl`.
 
-Filing sign-ins under the user key lets a phone list its pending sign-ins with one query.
+Filing sign-ins under the user key lets a phone list its pending sign-ins with one query,
+and the person's notices (a new phone, failed codes) are in the same partition, under
+sk = "<user key>~<kind>[~<key>]", which sorts after every sign-in id: the same query reads
+them. Held sign-ins (time 00000000, signins.held_signin_id) sort before the query's range.
 DynamoDB TTL deletes late, so every condition here checks `expires_at` itself.
 """
 
@@ -9,11 +12,23 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import InvalidGrant, NotFound
-from ..signins import CODE_SECONDS, PHONE_AMR, Origin, Outcome, SignIn, oldest_open_id
+from ..signins import (
+    CODE_SECONDS,
+    PHONE_AMR,
+    Notice,
+    Origin,
+    Outcome,
+    SignIn,
+    oldest_open_id,
+)
 from ..tenants import MAX_SIGNIN_SECONDS
 from .base import decode_item, encode_item, is_condition_failure, values
 
 KEEP_SECONDS = 3600  # ended sign-ins stay an hour for support questions, then TTL removes them
+# The phone's list reads at most this many items, newest first. Only pushed sign-ins (at most
+# the push limits allow in ten minutes), the person's own and their notices are in its range:
+# a flood of starts is held, outside it, so this bound is never reached by strangers.
+INBOX_ITEMS = 100
 
 
 class SignInStore:
@@ -26,36 +41,43 @@ class SignInStore:
         return {"pk": {"S": f"{tenant_id}#{signin_id[:16]}"}, "sk": {"S": signin_id}}
 
     def create(self, signin: SignIn) -> None:
-        item = {
-            "pk": f"{signin.tenant_id}#{signin.user_key}",
-            "sk": signin.signin_id,
-            "client_id": signin.client_id,
-            "number": signin.number,
-            "choices": list(signin.choices),
-            "created_at": signin.created_at,
-            "expires_at": signin.expires_at,
-            "ttl": signin.expires_at + KEEP_SECONDS,
-            "binding_hash": signin.binding_hash,
-            "code_hash": signin.code_hash,
-            "ip": signin.origin.ip,
-            "ua": signin.origin.user_agent,
-            "place": signin.origin.place,
-            "account_id": signin.account_id,
-            "nonce": signin.nonce,
-            "code_challenge": signin.code_challenge,
-            "redirect_uri": signin.redirect_uri,
-            "amr": list(signin.amr),
-            "binding_message": signin.binding_message,
-            "push_withheld": signin.push_withheld or None,  # stored only when set
-            "resets_failures": signin.resets_failures or None,
-            "outcome": signin.outcome.value if signin.outcome else None,
-            "decided_at": signin.decided_at,
-        }
         self._client.put_item(
             TableName=self._table,
-            Item=encode_item(item),
+            Item=encode_item(_item(signin)),
             ConditionExpression="attribute_not_exists(pk)",
         )
+
+    def create_held(self, signin: SignIn, now: int) -> bool:
+        """Store a held sign-in under its number's id; False when a live one has that number
+        (draw another). An old one is overwritten once its code can no longer be redeemed."""
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=encode_item(_item(signin)),
+                ConditionExpression="attribute_not_exists(pk) OR expires_at < :spent",
+                ExpressionAttributeValues=values(spent=now - CODE_SECONDS),
+            )
+        except self._client.exceptions.ClientError as err:
+            if is_condition_failure(err):
+                return False
+            raise
+        return True
+
+    def notify(self, tenant_id: str, user_key: str, notice: Notice, keep: int) -> None:
+        """Leave the person's phones a notice (replacing an older one of the same kind and
+        key), listed with their waiting sign-ins for `keep` seconds."""
+        suffix = f"~{notice.kind}" + (f"~{notice.key}" if notice.key else "")
+        item = {
+            "pk": f"{tenant_id}#{user_key}",
+            "sk": user_key + suffix,
+            "notice": notice.kind,
+            "account_id": notice.account_id,
+            "at": notice.at,
+            "detail": notice.detail or None,
+            "expires_at": notice.at + keep,
+            "ttl": notice.at + keep,
+        }
+        self._client.put_item(TableName=self._table, Item=encode_item(item))
 
     def get(self, tenant_id: str, signin_id: str) -> SignIn | None:
         """Strongly consistent: a page polling right after approval must see it."""
@@ -65,31 +87,38 @@ class SignInStore:
         item = decode_item(response.get("Item"))
         return None if item is None else _signin(tenant_id, item)
 
-    def pending_for(
+    def inbox(
         self, tenant_id: str, user_key: str, now: int, consistent: bool = True
-    ) -> list[SignIn]:
-        # Anyone can start sign-ins for a username: read every page, or ended ones could
-        # push a waiting one past the first 1 MB.
-        # Ids sort by creation time: read only those young enough to be open.
-        kwargs = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk AND sk > :oldest",
-            "FilterExpression": "attribute_not_exists(outcome) AND expires_at > :now "
-            "AND attribute_not_exists(push_withheld)",
-            "ExpressionAttributeValues": values(
+    ) -> tuple[list[SignIn], list[Notice]]:
+        """The pushed sign-ins still waiting (oldest first) and the live notices, in one
+        bounded read: ids sort by creation time, so only those young enough to be open are
+        in range, newest first, at most INBOX_ITEMS of them."""
+        page = self._client.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND sk > :oldest",
+            FilterExpression="attribute_not_exists(outcome) AND expires_at > :now",
+            ExpressionAttributeValues=values(
                 pk=f"{tenant_id}#{user_key}",
                 oldest=oldest_open_id(user_key, now, MAX_SIGNIN_SECONDS),
                 now=now,
             ),
-            "ConsistentRead": consistent,
-        }
-        found = []
-        while True:
-            page = self._client.query(**kwargs)
-            found.extend(_signin(tenant_id, decode_item(item)) for item in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            ScanIndexForward=False,
+            Limit=INBOX_ITEMS,
+            ConsistentRead=consistent,
+        )
+        signins, notices = [], []
+        for raw in reversed(page["Items"]):
+            item = decode_item(raw)
+            if "notice" in item:
+                notices.append(_notice(item))
+            else:
+                signins.append(_signin(tenant_id, item))
+        return signins, notices
+
+    def pending_for(
+        self, tenant_id: str, user_key: str, now: int, consistent: bool = True
+    ) -> list[SignIn]:
+        return self.inbox(tenant_id, user_key, now, consistent)[0]
 
     def decide(
         self,
@@ -104,22 +133,18 @@ class SignInStore:
         match_number: bool = False,
         number: int | None = None,
         amr: tuple[str, ...] | None = None,
-        by_phone: bool = False,
     ) -> SignIn:
         """Record the first valid answer, once, before expiry, from the account's own phone;
         return the sign-in as decided.
 
-        With `match_number`, the stored number must equal `number` (or, for None, there must
-        be no number to match). A phone's answer (`by_phone`) is refused where the push was
-        withheld. When a condition fails, raise DecisionRefused with the item as it was, so
+        With `match_number`, the stored number must equal `number` (a missing number never
+        matches). When a condition fails, raise DecisionRefused with the item as it was, so
         the caller can tell why without another read.
         """
         condition = (
             "attribute_exists(pk) AND attribute_not_exists(outcome) "
             "AND expires_at > :now AND account_id = :account"
         )
-        if by_phone:
-            condition += " AND attribute_not_exists(push_withheld)"
         named = {
             "now": now,
             "account": account_id,
@@ -134,11 +159,8 @@ class SignInStore:
         extra = {}
         if match_number:
             extra["ExpressionAttributeNames"] = {"#number": "number"}
-            if number is None:
-                condition += " AND attribute_not_exists(#number)"
-            else:
-                condition += " AND #number = :number"
-                named["number"] = number
+            condition += " AND #number = :number"
+            named["number"] = -1 if number is None else number  # -1: never a number shown
         if amr is not None:
             update += ", amr = :amr"
             named["amr"] = list(amr)
@@ -229,7 +251,7 @@ class SignInStore:
         if redirect_uri is None:
             condition += " AND attribute_not_exists(redirect_uri)"
         else:
-            condition += " AND (attribute_not_exists(redirect_uri) OR redirect_uri = :redirect)"
+            condition += " AND redirect_uri = :redirect"
             named["redirect"] = redirect_uri
         try:
             response = self._client.update_item(
@@ -255,6 +277,45 @@ class DecisionRefused(NotFound):
         self.current = current
 
 
+def _item(signin: SignIn) -> dict:
+    return {
+        "pk": f"{signin.tenant_id}#{signin.user_key}",
+        "sk": signin.signin_id,
+        "client_id": signin.client_id,
+        "number": signin.number,
+        "choices": list(signin.choices),
+        "created_at": signin.created_at,
+        "expires_at": signin.expires_at,
+        "ttl": signin.expires_at + KEEP_SECONDS,
+        "binding_hash": signin.binding_hash,
+        "code_hash": signin.code_hash,
+        "ip": signin.origin.ip,
+        "ua": signin.origin.user_agent,
+        "device": signin.origin.device,
+        "place": signin.origin.place,
+        "account_id": signin.account_id,
+        "nonce": signin.nonce,
+        "code_challenge": signin.code_challenge,
+        "redirect_uri": signin.redirect_uri,
+        "amr": list(signin.amr),
+        "binding_message": signin.binding_message,
+        "resets_failures": signin.resets_failures or None,
+        "outcome": signin.outcome.value if signin.outcome else None,
+        "decided_at": signin.decided_at,
+    }
+
+
+def _notice(item: dict) -> Notice:
+    kind, _, key = item["sk"][17:].partition("~")
+    return Notice(
+        kind=kind,
+        at=item["at"],
+        account_id=item.get("account_id"),
+        key=key or None,
+        detail=item.get("detail", {}),
+    )
+
+
 def _signin(tenant_id: str, item: dict) -> SignIn:
     return SignIn(
         tenant_id=tenant_id,
@@ -266,14 +327,15 @@ def _signin(tenant_id: str, item: dict) -> SignIn:
         expires_at=item["expires_at"],
         binding_hash=item["binding_hash"],
         code_hash=item["code_hash"],
-        origin=Origin(ip=item["ip"], user_agent=item["ua"], place=item.get("place")),
+        origin=Origin(
+            ip=item["ip"], user_agent=item["ua"], device=item["device"], place=item.get("place")
+        ),
         account_id=item.get("account_id"),
         nonce=item.get("nonce"),
         code_challenge=item.get("code_challenge"),
         redirect_uri=item.get("redirect_uri"),
         amr=tuple(item.get("amr", PHONE_AMR)),
         binding_message=item.get("binding_message"),
-        push_withheld=item.get("push_withheld", False),
         resets_failures=item.get("resets_failures", False),
         outcome=Outcome(item["outcome"]) if "outcome" in item else None,
         decided_at=item.get("decided_at"),

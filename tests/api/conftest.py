@@ -24,7 +24,7 @@ from chalicelib.accounts import AccountKind
 from chalicelib.flows import admin
 from chalicelib.settings import Settings
 from chalicelib.tenants import Policy
-from tests.conftest import BASE_URL, PREFIX, Clock, _botocore_session
+from tests.conftest import BASE_URL, PREFIX, TEST_SCRYPT_N, Clock, _botocore_session
 from tools.localstack import FAKE_CREDENTIALS, provision
 
 
@@ -40,7 +40,11 @@ def app_for_a_module():
         # The run's botocore session, as the `aws` fixture's: clients made from it carry the
         # hook that records the function's calls during tests/api (tests/aws_calls.py).
         session = boto3.session.Session(botocore_session=_botocore_session())
-        env = {**provision(session, PREFIX, "alias/test"), "PUBLIC_BASE_URL": BASE_URL}
+        env = {
+            **provision(session, PREFIX, "alias/test"),
+            "PUBLIC_BASE_URL": BASE_URL,
+            "SCRYPT_N": TEST_SCRYPT_N,
+        }
         clock = Clock()
         svc = service.build(
             Settings.from_env(env),
@@ -143,7 +147,12 @@ def start(post, tenant):
     """Start a sign-in on acme's web client (or as told) and return the page's view of it."""
 
     def send(username: str = "alice@acme.test", tenant_id: str = "acme", **extra) -> dict:
-        body = {"client_id": tenant["client_id"], "username": username, **extra}
+        body = {
+            "client_id": tenant["client_id"],
+            "username": username,
+            "redirect_uri": "https://app.acme.test/cb",
+            **extra,
+        }
         status, started = post(f"/t/{tenant_id}/signin", body)
         assert status == 200, started
         return started

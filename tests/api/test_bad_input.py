@@ -28,6 +28,7 @@ from tests.api.conftest import app_for_a_module, stored_state
 from tests.conftest import BASE_URL, Clock
 
 ACME = f"{BASE_URL}/t/acme"
+CB = "https://app.acme.test/cb"
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 DROP = object()  # a claim or header parameter left out
@@ -50,7 +51,9 @@ class World:
         response = self.http.post(
             "/t/acme/signin",
             headers={"Content-Type": JSON},
-            body=json.dumps({"client_id": self.client[0], "username": "alice@acme.test"}),
+            body=json.dumps(
+                {"client_id": self.client[0], "username": "alice@acme.test", "redirect_uri": CB}
+            ),
         )
         assert response.status_code == 200, response.body
         return response.json_body
@@ -489,13 +492,16 @@ SIGNIN_CASES = [
     ("challenge-padded", {"code_challenge": "c" * 42 + "=", "code_challenge_method": "S256"}),
     ("challenge-method-number", {"code_challenge": "c" * 43, "code_challenge_method": 256}),
     ("redirect-uri-number", {"redirect_uri": 42}),
+    ("redirect-uri-missing", {"redirect_uri": None}),
     ("redirect-uri-unregistered", {"redirect_uri": "https://evil.test/cb"}),
 ]
 
 
 @pytest.mark.parametrize(("case", "changes"), SIGNIN_CASES, ids=[c[0] for c in SIGNIN_CASES])
 def test_starting_a_signin_refuses_bad_fields(world, case, changes):
-    body = merged({"client_id": world.client[0], "username": "alice@acme.test"}, changes)
+    body = merged(
+        {"client_id": world.client[0], "username": "alice@acme.test", "redirect_uri": CB}, changes
+    )
     assert_refused(lambda: request(world, "POST", "/t/acme/signin", body))
 
 
@@ -545,12 +551,14 @@ def tampered(code: str) -> str:
     return f"{signin_id}.{'A' if mac[0] != 'A' else 'B'}{mac[1:]}"
 
 
-def form(text: str = "grant_type=authorization_code&code={code}"):
+def form(text: str = "grant_type=authorization_code&redirect_uri={cb}&code={code}"):
     """A form body from a template: {code}, {pending} and {secret} come from the world."""
-    return lambda w: text.format(code=w.code, pending=w.pending["signin_id"], secret=w.client[1])
+    return lambda w: text.format(
+        code=w.code, pending=w.pending["signin_id"], secret=w.client[1], cb=quote(CB, safe="")
+    )
 
 
-AUTH = "grant_type=authorization_code&code={code}"
+AUTH = "grant_type=authorization_code&redirect_uri={cb}&code={code}"
 BASIC = None  # the client's own Basic credentials
 
 
@@ -573,7 +581,7 @@ TOKEN_CASES = [
     ("code-twice", form(AUTH + "&code={code}"), BASIC),
     ("no-code", form("grant_type=authorization_code"), BASIC),
     ("empty-code", form("grant_type=authorization_code&code="), BASIC),
-    ("raw-utf8", lambda w: (AUTH.format(code=w.code) + "é").encode(), BASIC),
+    ("raw-utf8", lambda w: (form(AUTH)(w) + "é").encode(), BASIC),
     ("raw-latin1", lambda w: b"grant_type=authorization_code&code=\xe9", BASIC),
     ("code-nul", form("grant_type=authorization_code&code=%00"), BASIC),
     ("code-surrogate", form("grant_type=authorization_code&code=%ED%A0%80.x"), BASIC),
@@ -581,7 +589,8 @@ TOKEN_CASES = [
     ("code-rtl", form("grant_type=authorization_code&code=%E2%80%AE{code}"), BASIC),
     ("code-garbled", form("grant_type=authorization_code&code=not-a-code"), BASIC),
     ("code-too-long", form(AUTH + "x" * 100), BASIC),
-    ("code-tampered", lambda w: AUTH.format(code=tampered(w.code)), BASIC),
+    ("code-tampered", lambda w: form(AUTH)(w).replace(w.code, tampered(w.code)), BASIC),
+    ("no-redirect-uri", form("grant_type=authorization_code&code={code}"), BASIC),
     ("code-of-pending", form("grant_type=authorization_code&code={pending}." + "A" * 43), BASIC),
     ("no-client", form(), {}),
     ("unknown-client", form(), basic("nope", "x")),
@@ -606,7 +615,10 @@ def test_the_token_endpoint_refuses_bad_forms(world, case, build, headers):
 
 def test_a_refused_pkce_verifier_leaves_the_code_unspent(world):
     code = world.approve(world.start())  # issued without a code_challenge
-    form = f"grant_type=authorization_code&code={code}&code_verifier={'v' * 43}"
+    form = (
+        f"grant_type=authorization_code&code={code}&code_verifier={'v' * 43}"
+        f"&redirect_uri={quote(CB, safe='')}"
+    )
     assert_refused(
         lambda: request(world, "POST", "/t/acme/token", form, FORM, basic(*world.client)),
         400,
@@ -631,11 +643,16 @@ BAD_TENANTS = [
 def valid_request(w: World, endpoint: str):
     """The body and content type of a request `endpoint` would accept in tenant acme."""
     if endpoint == "signin":
-        return {"client_id": w.client[0], "username": "alice@acme.test"}, JSON, {}
+        return (
+            {"client_id": w.client[0], "username": "alice@acme.test", "redirect_uri": CB},
+            JSON,
+            {},
+        )
     if endpoint == "result":
         return {"secret": w.pending["secret"]}, JSON, {}
     if endpoint == "token":
-        return f"grant_type=authorization_code&code={w.code}", FORM, basic(*w.client)
+        form = f"grant_type=authorization_code&code={w.code}&redirect_uri={quote(CB, safe='')}"
+        return form, FORM, basic(*w.client)
     return {"proof": proof(w, endpoint)}, JSON, {}
 
 

@@ -1,5 +1,6 @@
 """CIBA poll mode as an app without a browser sees it: ask for a sign-in by login_hint, show a
-binding message, poll the token endpoint until the person answers on the phone."""
+binding message and the number, poll the token endpoint until the person answers on the phone
+with that number."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import jwt
 import pytest
 
 from chalicelib.flows import admin
+from chalicelib.tenants import NumberMatch, Policy
 
 ISSUER = "https://signin.example.test/t/acme"
 CIBA = "urn:openid:params:grant-type:ciba"
@@ -97,13 +99,14 @@ def test_a_backchannel_request_answers_an_id_to_poll_with(alice, backchannel):
     )
 
     assert status == 200, body
-    assert set(body) == {"auth_req_id", "expires_in", "interval"}
+    assert set(body) == {"auth_req_id", "expires_in", "interval", "number"}
     assert body["expires_in"] == 120  # the tenant's sign-in lifetime
     assert body["interval"] == 5
     assert len(body["auth_req_id"]) >= 60
+    assert 10 <= body["number"] <= 99  # the client shows it; the person types it
 
 
-def test_the_phone_shows_the_binding_message_and_has_no_number_to_match(alice, ask):
+def test_the_phone_shows_the_binding_message_and_asks_for_the_number(alice, ask):
     phone, _ = alice
     asked = ask(binding_message="Pay 20 EUR to Acme")
 
@@ -113,9 +116,20 @@ def test_the_phone_shows_the_binding_message_and_has_no_number_to_match(alice, a
     (waiting,) = listed["signins"]
     assert waiting["signin_id"] == signin_id_of(asked["auth_req_id"])
     assert waiting["binding_message"] == "Pay 20 EUR to Acme"
-    assert waiting["number_match"] == "none"
+    assert waiting["number_match"] == "type"
     assert waiting["choices"] == []
     assert waiting["app"] == "Acme Portal"
+
+
+def test_in_pick_mode_the_phone_offers_the_clients_number_among_decoys(alice, ask, svc):
+    admin.set_policy(svc, "acme", Policy(number_match=NumberMatch.PICK))
+    phone, _ = alice
+    asked = ask()
+
+    (waiting,) = phone.pending()[1]["signins"]
+
+    assert waiting["number_match"] == "pick"
+    assert asked["number"] in waiting["choices"] and len(set(waiting["choices"])) == 3
 
 
 def test_requested_expiry_shortens_the_request(alice, ask, poll, clock):
@@ -141,11 +155,13 @@ def test_polling_before_the_answer_is_pending_and_too_fast_is_slow_down(alice, a
     assert error_of(poll(auth_req_id)) == (400, "authorization_pending")
 
 
-def test_an_approval_without_a_number_gives_tokens_once(alice, ask, poll, api, tenant):
+def test_an_approval_with_the_number_gives_tokens_once(alice, ask, poll, api, tenant):
     phone, account = alice
-    auth_req_id = ask()["auth_req_id"]
+    asked = ask()
+    auth_req_id = asked["auth_req_id"]
 
-    assert phone.respond(signin_id_of(auth_req_id), "approve") == (200, {"status": "approved"})
+    approved = phone.respond(signin_id_of(auth_req_id), "approve", asked["number"])
+    assert approved == (200, {"status": "approved"})
     status, body = poll(auth_req_id)
 
     assert status == 200, body
@@ -156,6 +172,22 @@ def test_an_approval_without_a_number_gives_tokens_once(alice, ask, poll, api, t
     assert claims["amr"] == ["mfa", "hwk", "user"]
     assert claims["acr"] == "urn:phonesignin:acr:mfa"
     assert error_of(poll(auth_req_id)) == (400, "invalid_grant")
+
+
+def test_a_held_request_is_numbered_for_the_app_and_approved_from_it(alice, ask, poll, svc):
+    """A CIBA request past the push limits is held like a page's: no push, a six-digit number
+    the client shows, which the person enters in the app to find and approve it."""
+    phone, _ = alice
+    admin.set_policy(svc, "acme", Policy(pushes_per_minute=1))
+    ask()
+    held = ask()
+
+    assert 100_000 <= held["number"] <= 999_999
+    assert len(phone.pending()[1]["signins"]) == 1  # the first one; the held one is not listed
+    (found,) = [s for s in phone.api.pending(phone.key, held["number"])[1]["signins"] if s["held"]]
+    assert found["signin_id"] == signin_id_of(held["auth_req_id"])
+    assert phone.respond(found["signin_id"], "approve", held["number"])[0] == 200
+    assert poll(held["auth_req_id"])[0] == 200
 
 
 @pytest.mark.parametrize("decision", ["deny", "report_fraud"])
@@ -179,15 +211,20 @@ def test_an_unanswered_request_expires(alice, ask, poll, clock):
     assert error_of(poll(asked["auth_req_id"])) == (400, "expired_token")
 
 
-def test_an_approval_with_a_number_is_refused_and_fails_the_request(alice, ask, poll):
+@pytest.mark.parametrize("number", [None, "wrong"])
+def test_an_approval_without_the_number_fails_the_request(number, alice, ask, poll):
+    """Needs CIBA sign-ins numbered like the page's (flows/ciba.py backchannel_authorize
+    opens a numbered sign-in): without it, a tap on the phone approved a request that no
+    number tied to the client's screen, yet the tokens claimed what a number match proves."""
     phone, _ = alice
-    auth_req_id = ask()["auth_req_id"]
+    asked = ask()
+    sent = None if number is None else 10 + (asked["number"] - 9) % 90
 
-    status, body = phone.respond(signin_id_of(auth_req_id), "approve", 42)
+    status, body = phone.respond(signin_id_of(asked["auth_req_id"]), "approve", sent)
 
     assert (status, body["error"]) == (409, "wrong_number")
-    assert error_of(poll(auth_req_id)) == (400, "access_denied")
-    assert phone.pending() == (200, {"signins": []})
+    assert error_of(poll(asked["auth_req_id"])) == (400, "access_denied")
+    assert phone.pending()[1]["signins"] == []
 
 
 # --- Refused requests --------------------------------------------------------------------------
@@ -219,7 +256,7 @@ def test_a_bad_request_is_refused_and_nothing_is_sent(alice, backchannel, snapsh
 
     assert answers == {case: (400, error) for case, (_, error) in REFUSED.items()}
     assert snapshot() == before
-    assert phone.pending() == (200, {"signins": []})
+    assert phone.pending()[1]["signins"] == []
 
 
 def test_a_binding_message_of_64_characters_is_accepted(alice, ask):
@@ -276,10 +313,12 @@ def test_an_unknown_login_hint_gets_an_ordinary_request_that_never_completes(
 
     (known_status, known), (unknown_status, unknown) = answers
     assert known_status == unknown_status == 200
-    assert {k: v for k, v in unknown.items() if k != "auth_req_id"} == {
-        k: v for k, v in known.items() if k != "auth_req_id"
+    random = ("auth_req_id", "number")
+    assert {k: v for k, v in unknown.items() if k not in random} == {
+        k: v for k, v in known.items() if k not in random
     }
     assert len(unknown["auth_req_id"]) == len(known["auth_req_id"])
+    assert len(str(unknown["number"])) == len(str(known["number"]))
     assert error_of(poll(unknown["auth_req_id"])) == (400, "authorization_pending")
     clock.advance(unknown["expires_in"])
     assert error_of(poll(unknown["auth_req_id"])) == (400, "expired_token")
@@ -291,13 +330,17 @@ def test_an_unknown_login_hint_gets_an_ordinary_request_that_never_completes(
 def test_another_client_cannot_poll_a_request(alice, ask, poll, svc):
     phone, _ = alice
     other = admin.add_client(svc, "acme", "acme-other", "Other", ["https://other.acme.test/cb"])
-    auth_req_id = ask()["auth_req_id"]
+    asked = ask()
+    auth_req_id = asked["auth_req_id"]
+
+    def asked_number(_phone):
+        return asked["number"]
 
     answer = poll(auth_req_id, client=(other["client_id"], other["client_secret"]))
     assert error_of(answer) == (400, "invalid_grant")
 
     assert error_of(poll(auth_req_id)) == (400, "authorization_pending")  # not slow_down
-    assert phone.respond(signin_id_of(auth_req_id), "approve")[0] == 200
+    assert phone.respond(signin_id_of(auth_req_id), "approve", asked_number(phone))[0] == 200
     answer = poll(auth_req_id, client=(other["client_id"], other["client_secret"]))
     assert error_of(answer) == (400, "invalid_grant")
     assert poll(auth_req_id)[0] == 200
@@ -308,15 +351,21 @@ def flip_last(text: str) -> str:
 
 
 def test_a_tampered_auth_req_id_is_refused(alice, ask, poll):
+    """Needs every auth_req_id that is not a live one of this client answered invalid_grant
+    (flows/ciba.py poll; CIBA Core 11): a secret missing or too long once got another code."""
     phone, _ = alice
-    auth_req_id = ask()["auth_req_id"]
+    asked = ask()
+    auth_req_id = asked["auth_req_id"]
     signin_id, secret = auth_req_id.split(".", 1)
-    assert phone.respond(signin_id, "approve")[0] == 200
+    assert phone.respond(signin_id, "approve", asked["number"])[0] == 200
     forged = {
         "other secret": (f"{signin_id}.{flip_last(secret)}", "invalid_grant"),
         "other id": (f"{flip_last(signin_id)}.{secret}", "invalid_grant"),
         "garbled id": (f"{signin_id[:-1]}!.{secret}", "invalid_grant"),
-        "no secret": (f"{signin_id}.", "invalid_request"),
+        "no secret": (f"{signin_id}.", "invalid_grant"),
+        "no dot": (signin_id, "invalid_grant"),
+        "long secret": (f"{signin_id}.{secret * 3}", "invalid_grant"),
+        "empty": ("", "invalid_request"),
     }
 
     answers = {case: error_of(poll(sent)) for case, (sent, _) in forged.items()}

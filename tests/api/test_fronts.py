@@ -76,9 +76,15 @@ def test_routes_match_literal_segments_before_parameters():
 
 
 @pytest.mark.parametrize("make_event", [function_url_event, http_api_v1_event])
-def test_a_sign_in_starts_behind_the_cheaper_fronts(wired, make_event):
+def test_a_sign_in_starts_behind_the_cheaper_fronts(wired, alice, make_event):
     event = make_event(
-        "POST", "/t/acme/signin", {"client_id": "acme-web", "username": "a@acme.test"}
+        "POST",
+        "/t/acme/signin",
+        {
+            "client_id": "acme-web",
+            "username": "alice@acme.test",
+            "redirect_uri": "https://app.acme.test/cb",
+        },
     )
     response = app_module.handler(event, None)
     assert response["statusCode"] == 200, response

@@ -6,6 +6,8 @@ import base64
 
 import jwt
 
+CALLBACK = "https://app.acme.test/cb"
+
 
 def test_complete_signin_issues_an_id_token_that_verifies_against_the_jwks(
     post, api, tenant, new_account, make_phone
@@ -18,7 +20,12 @@ def test_complete_signin_issues_an_id_token_that_verifies_against_the_jwks(
 
     status, started = post(
         "/t/acme/signin",
-        {"client_id": tenant["client_id"], "username": "alice@acme.test", "nonce": "n-1"},
+        {
+            "client_id": tenant["client_id"],
+            "username": "alice@acme.test",
+            "nonce": "n-1",
+            "redirect_uri": CALLBACK,
+        },
     )
     assert status == 200, started
     assert 10 <= started["number"] <= 99
@@ -27,7 +34,7 @@ def test_complete_signin_issues_an_id_token_that_verifies_against_the_jwks(
     assert status == 200, listed
     (waiting,) = listed["signins"]
     assert waiting["signin_id"] == started["signin_id"]
-    assert started["number"] in waiting["choices"]
+    assert waiting["number_match"] == "type"  # the default: the person types the number
     assert waiting["app"] == "Acme Portal"
 
     status, answer = phone.respond(started["signin_id"], "approve", started["number"])
@@ -45,7 +52,7 @@ def test_complete_signin_issues_an_id_token_that_verifies_against_the_jwks(
             "Content-Type": "application/x-www-form-urlencoded",
             "Authorization": f"Basic {basic}",
         },
-        body=f"grant_type=authorization_code&code={result['code']}",
+        body=f"grant_type=authorization_code&code={result['code']}&redirect_uri={CALLBACK}",
     )
     assert response.status_code == 200, response.body
     tokens = response.json_body

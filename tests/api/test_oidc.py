@@ -68,7 +68,9 @@ def authorize(api):
 def signed_in(alice, start, approved, token, tenant):
     """A finished phone sign-in on acme's web client: the token response."""
     code = approved(alice, start(nonce="n-1"))
-    status, tokens = token({"grant_type": CODE, "code": code}, client=web_client(tenant))
+    status, tokens = token(
+        {"grant_type": CODE, "code": code, "redirect_uri": WEB_REDIRECT}, client=web_client(tenant)
+    )
     assert status == 200, tokens
     return tokens
 
@@ -291,8 +293,8 @@ def test_a_confidential_client_authenticates_by_basic_or_post(
     alice, start, approved, token, api, tenant
 ):
     client_id, secret = web_client(tenant)
-    by_basic = {"grant_type": CODE, "code": approved(alice, start())}
-    by_post = {"grant_type": CODE, "code": approved(alice, start())}
+    by_basic = {"grant_type": CODE, "code": approved(alice, start()), "redirect_uri": WEB_REDIRECT}
+    by_post = {"grant_type": CODE, "code": approved(alice, start()), "redirect_uri": WEB_REDIRECT}
 
     answers = [
         token(by_basic, client=(client_id, secret)),
@@ -318,14 +320,25 @@ def test_a_client_using_two_authentication_methods_at_once_is_refused(
             "Authorization": f"Basic {basic}",
         },
         body=urlencode(
-            {"grant_type": CODE, "code": code, "client_secret": tenant["client_secret"]}
+            {
+                "grant_type": CODE,
+                "code": code,
+                "client_secret": tenant["client_secret"],
+                "redirect_uri": WEB_REDIRECT,
+            }
         ),
     )
 
     assert response.status_code == 401
     assert response.json_body["error"] == "invalid_client"
     assert response.headers["WWW-Authenticate"].startswith("Basic")
-    assert token({"grant_type": CODE, "code": code}, client=web_client(tenant))[0] == 200
+    assert (
+        token(
+            {"grant_type": CODE, "code": code, "redirect_uri": WEB_REDIRECT},
+            client=web_client(tenant),
+        )[0]
+        == 200
+    )
 
 
 @pytest.fixture
@@ -417,7 +430,10 @@ def test_the_redirect_uri_at_the_token_endpoint_must_be_the_one_the_signin_start
         for case, sent in wrong.items()
     }
 
-    assert answers == dict.fromkeys(wrong, (400, "invalid_grant"))
+    assert answers == {
+        **dict.fromkeys(wrong, (400, "invalid_grant")),
+        "omitted": (400, "invalid_request"),  # RFC 6749 4.1.3: required, since /authorize had it
+    }
     assert token(spa_form(tenant, code, verifier))[0] == 200  # the code was not spent
 
 
@@ -443,7 +459,13 @@ def test_a_missing_or_unknown_grant_type_is_refused(alice, start, approved, toke
     }
 
     assert answers == {grant: (400, error) for grant, error in expected.items()}
-    assert token({"grant_type": CODE, "code": code}, client=web_client(tenant))[0] == 200
+    assert (
+        token(
+            {"grant_type": CODE, "code": code, "redirect_uri": WEB_REDIRECT},
+            client=web_client(tenant),
+        )[0]
+        == 200
+    )
 
 
 # --- The tokens --------------------------------------------------------------------------------
@@ -459,7 +481,9 @@ def test_the_id_token_says_who_signed_in_how_when_and_for_which_client(
     code = approved(phone, started)
     clock.advance(7)
 
-    status, body = token({"grant_type": CODE, "code": code}, client=web_client(tenant))
+    status, body = token(
+        {"grant_type": CODE, "code": code, "redirect_uri": WEB_REDIRECT}, client=web_client(tenant)
+    )
 
     assert status == 200, body
     header = jwt.get_unverified_header(body["id_token"])
@@ -552,7 +576,10 @@ def test_a_rotated_key_stays_published_while_its_tokens_may_be_alive(
 ):
     def sign_in() -> dict:
         code = approved(alice, start())
-        return token({"grant_type": CODE, "code": code}, client=web_client(tenant))[1]
+        return token(
+            {"grant_type": CODE, "code": code, "redirect_uri": WEB_REDIRECT},
+            client=web_client(tenant),
+        )[1]
 
     old_kid = tenant["kid"]
     before = sign_in()
@@ -593,7 +620,7 @@ def test_the_page_that_started_a_signin_can_cancel_it(alice, start, post, result
     )
 
     assert (status, body) == (200, {"status": "cancelled"})
-    assert alice.pending() == (200, {"signins": []})
+    assert alice.pending() == (200, {"signins": [], "notices": []})
     status, body = alice.respond(started["signin_id"], "approve", started["number"])
     assert (status, body["error"]) == (409, "signin_closed")
     assert result(started)[1]["status"] == "denied"
@@ -627,7 +654,11 @@ def test_a_signin_started_from_another_site_is_refused_and_nothing_is_sent(
         origin: status_and_error(
             post(
                 "/t/acme/signin",
-                {"client_id": tenant["client_id"], "username": "alice@acme.test"},
+                {
+                    "client_id": tenant["client_id"],
+                    "username": "alice@acme.test",
+                    "redirect_uri": WEB_REDIRECT,
+                },
                 headers={"Origin": origin},
             )
         )
@@ -636,13 +667,17 @@ def test_a_signin_started_from_another_site_is_refused_and_nothing_is_sent(
 
     assert answers == dict.fromkeys(origins, (403, "cross_site_request"))
     assert snapshot() == before
-    assert alice.pending() == (200, {"signins": []})
+    assert alice.pending()[1]["signins"] == []
 
 
 def test_a_signin_started_from_our_own_page_is_accepted(alice, post, tenant):
     status, body = post(
         "/t/acme/signin",
-        {"client_id": tenant["client_id"], "username": "alice@acme.test"},
+        {
+            "client_id": tenant["client_id"],
+            "username": "alice@acme.test",
+            "redirect_uri": WEB_REDIRECT,
+        },
         headers={"Origin": BASE_URL},
     )
 

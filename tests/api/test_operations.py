@@ -11,6 +11,8 @@ import pytest
 from chalicelib.flows import admin
 from chalicelib.metering import day_of
 
+CB = "https://app.acme.test/cb"
+
 
 @pytest.fixture
 def today(clock):
@@ -27,7 +29,8 @@ def alice(new_account, make_phone):
 
 def sign_in(post, phone, tenant, decision="approve"):
     status, started = post(
-        "/t/acme/signin", {"client_id": tenant["client_id"], "username": "alice@acme.test"}
+        "/t/acme/signin",
+        {"client_id": tenant["client_id"], "username": "alice@acme.test", "redirect_uri": CB},
     )
     assert status == 200
     phone.respond(
@@ -72,7 +75,7 @@ def test_usage_counts_each_billable_event_and_the_bill_charges_completed_signins
         f"/t/acme/signin/{started['signin_id']}/result", {"secret": started["secret"]}
     )
     form = (
-        f"grant_type=authorization_code&code={result['code']}"
+        f"grant_type=authorization_code&code={result['code']}&redirect_uri={CB}"
         f"&client_id={tenant['client_id']}&client_secret={tenant['client_secret']}"
     )
     response = api.http.post(
@@ -106,7 +109,8 @@ def test_a_disabled_account_cannot_sign_in_with_its_phone_or_password(svc, tenan
     _, phone = alice
 
     status, started = post(
-        "/t/acme/signin", {"client_id": tenant["client_id"], "username": "alice@acme.test"}
+        "/t/acme/signin",
+        {"client_id": tenant["client_id"], "username": "alice@acme.test", "redirect_uri": CB},
     )
     assert (status, started["method"]) == (200, "password")
     assert phone.pending()[1]["signins"] == []
@@ -117,6 +121,7 @@ def test_a_disabled_account_cannot_sign_in_with_its_phone_or_password(svc, tenan
             "client_id": tenant["client_id"],
             "username": "alice@acme.test",
             "password": "a long enough passphrase",
+            "redirect_uri": CB,
         },
         csrf,
     )
@@ -124,7 +129,8 @@ def test_a_disabled_account_cannot_sign_in_with_its_phone_or_password(svc, tenan
 
     admin.set_account_disabled(svc, "acme", "alice@acme.test", False)
     status, started = post(
-        "/t/acme/signin", {"client_id": tenant["client_id"], "username": "alice@acme.test"}
+        "/t/acme/signin",
+        {"client_id": tenant["client_id"], "username": "alice@acme.test", "redirect_uri": CB},
     )
     assert started["method"] == "phone"
 
@@ -150,8 +156,11 @@ def test_revoking_a_lost_phone_removes_it_and_its_push_endpoint(svc, tenant, ali
 
 def test_each_request_logs_one_json_line_without_who(tenant, alice, post, caplog):
     caplog.set_level(logging.INFO, logger="phonesignin")
-    post("/t/acme/signin", {"client_id": tenant["client_id"], "username": "alice@acme.test"})
-    post("/t/acme/signin", {"client_id": "nope", "username": "alice@acme.test"})
+    post(
+        "/t/acme/signin",
+        {"client_id": tenant["client_id"], "username": "alice@acme.test", "redirect_uri": CB},
+    )
+    post("/t/acme/signin", {"client_id": "nope", "username": "alice@acme.test", "redirect_uri": CB})
 
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "phonesignin"]
     assert [(x["view"], x["status"], x.get("error")) for x in lines] == [

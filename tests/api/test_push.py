@@ -10,9 +10,10 @@ import botocore.exceptions
 import pytest
 
 from chalicelib.flows import admin
-from chalicelib.tenants import Policy
+from chalicelib.tenants import NumberMatch, Policy
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
+CALLBACK = "https://app.acme.test/cb"
 
 
 def endpoint_of(svc, phone) -> str:
@@ -28,7 +29,7 @@ def started_from_a_browser(post, tenant):
     def start(username: str = "alice@acme.test") -> dict:
         status, started = post(
             "/t/acme/signin",
-            {"client_id": tenant["client_id"], "username": username},
+            {"client_id": tenant["client_id"], "username": username, "redirect_uri": CALLBACK},
             headers={"User-Agent": BROWSER},
         )
         assert status == 200, started
@@ -60,6 +61,7 @@ def test_every_push_phone_of_the_account_gets_one_message_and_polling_phones_non
 def test_an_iphone_gets_an_apns_alert_naming_the_app_and_where_the_attempt_comes_from(
     enrolled, svc, endpoints, started_from_a_browser
 ):
+    admin.set_policy(svc, "acme", Policy(number_match=NumberMatch.PICK))
     phone, account = enrolled(push_token="apns-token-1")
 
     started = started_from_a_browser()
@@ -76,7 +78,7 @@ def test_an_iphone_gets_an_apns_alert_naming_the_app_and_where_the_attempt_comes
         "tenant": "acme",
         "app": "Acme Portal",
         "ip": "127.0.0.1",
-        "user_agent": BROWSER,
+        "device": "Firefox on Linux",  # readable, never the raw user agent
         "expires_at": str(started["expires_at"]),
         "choices": signin["choices"],
     }
@@ -106,9 +108,9 @@ def test_an_android_phone_gets_an_fcm_v1_message_with_the_same_data(
     assert fcm["data"]["tenant"] == "acme"
     assert fcm["data"]["app"] == "Acme Portal"
     assert fcm["data"]["ip"] == "127.0.0.1"
-    assert fcm["data"]["user_agent"] == BROWSER
+    assert fcm["data"]["device"] == "Firefox on Linux"
     assert fcm["data"]["expires_at"] == str(started["expires_at"])
-    assert str(started["number"]) in fcm["data"]["choices"].split(",")
+    assert fcm["data"]["choices"] == ""  # typed (the default): choices would give it away
     assert all(isinstance(value, str) for value in fcm["data"].values())  # FCM's rule
 
 
@@ -141,18 +143,19 @@ def test_a_push_lives_no_longer_than_its_signin(
         assert android["ttl"] == f"{remaining}s"
 
 
-def test_a_long_user_agent_is_cut_short_in_the_push(enrolled, svc, endpoints, post, tenant):
+def test_a_long_user_agent_never_reaches_the_push(enrolled, svc, endpoints, post, tenant):
     phone, _ = enrolled(push_token="apns-token-1")
 
     status, _ = post(
         "/t/acme/signin",
-        {"client_id": tenant["client_id"], "username": "alice@acme.test"},
+        {"client_id": tenant["client_id"], "username": "alice@acme.test", "redirect_uri": CALLBACK},
         headers={"User-Agent": "A" * 5000},
     )
 
     assert status == 200
     (message,) = messages(endpoints, svc, phone)
-    assert json.loads(message["APNS"])["signin"]["user_agent"] == "A" * 160
+    assert json.loads(message["APNS"])["signin"]["device"] == "Unknown browser"
+    assert "AAAA" not in json.dumps(message)
 
 
 def approve_by_polling(phone, started) -> None:
@@ -218,7 +221,11 @@ def behind_cloudfront(svc, monkeypatch):
 
 
 def start_with(post, tenant, headers: dict) -> dict:
-    body = {"client_id": tenant["client_id"], "username": "alice@acme.test"}
+    body = {
+        "client_id": tenant["client_id"],
+        "username": "alice@acme.test",
+        "redirect_uri": CALLBACK,
+    }
     status, started = post("/t/acme/signin", body, headers={"User-Agent": BROWSER, **headers})
     assert status == 200, started
     return started
@@ -306,6 +313,6 @@ def test_a_place_header_cannot_smuggle_control_characters_or_length(
     start_with(post, tenant, forged)
 
     (listed,) = phone.pending()[1]["signins"]
-    assert listed["place"].startswith("Evil[31mCity")
+    assert listed["place"].startswith("Evil [31mCity")
     assert len(listed["place"]) == 100
     assert all(ch.isprintable() for ch in listed["place"])

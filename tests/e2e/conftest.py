@@ -62,12 +62,17 @@ class Phone:
 
     def wait_for_signin(self, number: int | None = None, timeout: float = 15.0) -> dict:
         """Poll the device API until a sign-in is waiting (the phone's polling path); with
-        `number`, the one offering that number, as a person picks the request they expect."""
+        `number`, one that could be it (it offers that number, or asks for it to be typed),
+        as a person picks the request they expect."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             status, body = self.api.pending(self.key)
             assert status == 200, body
-            waiting = [s for s in body["signins"] if number is None or number in s["choices"]]
+            waiting = [
+                s
+                for s in body["signins"]
+                if number is None or not s["choices"] or number in s["choices"]
+            ]
             if waiting:
                 return waiting[-1]
             time.sleep(0.2)

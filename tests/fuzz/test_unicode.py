@@ -165,6 +165,9 @@ def spelled(draw, username: str) -> str:
     return text
 
 
+GLOBEX_CALLBACK = "https://globex.test/cb"
+
+
 def id_token_sub(id_token: str) -> str:
     payload = id_token.split(".")[1]
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"]
@@ -172,7 +175,7 @@ def id_token_sub(id_token: str) -> str:
 
 def password_signin(world, username: str):
     body = {"client_id": world.globex["client"][0], "username": username}
-    body["password"] = ALICE_PASSWORD
+    body |= {"password": ALICE_PASSWORD, "redirect_uri": GLOBEX_CALLBACK}
     headers = {**world.page_headers(), "Content-Type": "application/json"}
     raw = json.dumps(body).encode()
     return judge(lambda: world.http.request("POST", "/t/globex/password", headers, raw))
@@ -190,7 +193,7 @@ def test_an_equivalent_spelling_of_a_username_reaches_the_same_account(world, us
     # The relying party is told the same person: the ID token's sub is the account's.
     client_id, secret = world.globex["client"]
     form = {"grant_type": "authorization_code", "code": answer["code"]}
-    form.update(client_id=client_id, client_secret=secret)
+    form.update(client_id=client_id, client_secret=secret, redirect_uri=GLOBEX_CALLBACK)
     tokens = world.http.request(
         "POST", "/t/globex/token", {"Content-Type": FORM}, urlencode(form).encode()
     )

@@ -20,6 +20,8 @@ from chalicelib.tenants import Policy
 
 ACME = "https://signin.example.test/t/acme"
 GLOBEX = "https://signin.example.test/t/globex"
+WEB = "https://app.acme.test/cb"
+SPA = "http://127.0.0.1:9000/cb"
 
 
 def response_claims(started: dict, number: int | None = None, **extra) -> dict:
@@ -92,8 +94,7 @@ def test_an_approval_after_expiry_is_refused_even_while_the_record_remains(
 
 def test_a_wrong_number_fails_the_signin_for_good(alice, start, result):
     started = start()
-    (listed,) = alice.pending()[1]["signins"]
-    wrong = next(n for n in listed["choices"] if n != started["number"])
+    wrong = 10 + (started["number"] - 9) % 90  # another two-digit number
 
     status, body = alice.respond(started["signin_id"], "approve", wrong)
     assert (status, body["error"]) == (409, "wrong_number")
@@ -114,7 +115,7 @@ def test_a_phone_of_another_account_can_neither_see_nor_approve_a_signin(
     bob, _ = enrolled("bob@acme.test")
     started = start()
 
-    assert bob.pending() == (200, {"signins": []})
+    assert bob.pending() == (200, {"signins": [], "notices": []})
     status, body = bob.respond(started["signin_id"], "approve", started["number"])
 
     assert (status, body["error"]) == (404, "not_found")
@@ -280,7 +281,7 @@ def test_the_result_needs_the_secret_bound_at_start(alice, start, post):
 
 def test_an_authorization_code_works_once(alice, start, approved, token, tenant):
     code = approved(alice, start())
-    form = {"grant_type": "authorization_code", "code": code}
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": WEB}
     assert token(form, client=web_client(tenant))[0] == 200
 
     status, body = token(form, client=web_client(tenant))
@@ -295,7 +296,7 @@ def test_a_code_is_refused_to_another_client_of_the_tenant(
     code = approved(alice, start())
 
     status, body = token(
-        {"grant_type": "authorization_code", "code": code},
+        {"grant_type": "authorization_code", "code": code, "redirect_uri": WEB},
         client=(other["client_id"], other["client_secret"]),
     )
 
@@ -307,7 +308,8 @@ def test_a_code_expires_a_minute_after_approval(alice, start, approved, token, t
     clock.advance(60)
 
     status, body = token(
-        {"grant_type": "authorization_code", "code": code}, client=web_client(tenant)
+        {"grant_type": "authorization_code", "code": code, "redirect_uri": WEB},
+        client=web_client(tenant),
     )
 
     assert (status, body["error"]) == (400, "invalid_grant")
@@ -315,7 +317,12 @@ def test_a_code_expires_a_minute_after_approval(alice, start, approved, token, t
 
 def test_a_public_client_must_use_pkce(alice, post, tenant):
     status, body = post(
-        "/t/acme/signin", {"client_id": tenant["public_client_id"], "username": "alice@acme.test"}
+        "/t/acme/signin",
+        {
+            "client_id": tenant["public_client_id"],
+            "username": "alice@acme.test",
+            "redirect_uri": SPA,
+        },
     )
 
     assert (status, body["error"]) == (400, "invalid_request")
@@ -331,7 +338,10 @@ def pkce_pair() -> tuple[str, str]:
 def test_a_pkce_code_needs_its_verifier(right_verifier, alice, start, approved, token, tenant):
     verifier, challenge = pkce_pair()
     started = start(
-        client_id=tenant["public_client_id"], code_challenge=challenge, code_challenge_method="S256"
+        client_id=tenant["public_client_id"],
+        code_challenge=challenge,
+        code_challenge_method="S256",
+        redirect_uri=SPA,
     )
     code = approved(alice, started)
     sent = verifier if right_verifier else pkce_pair()[0]
@@ -342,6 +352,7 @@ def test_a_pkce_code_needs_its_verifier(right_verifier, alice, start, approved, 
             "code": code,
             "client_id": tenant["public_client_id"],
             "code_verifier": sent,
+            "redirect_uri": SPA,
         }
     )
 
@@ -355,7 +366,7 @@ def test_a_wrong_client_secret_is_refused(alice, start, approved, api, token, te
     code = approved(alice, start())
 
     status, body = token(
-        {"grant_type": "authorization_code", "code": code},
+        {"grant_type": "authorization_code", "code": code, "redirect_uri": WEB},
         client=(tenant["client_id"], "not-the-secret"),
     )
 
@@ -363,7 +374,7 @@ def test_a_wrong_client_secret_is_refused(alice, start, approved, api, token, te
     response = api.http.post(
         "/t/acme/token",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
-        body=f"grant_type=authorization_code&code={code}"
+        body=f"grant_type=authorization_code&code={code}&redirect_uri={WEB}"
         f"&client_id={tenant['client_id']}&client_secret=nope",
     )
     assert response.status_code == 401
@@ -413,7 +424,7 @@ def test_a_phone_of_another_tenant_cannot_act_here(alice, globex_phone, start, p
 
 def test_a_code_cannot_be_redeemed_at_another_tenant(alice, globex, start, approved, token, tenant):
     code = approved(alice, start())
-    form = {"grant_type": "authorization_code", "code": code}
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": WEB}
 
     status, body = token(form, tenant_id="globex", client=web_client(tenant))
     assert (status, body["error"]) == (401, "invalid_client")
@@ -430,9 +441,10 @@ def test_an_id_token_of_one_tenant_does_not_verify_with_another_tenants_keys(
     alice, globex, start, approved, token, tenant, api
 ):
     code = approved(alice, start())
-    id_token = token({"grant_type": "authorization_code", "code": code}, client=web_client(tenant))[
-        1
-    ]["id_token"]
+    id_token = token(
+        {"grant_type": "authorization_code", "code": code, "redirect_uri": WEB},
+        client=web_client(tenant),
+    )[1]["id_token"]
     kid = jwt.get_unverified_header(id_token)["kid"]
     globex_keys = jwt.PyJWKSet.from_dict(api.http.get("/t/globex/jwks.json").json_body)
 
@@ -445,51 +457,41 @@ def test_an_id_token_of_one_tenant_does_not_verify_with_another_tenants_keys(
 # --- Unknown usernames do not reveal themselves -------------------------------------------------
 
 
-RANDOM = {"signin_id", "secret", "number"}  # fresh per sign-in: compared by shape only
-
-
-def view(body: dict) -> dict:
-    """What a response says, with the random values reduced to their type and length."""
-    return {k: (type(v).__name__, len(str(v))) if k in RANDOM else v for k, v in body.items()}
-
-
 @pytest.fixture
 def three_starts(enrolled, new_account, post, tenant):
     """Sign-ins started for an enrolled account, an account without a phone, and nobody."""
     enrolled("alice@acme.test")
     new_account("bob@acme.test")
     return [
-        post("/t/acme/signin", {"client_id": tenant["client_id"], "username": username})
+        post(
+            "/t/acme/signin",
+            {"client_id": tenant["client_id"], "username": username, "redirect_uri": WEB},
+        )
         for username in ("alice@acme.test", "bob@acme.test", "nobody@acme.test")
     ]
 
 
-def test_unknown_usernames_look_like_accounts_without_a_phone(three_starts, result, clock):
+def test_unknown_usernames_look_like_accounts_without_a_phone(three_starts, snapshot):
+    """Needs flows/signin.py `start` to answer an unknown username as an account without a
+    phone, and to store nothing for either: nothing to poll, nothing in anyone's partition."""
     _, (no_phone_status, no_phone), (unknown_status, unknown) = three_starts
 
     assert no_phone_status == unknown_status == 200
-    assert view(unknown) == view(no_phone)
-    assert 10 <= unknown["number"] <= 99
-    assert result(unknown)[1]["status"] == "pending"
-    clock.advance(unknown["expires_at"] - int(clock()))
-    assert result(unknown)[1]["status"] == "expired"
+    assert unknown == no_phone == {"method": "password"}
+    stored = [json.loads(item)["Attributes"]["sk"]["S"] for item in snapshot()["test-signins"]]
+    assert len([sk for sk in stored if "~" not in sk]) == 1  # Alice's sign-in alone
 
 
-def test_an_enrolled_account_differs_from_an_unknown_one_only_in_the_method_offered(
-    three_starts,
-):
+def test_an_enrolled_account_differs_from_an_unknown_one_in_the_method_offered(three_starts):
     """The page must go straight to the password for accounts without a phone (issue 4), so
     `method` tells whether a username has phone sign-in, as Microsoft's sign-in page does.
-    Nothing else differs, and an unknown username stays indistinguishable from an account
-    without a phone (test above): existence itself is never revealed."""
+    An unknown username stays indistinguishable from an account without a phone (test
+    above): existence itself is never revealed."""
     (enrolled_status, enrolled), _, (unknown_status, unknown) = three_starts
 
     assert enrolled_status == unknown_status == 200
     assert (enrolled["method"], unknown["method"]) == ("phone", "password")
-    without_method = {k for k in view(enrolled) if k != "method"}
-    assert {k: view(enrolled)[k] for k in without_method} == {
-        k: view(unknown)[k] for k in without_method
-    }
+    assert enrolled["held"] is False and "signin_id" not in unknown
 
 
 def test_a_tenant_can_turn_phone_signin_off_for_everyone(enrolled, svc, post, tenant):
@@ -498,7 +500,8 @@ def test_a_tenant_can_turn_phone_signin_off_for_everyone(enrolled, svc, post, te
 
     for username in ("alice@acme.test", "nobody@acme.test"):
         status, body = post(
-            "/t/acme/signin", {"client_id": tenant["client_id"], "username": username}
+            "/t/acme/signin",
+            {"client_id": tenant["client_id"], "username": username, "redirect_uri": WEB},
         )
         assert (status, body["error"]) == (403, "phone_signin_disabled")
 

@@ -1,11 +1,16 @@
 """Telling which usernames exist, by the answer or by the time it takes, measured.
 
 Starting a phone sign-in for an unknown username is answered as for an account that cannot be
-asked now (no phone, disabled, or its phones held back by the push-fatigue limits), and the
+asked (no phone, or disabled): `method: password`, and nothing is stored for any of them. The
 password is checked for an unknown username against a decoy hash, answered as a wrong password.
 Both claims are checked three ways: the answer (status, headers, body keys and the shape of each
 value), the AWS calls made (the deterministic part of the timing argument: which operations on
 which tables, in order), and the wall-clock time of many interleaved requests.
+
+An account that has a phone answers `method: phone` (the page needs it), held or not: the push
+limits and locks hold its requests back (flows/fatigue.py) and no longer pretend it has no
+phone, since the person must be told to open the app. What its answer tells is that the
+username has phone sign-in, which its first start already told.
 
 The timing tests compare the service's own time: the wall-clock time of each request minus the
 time spent inside the in-process AWS fake (moto), measured per request. moto's cost is no model
@@ -22,6 +27,7 @@ Each test says which defence it needs: without it, the test fails.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gc
 import json
@@ -36,9 +42,8 @@ from dataclasses import dataclass, field
 import pytest
 from moto.core.botocore_stubber import BotocoreStubber
 
-from chalicelib import passwords
 from chalicelib.flows import admin
-from chalicelib.tenants import Policy
+from chalicelib.passwords import Scrypt
 from tests.conftest import BASE_URL, PREFIX
 
 PASSWORD = "correct horse battery staple"
@@ -46,6 +51,12 @@ WRONG = "not the password at all"
 CSRF = {"Cookie": "psi_csrf=csrf-token-1", "X-CSRF-Token": "csrf-token-1"}
 DAY = 86400
 RANDOM = {"signin_id", "secret", "number"}  # fresh per sign-in: compared by shape only
+CALLBACK = "https://app.acme.test/cb"
+# scrypt at 1/64 of OWASP's cost (N=2^11 instead of 2^17) for every hash and the decoy alike, so
+# their relative cost stays: at the real cost the timing test's 200-odd checks would take a
+# minute. A cheaper check makes the rest of the request weigh more, so the comparisons are
+# stricter, not looser.
+TIMED_SCRYPT_N = 2**11
 BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -66,7 +77,8 @@ def page(api):
 @pytest.fixture
 def start_as_page(page, tenant):
     def send(username: str):
-        return page("/t/acme/signin", {"client_id": tenant["client_id"], "username": username})
+        body = {"client_id": tenant["client_id"], "username": username, "redirect_uri": CALLBACK}
+        return page("/t/acme/signin", body)
 
     return send
 
@@ -74,7 +86,12 @@ def start_as_page(page, tenant):
 @pytest.fixture
 def password_as_page(page, tenant):
     def send(username: str, password: str):
-        body = {"client_id": tenant["client_id"], "username": username, "password": password}
+        body = {
+            "client_id": tenant["client_id"],
+            "username": username,
+            "password": password,
+            "redirect_uri": CALLBACK,
+        }
         return page("/t/acme/password", body)
 
     return send
@@ -141,9 +158,6 @@ class Cast:
     unknown: str = "nobody@acme.test"
     no_phone: str = "bob@acme.test"
     disabled: str = "dave@acme.test"  # has a phone with push, and is disabled
-    locked: str = "erin@acme.test"  # has a phone with push, locked after a fraud report
-    limited: str = "carol@acme.test"  # has a phone with push, past its pushes per minute
-    crowded: str = "frank@acme.test"  # has a phone with push, and max_pending sign-ins waiting
     with_phone: str = "alice@acme.test"  # has a phone with push: the one that differs
     phones: dict = field(default_factory=dict)
 
@@ -158,144 +172,111 @@ def people(enrolled, new_account) -> Cast:
 
 
 @pytest.fixture
-def cast(people, enrolled, svc, start) -> Cast:
-    """And Dave (disabled) and Erin (locked), each with a phone."""
-    for username in (people.disabled, people.locked):
-        phone, _ = enrolled(username, push_token=f"apns-{username.split('@')[0]}")
-        people.phones[username] = phone
+def cast(people, enrolled, svc) -> Cast:
+    """And Dave, disabled, with a phone."""
+    people.phones[people.disabled] = enrolled(people.disabled, push_token="apns-dave")[0]
     admin.set_account_disabled(svc, "acme", people.disabled, True)
-    # A fraud report locks phone sign-in for the account at once (flows/fatigue.py).
-    reported = start(people.locked)
-    assert reported["method"] == "phone"
-    assert people.phones[people.locked].respond(reported["signin_id"], "report_fraud")[0] == 200
     return people
-
-
-@pytest.fixture
-def limited(enrolled, start) -> str:
-    """Carol, with a phone, past her pushes per minute (three by default; test_push_fatigue.py).
-    The refusal has been seen once, so this container remembers the window is full."""
-    carol = Cast().limited
-    enrolled(carol, push_token="apns-carol")
-    for _ in range(3):
-        assert start(carol)["method"] == "phone"
-    assert start(carol)["method"] == "password"
-    return carol
-
-
-@pytest.fixture
-def crowded(enrolled, start, svc) -> str:
-    """Frank, with a phone and as many sign-ins waiting for it as the policy allows (one)."""
-    admin.set_policy(svc, "acme", Policy(max_pending=1))
-    frank = Cast().crowded
-    enrolled(frank, push_token="apns-frank")
-    assert start(frank)["method"] == "phone"
-    assert start(frank)["method"] == "password"
-    return frank
 
 
 # --- Starting a phone sign-in: the answer and the AWS calls ---------------------------------
 
 
 def test_a_start_for_an_unknown_username_is_answered_as_for_an_account_that_cannot_be_asked(
-    cast, limited, crowded, start_as_page, post
+    cast, start_as_page, snapshot
 ):
-    """Needs `reachable_account` to fold no account, no phone, disabled and fatigue into one
-    answer: without any one of them, that kind of account would answer `method: phone`."""
+    """Needs `start` to fold no account, no phone and disabled into one answer that stores
+    nothing: without it, that kind of account would answer `method: phone`, or leave a
+    sign-in to poll that the others do not."""
+    before = snapshot()
     answers = {
-        kind: start_as_page(getattr(cast, kind))
-        for kind in ("unknown", "no_phone", "disabled", "locked", "limited", "crowded")
+        kind: start_as_page(getattr(cast, kind)) for kind in ("unknown", "no_phone", "disabled")
     }
 
     unknown = looks(answers["unknown"])
-    assert unknown["status"] == 200 and unknown["body"]["method"] == "password"
+    assert unknown["status"] == 200 and unknown["body"] == {"method": "password"}
     for kind, response in answers.items():
         assert looks(response) == unknown, kind
-    # Following each one up is alike too: pending, for as long, for the page that holds it.
-    followed = {
-        kind: post(
-            f"/t/acme/signin/{json.loads(r.body)['signin_id']}/result",
-            {"secret": json.loads(r.body)["secret"]},
-        )
-        for kind, r in answers.items()
-    }
-    assert all(answer == followed["unknown"] for answer in followed.values()), followed
-    assert followed["unknown"][1]["status"] == "pending"
+    assert snapshot() == before
 
 
 def test_a_start_for_an_unknown_username_makes_the_same_aws_calls_as_for_one_that_cannot_be_asked(
     cast, start_as_page, svc, aws_calls
 ):
-    """Needs the same work for each kind: a sign-in stored for every username, and no lookup
-    beyond the account's own item before knowing it cannot be asked. Without it (a start for
-    an unknown username that stores nothing, or a fatigue check for accounts without a
-    phone), the calls differ, and with them the time."""
+    """Needs the same work for each kind: the account's own item read, nothing else, before
+    knowing it cannot be asked. Without it (a limit counted, or a sign-in stored, for
+    accounts without a phone only), the calls differ, and with them the time."""
     made = {
         kind: calls_of(svc, aws_calls, functools.partial(start_as_page, getattr(cast, kind)))
-        for kind in ("unknown", "no_phone", "disabled", "locked", "with_phone")
+        for kind in ("unknown", "no_phone", "disabled", "with_phone")
     }
     for kind, (response, _) in made.items():
         assert response.status_code == 200, (kind, response.body)
     print("\nAWS calls of a start:", {kind: calls for kind, (_, calls) in made.items()})
 
     unknown = made["unknown"][1]
-    assert "dynamodb.GetItem accounts" in unknown and "dynamodb.PutItem signins" in unknown
-    for kind in ("no_phone", "disabled", "locked"):
+    assert unknown == ["dynamodb.GetItem accounts"]
+    for kind in ("no_phone", "disabled"):
         assert made[kind][1] == unknown, kind
-    # The recorder does see a start that may push: the push counter, the query of what is
-    # waiting, and the push itself.
-    assert made["with_phone"][1] != unknown
+    # The recorder does see a start that may push: the start and push counters, the query of
+    # what is waiting, the sign-in and the push itself.
     assert "sns.Publish" in made["with_phone"][1]
 
 
-def test_a_start_past_the_push_limit_makes_the_same_aws_calls_as_for_an_unknown_username(
-    limited, start_as_page, svc, aws_calls
+def test_a_start_refused_past_its_sources_limit_reads_the_account_and_nothing_more(
+    people, start_as_page, svc, aws_calls
 ):
-    """Needs a full push window refused from the container's memory once it has been seen
-    (stores/limits.py, LimitStore.take): without it, each refused start would make the
-    limit's conditional write (and the check of its first refusal) that a start for nobody
-    does not make, and take that much longer. fatigue.py: "the one who started it cannot
-    tell a limit from no phone". The first refusal a container sees in a window still costs
-    three more calls (the failed write, the first-refusal flag and the audit line)."""
-    _, unknown = calls_of(svc, aws_calls, lambda: start_as_page(Cast().unknown))
-    response, refused = calls_of(svc, aws_calls, lambda: start_as_page(limited))
+    """Needs a full window refused from the container's memory once it has been seen
+    (stores/limits.py LimitStore.take), the push allowance's and the source's: without it,
+    each refused start of a flood would make the limits' conditional writes again, on one
+    item each."""
+    while start_as_page(people.with_phone).status_code == 200:  # 3 pushed, then held ones
+        pass  # until the source's window for held starts is full, and remembered
 
-    assert json.loads(response.body)["method"] == "password"
-    assert refused == unknown
+    response, refused = calls_of(svc, aws_calls, lambda: start_as_page(people.with_phone))
 
-
-def test_a_start_refused_for_too_many_waiting_makes_the_same_aws_calls_as_for_an_unknown_username(
-    crowded, start_as_page, svc, aws_calls
-):
-    """Needs a container to remember an account it found with max_pending sign-ins waiting
-    (fatigue.py): before it did, every such start counted a push, queried what was waiting and
-    wrote an audit line, 5.9 ms more of the service's own time than an unknown username
-    (3.3 ms) and 49 ms more wall-clock against moto. The first refusal a container sees still
-    costs those calls (docs/architecture.md says so)."""
-    _, unknown = calls_of(svc, aws_calls, lambda: start_as_page(Cast().unknown))
-    response, refused = calls_of(svc, aws_calls, lambda: start_as_page(crowded))
-
-    assert json.loads(response.body)["method"] == "password"
-    assert refused == unknown
+    assert response.status_code == 429
+    assert refused == ["dynamodb.GetItem accounts"]
 
 
 # --- The password: the answer, the AWS calls, the scrypt work -------------------------------
 
 
 @pytest.fixture
-def cheaper_scrypt(monkeypatch):
-    """scrypt at 1/16 of its cost (N=2^11 instead of 2^15) for every hash and the decoy
-    alike, so their relative cost stays: at about 160 ms a check here, the timing test's
-    200-odd checks would take half a minute. A cheaper check makes the rest of the request
-    weigh more, so the comparisons are stricter, not looser."""
-    derive = passwords._derive
-    monkeypatch.setattr(
-        passwords, "_derive", lambda password, salt, n, r, p: derive(password, salt, n // 16, r, p)
-    )
+def settings(settings):
+    """scrypt at TIMED_SCRYPT_N for this module, through the service's settings."""
+    return dataclasses.replace(settings, scrypt_n=TIMED_SCRYPT_N)
+
+
+class RecordingScrypt(Scrypt):
+    """The service's password hashing at its configured cost, recording every derivation:
+    (n, r, p, salt length), the work it costs. With `decoy=False`, a check with no stored
+    hash derives nothing (the defence removed, for the control)."""
+
+    def __init__(self, n: int):
+        super().__init__(n)
+        object.__setattr__(self, "done", [])
+        object.__setattr__(self, "decoy", True)
+
+    def derive(self, password, salt, n, r, p):
+        self.done.append((n, r, p, len(salt)))
+        return super().derive(password, salt, n, r, p)
+
+    def verify(self, password, stored):
+        if stored is None and not self.decoy:
+            return False
+        return super().verify(password, stored)
 
 
 @pytest.fixture
-def password_cast(cheaper_scrypt, new_account, svc) -> Cast:
+def recording(svc, monkeypatch) -> RecordingScrypt:
+    hasher = RecordingScrypt(svc.passwords.n)
+    monkeypatch.setattr(svc, "passwords", hasher)
+    return hasher
+
+
+@pytest.fixture
+def password_cast(recording, new_account, svc) -> Cast:
     """Alice and Dave (disabled) have a password; Bob has none; nobody is nobody."""
     people = Cast()
     for username in (people.with_phone, people.disabled, people.no_phone):
@@ -304,21 +285,6 @@ def password_cast(cheaper_scrypt, new_account, svc) -> Cast:
         admin.set_password(svc, "acme", username, PASSWORD)
     admin.set_account_disabled(svc, "acme", people.disabled, True)
     return people
-
-
-@pytest.fixture
-def derivations(cheaper_scrypt, monkeypatch) -> list[tuple]:
-    """Every scrypt derivation the service runs: (n, r, p, salt length) - the work it costs
-    (as asked for; cheaper_scrypt then runs it at 1/16 of that)."""
-    done: list[tuple] = []
-    derive = passwords._derive
-
-    def recorded(password, salt, n, r, p):
-        done.append((n, r, p, len(salt)))
-        return derive(password, salt, n, r, p)
-
-    monkeypatch.setattr(passwords, "_derive", recorded)
-    return done
 
 
 def password_cases(people: Cast) -> dict[str, tuple[str, str]]:
@@ -350,23 +316,23 @@ def test_a_password_for_an_unknown_username_is_answered_as_a_wrong_password(
 
 
 def test_a_password_for_an_unknown_username_costs_the_same_aws_calls_and_scrypt_work(
-    password_cast, password_as_page, svc, aws_calls, derivations
+    password_cast, password_as_page, svc, aws_calls, recording
 ):
-    """Needs the attempt counted and the decoy checked for every username
-    (passwords._DECOY at the same cost as a real hash): without the decoy, an unknown
-    username derives nothing; with a cheaper decoy, it derives less."""
+    """Needs the attempt counted and the decoy checked for every username (Scrypt._decoy at
+    the same cost as a real hash): without the decoy, an unknown username derives nothing;
+    with a cheaper decoy, it derives less."""
     made = {}
     for case, (username, password) in password_cases(password_cast).items():
-        derivations.clear()
+        recording.done.clear()
         send = functools.partial(password_as_page, username, password)
         response, calls = calls_of(svc, aws_calls, send)
         assert response.status_code == 401, (case, response.body)
-        made[case] = (calls, list(derivations))
+        made[case] = (calls, list(recording.done))
     print("\nAWS calls and scrypt work of a password check:", made)
 
-    derivations.clear()
-    passwords.hash_password(PASSWORD, secrets)
-    (real_hash_cost,) = derivations
+    recording.done.clear()
+    recording.hash(PASSWORD, secrets)
+    (real_hash_cost,) = recording.done
     calls, work = made["unknown"]
     assert "dynamodb.GetItem accounts" in calls and "dynamodb.UpdateItem limits" in calls
     assert work == [real_hash_cost]  # one derivation, as costly as a real hash's
@@ -542,14 +508,12 @@ def test_a_start_for_an_unknown_username_takes_as_long_as_for_an_account_without
 ):
     """Needs the same work for a start that cannot push, whoever it is for (see the AWS call
     test above): without it, the service's time would tell accounts from unknown usernames.
-    The control, a start that pushes (the push counter, the query of what is waiting and the
-    push itself), must be told apart by the same statistic in the same run: without that
-    power, 'same' would mean nothing.
+    The control, a start that pushes (the counters, the query of what is waiting, the sign-in
+    and the push itself), must be told apart by the same statistic in the same run: without
+    that power, 'same' would mean nothing.
 
-    Disabled and locked accounts make the same calls as an unknown username (asserted above);
-    they are not timed here, to keep the module quick. Over 250 interleaved rounds their own
-    time was 0.15 ms above an unknown username's (the larger account item to parse), against
-    a threshold near 0.9 ms."""
+    A disabled account makes the same calls as an unknown username (asserted above); it is
+    not timed here, to keep the module quick."""
     experiment = Experiment(
         "Starting a phone sign-in",
         cases={
@@ -568,31 +532,22 @@ def test_a_start_for_an_unknown_username_takes_as_long_as_for_an_account_without
 
 
 def test_a_password_for_an_unknown_username_takes_as_long_as_a_wrong_one(
-    password_cast, password_as_page, svc, clock, stopwatch, monkeypatch
+    password_cast, password_as_page, svc, clock, stopwatch, recording
 ):
-    """Needs the decoy check (passwords.verify_password with no stored hash): without it, an
-    unknown username would be answered sooner. The control removes the decoy for one more
-    unknown username, and the same statistic must tell it apart in the same run."""
+    """Needs the decoy check (Scrypt.verify with no stored hash): without it, an unknown
+    username would be answered sooner. The control removes the decoy for one more unknown
+    username, and the same statistic must tell it apart in the same run."""
     cast = password_cast
-    verify = passwords.verify_password
-    decoy = {"checked": True}
-
-    def verify_or_skip(password, stored):
-        if stored is None and not decoy["checked"]:
-            return False  # the defence removed: nothing derived, nothing compared
-        return verify(password, stored)
-
-    monkeypatch.setattr(passwords, "verify_password", verify_or_skip)
 
     def without_decoy():
-        decoy["checked"] = False
+        object.__setattr__(recording, "decoy", False)
         try:
             return password_as_page("noone@acme.test", PASSWORD)
         finally:
-            decoy["checked"] = True
+            object.__setattr__(recording, "decoy", True)
 
     experiment = Experiment(
-        "Checking a password (scrypt at 1/16 cost)",
+        "Checking a password (scrypt at 1/64 of OWASP's cost)",
         cases={
             "unknown": Case(lambda: password_as_page(cast.unknown, PASSWORD), 401),
             "wrong password": Case(lambda: password_as_page(cast.with_phone, WRONG), 401),

@@ -1,4 +1,4 @@
-"""Number matching strength per tenant: pick among three (the default), type the two digits, or
+"""Number matching strength per tenant: type the two digits (the default), pick among three, or
 strict (NIST SP 800-63B-4 out-of-band: a six-digit secret shown on the page, typed on the phone).
 
 Each test says which defence it needs: without it, the test fails.
@@ -120,9 +120,9 @@ def test_a_wrong_number_fails_a_strict_signin_for_good(strict, alice, start, res
     assert result(started)[1]["reason"] == "wrong_number"
 
 
-def test_type_mode_sends_two_digits_and_no_choices(svc, tenant, alice, start, endpoints):
-    admin.set_policy(svc, "acme", Policy(number_match=NumberMatch.TYPE))
-
+def test_type_is_the_default_with_two_digits_and_no_choices(alice, start, svc, endpoints):
+    """Needs TYPE as the default (tenants.py NumberMatch): with PICK, a person tapping at
+    random under a push-bombing approves one attempt in three."""
     started = start()
 
     assert 10 <= started["number"] <= 99
@@ -131,7 +131,9 @@ def test_type_mode_sends_two_digits_and_no_choices(svc, tenant, alice, start, en
     assert (listed["number_match"], listed["choices"]) == ("type", [])
 
 
-def test_pick_is_the_default_with_three_choices(alice, start, svc, endpoints):
+def test_pick_offers_three_choices(svc, tenant, alice, start, endpoints):
+    admin.set_policy(svc, "acme", Policy(number_match=NumberMatch.PICK))
+
     started = start()
 
     choices = [int(n) for n in push_data(endpoints, svc, alice)["choices"].split(",")]
@@ -148,7 +150,7 @@ def test_a_policy_change_does_not_change_a_signin_already_waiting(alice, start, 
 
     (listed,) = alice.pending()[1]["signins"]
 
-    assert listed["number_match"] == "pick"
+    assert listed["number_match"] == "type"
     assert alice.respond(started["signin_id"], "approve", started["number"])[0] == 200
     assert result(started)[1]["status"] == "approved"
 

@@ -27,7 +27,7 @@ def test_the_defaults():
     policy = Policy()
 
     assert {name: getattr(policy, name) for name in DEFAULTS} == DEFAULTS
-    assert policy.number_match is NumberMatch.PICK
+    assert policy.number_match is NumberMatch.TYPE
 
 
 def out_of_range(name: str) -> list:
@@ -87,7 +87,7 @@ def test_a_tenant_written_without_the_new_fields_gets_the_defaults(svc, settings
         "name": "Acme Corp",
         "phone_signin": True,
         "signin_seconds": 120,
-        "number_match": "pick",
+        "number_match": "type",
         "require_two_step": False,
     }
     svc.dynamodb.put_item(TableName=f"{settings.table_prefix}tenants", Item=encode_item(head))

@@ -28,7 +28,7 @@ from chalicelib.flows import admin
 from chalicelib.settings import Settings
 from chalicelib.tenants import Policy
 from tests.api import conftest as api_fixtures
-from tests.conftest import BASE_URL, Clock
+from tests.conftest import BASE_URL, TEST_SCRYPT_N, Clock
 from tools.localstack import provision, start_moto, use_moto
 
 pytestmark = pytest.mark.e2e  # starts a moto server on 127.0.0.1
@@ -76,7 +76,7 @@ def http(moto_server, monkeypatch):
     session = boto3.session.Session()
     prefix = f"race-{secrets.token_hex(4)}-"
     env = provision(session, prefix, f"alias/{prefix}tenants")
-    settings = Settings.from_env({**env, "PUBLIC_BASE_URL": BASE_URL})
+    settings = Settings.from_env({**env, "PUBLIC_BASE_URL": BASE_URL, "SCRYPT_N": TEST_SCRYPT_N})
     clock = Clock()
     svc = service.build(
         settings,
@@ -118,7 +118,11 @@ def alice(http):
         phones.append(phone)
 
     def start() -> dict:
-        body = {"client_id": web["client_id"], "username": "alice@acme.test"}
+        body = {
+            "client_id": web["client_id"],
+            "username": "alice@acme.test",
+            "redirect_uri": "https://app.acme.test/cb",
+        }
         status, started = post("/t/acme/signin", body)
         assert (status, started["method"]) == (200, "phone"), started
         return started

@@ -114,17 +114,17 @@ class Recorder:
 
 
 def test_the_random_part_of_a_signin_id_is_128_bits_drawn_whole_from_the_csprng(
-    start, svc, clock, monkeypatch
+    alice, start, svc, clock, monkeypatch
 ):
     """Needs 16 random bytes, unaltered, after the guessable prefix: fewer bytes, or a part
     derived from the time or the username, would leave less than 128 bits to guess."""
     recorder = Recorder()
     monkeypatch.setattr(svc, "rng", recorder)
 
-    signin_id = start("nobody@acme.test")["signin_id"]
+    signin_id = start("alice@acme.test")["signin_id"]
 
     prefix, random_part = signin_id[:24], signin_id[24:]
-    assert prefix == user_key("nobody@acme.test") + f"{int(clock()):08x}"  # anyone can work it out
+    assert prefix == user_key("alice@acme.test") + f"{int(clock()):08x}"  # anyone can work it out
     drawn = [raw for raw in recorder.drawn if b64url(raw) == random_part]
     assert len(drawn) == 1, "the random part must be one draw from the service's random source"
     assert len(drawn[0]) * 8 >= 128

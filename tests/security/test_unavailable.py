@@ -104,7 +104,13 @@ def start_signin(api, tenant, username: str = "alice@acme.test"):
     return api.http.post(
         "/t/acme/signin",
         headers={"Content-Type": "application/json"},
-        body=json.dumps({"client_id": tenant["client_id"], "username": username}),
+        body=json.dumps(
+            {
+                "client_id": tenant["client_id"],
+                "username": username,
+                "redirect_uri": "https://app.acme.test/cb",
+            }
+        ),
     )
 
 

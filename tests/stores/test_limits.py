@@ -62,15 +62,25 @@ def test_failures_past_their_keep_start_again_even_before_ttl_deletes_them(svc):
     assert later.failures == 1  # the item is still there (moto, like DynamoDB, lags), but stale
 
 
-def test_a_window_counter_over_its_limit_is_closed_until_the_window_ends(svc):
-    for _ in range(3):
-        svc.limits.hit("acme", "pwd-ip", "203.0.113.7", 900, NOW)
+def test_a_window_claim_counts_before_the_check_and_refuses_past_its_limit(svc):
+    """Needs claim_hit's conditional write: a read then a later write let parallel attempts
+    from one network all pass a cap that was one short of full."""
+    claims = [svc.limits.claim_hit("acme", "pwd-ip", "203.0.113.7", 900, NOW, 3) for _ in range(4)]
 
-    assert svc.limits.over("acme", "pwd-ip", "203.0.113.7", 900, NOW, limit=4) is None
-    assert svc.limits.over("acme", "pwd-ip", "203.0.113.7", 900, NOW, limit=3) == (
-        (NOW // 900 + 1) * 900
-    )
-    assert svc.limits.over("acme", "pwd-ip", "203.0.113.8", 900, NOW, limit=3) is None
+    assert claims == [None, None, None, (NOW // 900 + 1) * 900]
+    assert svc.limits.claim_hit("acme", "pwd-ip", "203.0.113.8", 900, NOW, 3) is None  # per key
+    assert svc.limits.claim_hit("acme", "pwd-ip", "203.0.113.7", 900, NOW + 900, 3) is None
+
+
+def test_a_claim_given_back_makes_room_again(svc):
+    other = LimitStore(svc.limits._client, svc.limits._table)  # a container with no memory
+    for _ in range(3):
+        assert svc.limits.claim_hit("acme", "pwd-ip", "203.0.113.7", 900, NOW, 3) is None
+    svc.limits.give_back("acme", "pwd-ip", "203.0.113.7", 900, NOW)
+
+    assert other.claim_hit("acme", "pwd-ip", "203.0.113.7", 900, NOW, 3) is None
+    assert other.claim_hit("acme", "pwd-ip", "203.0.113.7", 900, NOW, 3) is not None
+    svc.limits.give_back("acme", "pwd-ip", "203.0.113.9", 900, NOW)  # nothing to give back: fine
 
 
 def test_memory_is_bounded():
@@ -88,14 +98,14 @@ def test_take_counts_a_minute_and_a_day_in_one_item_and_refuses_when_either_is_f
     again = svc.limits.take("acme", "pushes", "sub-1", NOW + 3, 2, 3)
 
     assert taken == [None, None]
-    assert minute_full == Refused("minute", first=True)
-    assert again == Refused("minute", first=False)
+    assert minute_full == Refused("minute", (NOW // 60 + 1) * 60, first=True)
+    assert again == Refused("minute", (NOW // 60 + 1) * 60, first=False)
     assert svc.limits.take("acme", "pushes", "sub-2", NOW, 2, 3) is None  # per key
 
     next_minute = (NOW // 60 + 1) * 60
     assert svc.limits.take("acme", "pushes", "sub-1", next_minute, 2, 3) is None
     day_full = svc.limits.take("acme", "pushes", "sub-1", next_minute + 1, 2, 3)
-    assert day_full == Refused("day", first=True)
+    assert day_full == Refused("day", (NOW // 86400 + 1) * 86400, first=True)
     assert svc.limits.take("acme", "pushes", "sub-1", (NOW // 86400 + 1) * 86400, 2, 3) is None
 
 

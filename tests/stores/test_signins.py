@@ -7,9 +7,9 @@ import pytest
 from chalicelib import codes, signins
 from chalicelib.accounts import user_key
 from chalicelib.errors import InvalidGrant
-from chalicelib.signins import Outcome, Status
+from chalicelib.signins import Notice, Outcome, Status
 from chalicelib.stores.base import SCHEMA
-from chalicelib.stores.signins import KEEP_SECONDS, DecisionRefused
+from chalicelib.stores.signins import INBOX_ITEMS, KEEP_SECONDS, DecisionRefused
 from tests.stores.conftest import ALICE
 
 CODE_HASH = codes.hash_secret("the-code")
@@ -115,12 +115,14 @@ def test_approval_needs_the_stored_number(svc, make_signin):
     assert svc.signins.get("acme", signin.signin_id).outcome is Outcome.APPROVED
 
 
-def test_a_signin_without_a_number_cannot_be_approved_with_one(svc, make_signin):
-    signin = make_signin(number=None, choices=())
-    with pytest.raises(DecisionRefused):
-        decide(svc, signin, number=42)
-    decide(svc, signin, number=None)
-    assert svc.signins.get("acme", signin.signin_id).outcome is Outcome.APPROVED
+def test_an_approval_without_a_number_never_matches(svc, make_signin):
+    """Needs the number condition without an escape for a missing number: before CIBA was
+    numbered, a sign-in without a number was approved by an answer without one."""
+    numbered, unnumbered = make_signin(number=42), make_signin(number=None, choices=())
+    for signin in (numbered, unnumbered):
+        with pytest.raises(DecisionRefused):
+            decide(svc, signin, number=None)
+        assert svc.signins.get("acme", signin.signin_id).outcome is None
 
 
 def test_denial_needs_no_number(svc, make_signin):
@@ -247,7 +249,7 @@ def test_pending_lists_only_undecided_unexpired_signins_of_that_user(svc, clock,
 def test_pending_finds_a_signin_behind_a_full_page(svc, make_signin):
     """Sign-ins are filed by username, which anyone can type: many ended ones must not hide
     a waiting one from a polling phone (a query page stops at 1 MB)."""
-    big = signins.Origin(ip="203.0.113.7", user_agent="x" * 150_000)
+    big = signins.Origin(ip="203.0.113.7", user_agent="x" * 150_000, device="Unknown browser")
     ids = sorted(signins.new_signin_id(ALICE, svc.rng, svc.now()) for _ in range(9))
     for signin_id in ids[:-1]:
         decide(svc, make_signin(signin_id=signin_id, origin=big), Outcome.DENIED)
@@ -256,3 +258,75 @@ def test_pending_finds_a_signin_behind_a_full_page(svc, make_signin):
     pending = svc.signins.pending_for("acme", ALICE, svc.now())
 
     assert [s.signin_id for s in pending] == [waiting.signin_id]
+
+
+def held(svc, number: int, **changes):
+    """A held sign-in for alice with this number (id derived from it), unstored."""
+    key = signins.held_key(b"k" * 32)
+    now = svc.now()
+    fields = dict(
+        tenant_id="acme",
+        signin_id=signins.held_signin_id(key, ALICE, number),
+        client_id="acme-web",
+        number=number,
+        choices=(),
+        created_at=now,
+        expires_at=now + 120,
+        binding_hash=codes.hash_secret("binding-secret"),
+        code_hash=codes.hash_secret("the-code"),
+        origin=signins.Origin.of("203.0.113.7", "Firefox/128.0"),
+        account_id="acct-alice",
+    )
+    return signins.SignIn(**{**fields, **changes})
+
+
+def test_one_live_held_signin_per_number_and_its_id_reused_once_its_code_is_spent(svc, clock):
+    """Needs create_held's condition: two live held sign-ins with one number would make the
+    number find the wrong one (or a stranger's)."""
+    first = held(svc, 482_913)
+    assert svc.signins.create_held(first, svc.now()) is True
+    assert svc.signins.create_held(held(svc, 482_913), svc.now()) is False  # live: draw again
+    clock.advance(120 + signins.CODE_SECONDS)  # expired, and its code could still be redeemed
+    assert svc.signins.create_held(held(svc, 482_913), svc.now()) is False
+    clock.advance(1)
+    again = held(svc, 482_913)
+    assert svc.signins.create_held(again, svc.now()) is True
+    assert svc.signins.get("acme", again.signin_id) == again
+
+
+def test_held_signins_and_a_flood_of_ended_ones_stay_out_of_the_phones_read(svc, make_signin):
+    """Needs held ids outside the pending query's range (time 00000000) and the bounded,
+    newest-first read: a stranger's flood must not slow the phone's list or hide the owner's."""
+    for number in range(100_000, 100_040):
+        assert svc.signins.create_held(held(svc, number), svc.now())
+    for _ in range(INBOX_ITEMS + 20):
+        decide(svc, make_signin(), Outcome.CANCELLED)
+    waiting = make_signin()
+    calls = []
+    svc.signins._client.meta.events.register(
+        "after-call.dynamodb.Query", lambda parsed, **_: calls.append(parsed)
+    )
+
+    pending = svc.signins.pending_for("acme", ALICE, svc.now())
+
+    assert [s.signin_id for s in pending] == [waiting.signin_id]
+    (page,) = calls
+    assert page["ScannedCount"] <= INBOX_ITEMS
+
+
+def test_notices_are_read_with_the_waiting_signins_and_replace_their_kind(svc, make_signin):
+    waiting = make_signin()
+    now = svc.now()
+    for failures in (1, 2):
+        notice = Notice("totp_failed", now, "acct-alice", detail={"failures": failures})
+        svc.signins.notify("acme", ALICE, notice, keep=600)
+    svc.signins.notify("acme", ALICE, Notice("device_enrolled", now, "acct-alice", "dev-2"), 600)
+
+    signins_, notices = svc.signins.inbox("acme", ALICE, now)
+
+    assert [s.signin_id for s in signins_] == [waiting.signin_id]
+    assert sorted((n.kind, n.key, n.detail.get("failures")) for n in notices) == [
+        ("device_enrolled", "dev-2", None),
+        ("totp_failed", None, 2),
+    ]
+    assert svc.signins.inbox("acme", ALICE, now + 600)[1] == []  # kept `keep` seconds

@@ -179,11 +179,12 @@ def test_a_ref_is_resolved_against_the_published_components():
 
 def test_refs_are_followed_through_properties():
     schema = {"$ref": "#/components/schemas/StartSignIn"}  # properties are refs themselves
-    accepted({"client_id": "c", "username": "u"}, schema)
-    assert refused({"client_id": "c", "username": "u" * 1025}, schema) == (
+    start = {"client_id": "c", "username": "u", "redirect_uri": "https://app.test/cb"}
+    accepted(start, schema)
+    assert refused({**start, "username": "u" * 1025}, schema) == (
         "username must be 1-1024 characters"
     )
-    assert refused({"client_id": "c", "username": "u", "code_challenge_method": "plain"}, schema)
+    assert refused({**start, "code_challenge_method": "plain"}, schema)
 
 
 @pytest.mark.parametrize(
@@ -204,7 +205,7 @@ def test_a_surrogate_pair_from_json_is_one_valid_character():
 
 def test_a_lone_surrogate_in_a_described_member_is_refused_wherever_it_is():
     schema = {"$ref": "#/components/schemas/StartSignIn"}
-    body = {"client_id": "c", "username": "alice\ud800@acme.test"}
+    body = {"client_id": "c", "username": "alice\ud800@acme.test", "redirect_uri": "https://a/cb"}
     assert refused(body, schema) == "username is not valid Unicode"
     extra = {"type": "object", "properties": {}, "additionalProperties": {"type": "string"}}
     assert refused({"resource": "\udc00"}, extra) == "resource is not valid Unicode"

@@ -19,7 +19,7 @@ def a_challenge(**changes) -> Challenge:
         signin_id="0123456789abcdef" + "A" * 22,
         app_name="Acme Portal",
         ip="203.0.113.7",
-        user_agent="Mozilla/5.0 Firefox/128.0",
+        device="Firefox on Linux",
         expires_at=1_750_000_120,
         choices=(17, 42, 88),
         ttl_seconds=95,
@@ -38,7 +38,7 @@ def test_apns_payload_shows_an_alert_the_app_can_act_on():
         "tenant": "acme",
         "app": "Acme Portal",
         "ip": "203.0.113.7",
-        "user_agent": "Mozilla/5.0 Firefox/128.0",
+        "device": "Firefox on Linux",
         "expires_at": "1750000120",
         "choices": "17,42,88",
     }
@@ -86,11 +86,13 @@ def test_publish_request_per_channel(channel, ttl_attribute, payload_of):
 
 
 def worst_case(user_agent_char: str, app_char: str) -> Challenge:
+    origin = Origin.of("x", user_agent_char * 1000, place=user_agent_char * 1000)
     return a_challenge(
         tenant_id="t" * 32,
         app_name=app_char * 64,
         ip="ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255",
-        user_agent=Origin.of("x", user_agent_char * 1000).user_agent,
+        device=origin.device,
+        place=origin.place,
         expires_at=9_999_999_999,
         choices=(99, 98, 97),
         ttl_seconds=600,

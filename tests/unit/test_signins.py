@@ -156,7 +156,25 @@ def test_every_other_outcome_shows_as_denied(outcome):
 def test_origin_is_cut_to_what_a_phone_can_show():
     origin = Origin.of("203.0.113.7", "x" * 1000)
     assert len(origin.user_agent) == signins.MAX_USER_AGENT
-    assert Origin.of(None, None) == Origin(ip="unknown", user_agent="unknown")
+    assert Origin.of(None, None) == Origin(
+        ip="unknown", user_agent="unknown", device="Unknown browser"
+    )
+
+
+def test_the_user_agent_is_stored_without_control_or_bidi_characters():
+    """Needs useragent.clean in Origin.of: a user agent with an RTL override or a newline
+    would otherwise reach the audit log and the admin's terminal as sent."""
+    origin = Origin.of("203.0.113.7", "Mozilla/5.0 \u202eevil\u202c\r\nX-Injected: 1\x00")
+    assert all(ch.isprintable() for ch in origin.user_agent)
+    assert "\u202e" not in origin.user_agent and "\n" not in origin.user_agent
+
+
+def test_the_phone_is_shown_a_readable_device_not_the_user_agent():
+    chrome = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/131.0.0.0 Safari/537.36"
+    )
+    assert Origin.of("203.0.113.7", chrome).device == "Chrome on Windows"
 
 
 @pytest.mark.parametrize("nonce", ["", "n" * 129, "line\nbreak", 12])

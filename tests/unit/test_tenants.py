@@ -21,7 +21,7 @@ def test_default_policy():
     policy = Policy()
     assert policy.phone_signin is True
     assert policy.signin_seconds == 120
-    assert policy.number_match is NumberMatch.PICK
+    assert policy.number_match is NumberMatch.TYPE  # a blind tap among three: 1 in 3
 
 
 @pytest.mark.parametrize("seconds", [30, 120, 600])

@@ -129,6 +129,7 @@
     const proof = await sign(unlocked.key, { typ: "device-request+jwt", kid: state.deviceId }, claims(state, { act: "pending" }));
     const { status, body } = await call(state, "signins", proof);
     if (status === 200) {
+      showNotices(body.notices || []);
       const newest = body.signins[body.signins.length - 1];
       if (newest && (!shown || shown.signin_id !== newest.signin_id)) present(newest);
       if (!newest && shown) { shown = null; show("home"); }
@@ -137,11 +138,42 @@
     pollTimer = setTimeout(poll, 1500);
   }
 
+  const NOTICES = {
+    totp_failed: (n) => `${n.failures} wrong verification code(s) in a row` + (n.device ? ` from ${n.device}` : ""),
+    device_enrolled: (n) => `A new phone was added to this account (${n.platform || "phone"})`,
+  };
+
+  function showNotices(notices) {
+    $("notices").replaceChildren(...notices.map((n) => {
+      const item = document.createElement("li");
+      const when = new Date(n.at * 1000).toTimeString().slice(0, 5);
+      item.textContent = `${when} · ${(NOTICES[n.kind] || (() => n.kind))(n)}`;
+      return item;
+    }));
+  }
+
+  // A held request (no notification was sent: too many requests, or phone sign-in paused) is
+  // found by the six-digit number its page shows, and approved with it.
+  async function find(event) {
+    event.preventDefault();
+    error("find-error", "");
+    const number = parseInt($("find-number").value.trim(), 10);
+    if (!(number >= 100000 && number <= 999999)) { error("find-error", "Enter the six digits the sign-in page shows."); return; }
+    const state = load();
+    const proof = await sign(unlocked.key, { typ: "device-request+jwt", kid: state.deviceId }, claims(state, { act: "pending", number }));
+    const { status, body } = await call(state, "signins", proof);
+    const held = status === 200 && body.signins.find((s) => s.held);
+    if (!held) { error("find-error", "No sign-in with that number is waiting for this phone."); return; }
+    $("find-number").value = "";
+    shown = held;
+    await answer("approve", number);
+  }
+
   function present(signin) {
     shown = signin;
     $("request-app").textContent = signin.app;
     const where = signin.place ? `${signin.place} (${signin.ip})` : signin.ip;
-    $("request-where").textContent = `From ${where} · ${signin.user_agent}`;
+    $("request-where").textContent = `From ${where} · ${signin.device}`;
     $("request-binding").hidden = !signin.binding_message;
     $("request-binding").textContent = signin.binding_message || "";
     $("request-left").textContent = `Expires in ${Math.max(0, signin.expires_at - Math.floor(Date.now() / 1000))}s`;
@@ -195,6 +227,7 @@
   $("approve-plain").addEventListener("click", () => answer("approve"));
   $("type-form").addEventListener("submit", (e) => { e.preventDefault(); answer("approve", parseInt($("typed").value, 10)); });
   $("remove").addEventListener("click", remove);
+  $("find-form").addEventListener("submit", find);
   setInterval(() => { $("clock").textContent = new Date().toTimeString().slice(0, 5); }, 1000);
 
   const params = new URLSearchParams(location.search);

@@ -93,17 +93,22 @@
     current = signin;
     const number = String(signin.number);
     $("number").textContent = number;
-    // Six digits (strict number matching) are typed on the phone, not tapped among choices.
-    const typed = number.length > 2;
-    $("number").classList.toggle("long", typed);
-    $("number-intro").textContent = typed
-      ? "Open your authenticator app and type the number you see here."
-      : "Open your authenticator app and tap the number you see here.";
+    // Six digits (strict number matching, or a held request) are typed on the phone.
+    $("number").classList.toggle("long", number.length > 2);
+    // Held: no notification was sent (too many requests, or phone sign-in paused); the
+    // request waits in the app, found by this number.
+    $("number-intro").textContent = signin.held
+      ? "No notification was sent this time. Open your authenticator app, choose \u201cEnter a number\u201d and type the number you see here."
+      : cfg.numberMatch === "pick"
+        ? "Open your authenticator app and tap the number you see here."
+        : "Open your authenticator app and type the number you see here.";
+    $("no-push-hint").hidden = Boolean(signin.held);
     $("resend").hidden = true;
     $("resend").textContent = "Send a new request";
     $("use-password").parentElement.hidden = secondStep;
     $("use-code-line").hidden = !secondStep;
-    $("number-heading").textContent = secondStep ? "One more step: approve on your phone" : "Approve the sign-in on your phone";
+    $("number-heading").textContent = secondStep ? "One more step: approve on your phone"
+      : signin.held ? "Open the app on your phone" : "Approve the sign-in on your phone";
     setStatus("Waiting for your phone…");
     show("number-step", "number-heading");
     // Count down from the lifetime the server gave, whatever this computer's clock says.
@@ -139,6 +144,8 @@
   async function startPhone() {
     const { status, body } = await postJson("signin", authorizeFields());
     if (status === 403 && body.error === "phone_signin_disabled") { cfg.phoneEnabled = "no"; askPassword(); return; }
+    // 429: too many requests from here for this account: say so, and offer the password.
+    if (status === 429) { askPassword(); showError("password-error", body.error_description); return; }
     if (status !== 200) { showError("username-error", body.error_description || "Sign-in could not start."); show("username-step", "username"); return; }
     if (body.method === "password") { askPassword(); return; }
     follow(body, false);

@@ -18,7 +18,7 @@ locals {
     signins          = ["GetItem", "Query", "PutItem", "UpdateItem"]
     activation_codes = ["GetItem", "UpdateItem"]
     installations    = ["GetItem", "PutItem", "UpdateItem", "DeleteItem"]
-    limits           = ["GetItem", "PutItem", "UpdateItem", "DeleteItem"]
+    limits           = ["PutItem", "UpdateItem", "DeleteItem"]
     audit            = ["PutItem"]
     usage            = ["UpdateItem"]
   }
