@@ -12,7 +12,7 @@ from typing import Any
 from . import codes
 from .codes import RandomSource
 from .metering import SHARDS, Meter
-from .passwords import Scrypt
+from .passwords import PasswordHasher
 from .settings import Settings
 from .stores.accounts import AccountStore
 from .stores.activation_codes import ActivationCodeStore
@@ -43,7 +43,7 @@ class Services:
     directory: TenantDirectory
     push: Any  # push.SnsPush, or a stand-in with the same methods
     vault: Any  # vault.KmsVault
-    passwords: Scrypt
+    passwords: PasswordHasher
     clock: Callable[[], float]
     rng: RandomSource
     dynamodb: Any
@@ -98,7 +98,7 @@ def build(
         ),
         push=SnsPush(sns, settings.push_apps),
         vault=vault,
-        passwords=Scrypt(settings.scrypt_n),
+        passwords=PasswordHasher(settings.argon2_memory_kib, settings.argon2_time_cost),
         clock=clock,
         rng=rng,
         dynamodb=dynamodb,

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .passwords import OWASP_N
+from .passwords import OWASP_MEMORY_KIB, OWASP_TIME_COST
 
 
 @dataclass(frozen=True)
@@ -20,9 +20,10 @@ class Settings:
     # X-Origin-Secret. Only a request carrying that secret has its viewer headers believed
     # (the person's address and place); anyone else could forge them.
     cloudfront_secret_sha256: str | None = None
-    # scrypt's cost for passwords (passwords.py): OWASP's floor, 2^17, unless told otherwise.
-    # Only tests and the local demo ask for less, to stay quick.
-    scrypt_n: int = OWASP_N
+    # Argon2id's cost for passwords (passwords.py): OWASP's minimum unless told otherwise.
+    # Only the tests ask for less, to stay quick.
+    argon2_memory_kib: int = OWASP_MEMORY_KIB
+    argon2_time_cost: int = OWASP_TIME_COST
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -43,7 +44,8 @@ class Settings:
             push_apps=push_apps,
             tenant_cache_seconds=int(env.get("TENANT_CACHE_SECONDS", "60")),
             cloudfront_secret_sha256=env.get("CLOUDFRONT_SECRET_SHA256") or None,
-            scrypt_n=int(env.get("SCRYPT_N") or OWASP_N),
+            argon2_memory_kib=int(env.get("ARGON2_MEMORY_KIB") or OWASP_MEMORY_KIB),
+            argon2_time_cost=int(env.get("ARGON2_TIME_COST") or OWASP_TIME_COST),
         )
 
     def issuer(self, tenant_id: str) -> str:

@@ -29,6 +29,7 @@ from chalicelib.tenants import Policy
 from tools.bench_meter import Meter, MotoItems
 from tools.localstack import running
 
+CALLBACK = "https://load.test/cb"
 PER_KEY_WCU = 1000  # DynamoDB: writes per second a single partition key can take
 PER_KEY_RCU = 3000
 
@@ -56,9 +57,7 @@ def run(signins: int, concurrency: int, seconds: float) -> dict:
             svc, "load", "Load Test",
             Policy(signin_seconds=600, pushes_per_minute=20, pushes_per_day=1000, max_pending=10),
         )  # fmt: skip
-        secret = admin.add_client(svc, "load", "load-app", "Load", ["https://load.test/cb"])[
-            "client_secret"
-        ]
+        secret = admin.add_client(svc, "load", "load-app", "Load", [CALLBACK])["client_secret"]
         issuer = stack.issuer("load")
         phones = []
         for i in range(concurrency):  # one account and phone per worker: no shared sign-ins
@@ -96,7 +95,7 @@ def run(signins: int, concurrency: int, seconds: float) -> dict:
                     if done[0] >= signins:
                         return
                     done[0] += 1
-                start = {"client_id": "load-app", "username": username}
+                start = {"client_id": "load-app", "username": username, "redirect_uri": CALLBACK}
                 _, started = timed("start", lambda body=start: _post(f"{issuer}/signin", body))
                 if "signin_id" not in started:
                     continue
@@ -109,7 +108,7 @@ def run(signins: int, concurrency: int, seconds: float) -> dict:
             _, result = timed("result", lambda: _post(f"{issuer}/signin/{sid}/result", poll))
             form = urllib.parse.urlencode(
                 {"grant_type": "authorization_code", "code": result.get("code", ""),
-                 "client_id": "load-app", "client_secret": secret}
+                 "client_id": "load-app", "client_secret": secret, "redirect_uri": CALLBACK}
             )  # fmt: skip
             timed("token", lambda: _post(f"{issuer}/token", form, form=True))
 

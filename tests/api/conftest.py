@@ -24,7 +24,7 @@ from chalicelib.accounts import AccountKind
 from chalicelib.flows import admin
 from chalicelib.settings import Settings
 from chalicelib.tenants import Policy
-from tests.conftest import BASE_URL, PREFIX, TEST_SCRYPT_N, Clock, _botocore_session
+from tests.conftest import BASE_URL, CHEAP_PASSWORDS, PREFIX, Clock, _botocore_session
 from tools.localstack import FAKE_CREDENTIALS, provision
 
 
@@ -43,7 +43,7 @@ def app_for_a_module():
         env = {
             **provision(session, PREFIX, "alias/test"),
             "PUBLIC_BASE_URL": BASE_URL,
-            "SCRYPT_N": TEST_SCRYPT_N,
+            **CHEAP_PASSWORDS,
         }
         clock = Clock()
         svc = service.build(

@@ -43,7 +43,7 @@ import pytest
 from moto.core.botocore_stubber import BotocoreStubber
 
 from chalicelib.flows import admin
-from chalicelib.passwords import Scrypt
+from chalicelib.passwords import PasswordHasher
 from tests.conftest import BASE_URL, PREFIX
 
 PASSWORD = "correct horse battery staple"
@@ -52,11 +52,10 @@ CSRF = {"Cookie": "psi_csrf=csrf-token-1", "X-CSRF-Token": "csrf-token-1"}
 DAY = 86400
 RANDOM = {"signin_id", "secret", "number"}  # fresh per sign-in: compared by shape only
 CALLBACK = "https://app.acme.test/cb"
-# scrypt at 1/64 of OWASP's cost (N=2^11 instead of 2^17) for every hash and the decoy alike, so
-# their relative cost stays: at the real cost the timing test's 200-odd checks would take a
-# minute. A cheaper check makes the rest of the request weigh more, so the comparisons are
-# stricter, not looser.
-TIMED_SCRYPT_N = 2**11
+# Argon2id at 1/4 of OWASP's memory (4.75 MiB, 2 passes) for every hash and the decoy alike, so
+# their relative cost stays: a cheaper check makes the rest of the request weigh more, so the
+# comparisons are stricter, not looser.
+TIMED_MEMORY_KIB = 4864
 BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -244,33 +243,33 @@ def test_a_start_refused_past_its_sources_limit_reads_the_account_and_nothing_mo
 
 @pytest.fixture
 def settings(settings):
-    """scrypt at TIMED_SCRYPT_N for this module, through the service's settings."""
-    return dataclasses.replace(settings, scrypt_n=TIMED_SCRYPT_N)
+    """Argon2id at TIMED_MEMORY_KIB for this module, through the service's settings."""
+    return dataclasses.replace(settings, argon2_memory_kib=TIMED_MEMORY_KIB, argon2_time_cost=2)
 
 
-class RecordingScrypt(Scrypt):
-    """The service's password hashing at its configured cost, recording every derivation:
-    (n, r, p, salt length), the work it costs. With `decoy=False`, a check with no stored
-    hash derives nothing (the defence removed, for the control)."""
+class RecordingHasher(PasswordHasher):
+    """The service's password hashing at its configured cost, recording the work of every
+    check: the hash's parameters ("$argon2id$v=19$m=...,t=...,p=..."). With `decoy=False`, a
+    check with no stored hash does nothing (the defence removed, for the control)."""
 
-    def __init__(self, n: int):
-        super().__init__(n)
+    def __init__(self, memory_kib: int, time_cost: int):
+        super().__init__(memory_kib, time_cost)
         object.__setattr__(self, "done", [])
-        object.__setattr__(self, "decoy", True)
+        object.__setattr__(self, "decoy_checked", True)
 
-    def derive(self, password, salt, n, r, p):
-        self.done.append((n, r, p, len(salt)))
-        return super().derive(password, salt, n, r, p)
+    def check(self, password, encoded):
+        self.done.append(encoded.split("$")[1:4])
+        return super().check(password, encoded)
 
     def verify(self, password, stored):
-        if stored is None and not self.decoy:
+        if stored is None and not self.decoy_checked:
             return False
         return super().verify(password, stored)
 
 
 @pytest.fixture
-def recording(svc, monkeypatch) -> RecordingScrypt:
-    hasher = RecordingScrypt(svc.passwords.n)
+def recording(svc, monkeypatch) -> RecordingHasher:
+    hasher = RecordingHasher(svc.passwords.memory_kib, svc.passwords.time_cost)
     monkeypatch.setattr(svc, "passwords", hasher)
     return hasher
 
@@ -318,9 +317,9 @@ def test_a_password_for_an_unknown_username_is_answered_as_a_wrong_password(
 def test_a_password_for_an_unknown_username_costs_the_same_aws_calls_and_scrypt_work(
     password_cast, password_as_page, svc, aws_calls, recording
 ):
-    """Needs the attempt counted and the decoy checked for every username (Scrypt._decoy at
-    the same cost as a real hash): without the decoy, an unknown username derives nothing;
-    with a cheaper decoy, it derives less."""
+    """Needs the attempt counted and the decoy checked for every username
+    (PasswordHasher.decoy at the same cost as a real hash): without the decoy, an unknown
+    username derives nothing; with a cheaper decoy, it derives less."""
     made = {}
     for case, (username, password) in password_cases(password_cast).items():
         recording.done.clear()
@@ -331,7 +330,7 @@ def test_a_password_for_an_unknown_username_costs_the_same_aws_calls_and_scrypt_
     print("\nAWS calls and scrypt work of a password check:", made)
 
     recording.done.clear()
-    recording.hash(PASSWORD, secrets)
+    recording.check(PASSWORD, recording.hash(PASSWORD, secrets))
     (real_hash_cost,) = recording.done
     calls, work = made["unknown"]
     assert "dynamodb.GetItem accounts" in calls and "dynamodb.UpdateItem limits" in calls
@@ -534,20 +533,20 @@ def test_a_start_for_an_unknown_username_takes_as_long_as_for_an_account_without
 def test_a_password_for_an_unknown_username_takes_as_long_as_a_wrong_one(
     password_cast, password_as_page, svc, clock, stopwatch, recording
 ):
-    """Needs the decoy check (Scrypt.verify with no stored hash): without it, an unknown
+    """Needs the decoy check (PasswordHasher.verify with no stored hash): without it, an unknown
     username would be answered sooner. The control removes the decoy for one more unknown
     username, and the same statistic must tell it apart in the same run."""
     cast = password_cast
 
     def without_decoy():
-        object.__setattr__(recording, "decoy", False)
+        object.__setattr__(recording, "decoy_checked", False)
         try:
             return password_as_page("noone@acme.test", PASSWORD)
         finally:
-            object.__setattr__(recording, "decoy", True)
+            object.__setattr__(recording, "decoy_checked", True)
 
     experiment = Experiment(
-        "Checking a password (scrypt at 1/64 of OWASP's cost)",
+        "Checking a password (Argon2id at a quarter of OWASP's memory)",
         cases={
             "unknown": Case(lambda: password_as_page(cast.unknown, PASSWORD), 401),
             "wrong password": Case(lambda: password_as_page(cast.with_phone, WRONG), 401),

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import json
 import secrets
 from urllib.parse import quote
 
 import pytest
 
+from chalicelib.codes import b64url
 from chalicelib.flows import admin
-from chalicelib.passwords import OWASP_N, R, Scrypt
+from chalicelib.passwords import PasswordHasher
 from chalicelib.settings import Settings
 
 BASE_URL = "https://signin.example.test"
@@ -162,25 +164,35 @@ def test_no_hsts_where_the_service_is_not_served_over_https(api, tenant, svc, mo
     assert "Strict-Transport-Security" not in api.http.get("/openapi.json").headers
 
 
-# --- Passwords: OWASP's scrypt floor, and old hashes made again -----------------------------------
+# --- Passwords: OWASP's floor, and old hashes made again ----------------------------------------
 
 
-def test_the_deployed_cost_is_owasps_scrypt_floor():
-    """Needs Settings' default SCRYPT_N at 2^17 (OWASP: N=2^17, r=8, p=1): the service once
-    hashed at 2^15."""
+def test_the_deployed_cost_is_owasps_argon2id_minimum():
+    """Needs Settings' defaults at OWASP's Argon2id minimum (19 MiB, 2 passes, 1 lane): the
+    service once hashed with scrypt at N=2^15, below OWASP's floor for scrypt (2^17)."""
     settings = Settings.from_env({"PUBLIC_BASE_URL": BASE_URL})
+    hasher = PasswordHasher(settings.argon2_memory_kib, settings.argon2_time_cost)
 
-    assert (settings.scrypt_n, R) == (OWASP_N, 8) and OWASP_N == 2**17
-    assert Scrypt(settings.scrypt_n).hash(PASSWORD, secrets).startswith("scrypt$131072$8$1$")
+    assert (settings.argon2_memory_kib, settings.argon2_time_cost) == (19456, 2)
+    assert hasher.hash(PASSWORD, secrets).startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert hasher.decoy.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
 
 
-def test_a_hash_made_at_an_older_cost_is_made_again_at_the_next_right_password(
-    new_account, svc, post, tenant
+@pytest.mark.parametrize("older", ["scrypt at 2^15", "argon2id at less memory"])
+def test_a_hash_made_before_is_made_again_at_the_next_right_password(
+    older, new_account, svc, post, tenant
 ):
-    """Needs the rehash on a successful sign-in (Scrypt.outdated): without it, hashes made
-    before the cost was raised would stay cheap to crack forever."""
+    """Needs the rehash on a successful sign-in (PasswordHasher.outdated): without it, hashes
+    made before (scrypt at 2^15, or Argon2id at a lower cost) would stay cheap to crack."""
     new_account()
-    old = Scrypt(svc.passwords.n // 4).hash(PASSWORD, secrets)
+    if older.startswith("scrypt"):
+        salt = bytes(16)
+        digest = hashlib.scrypt(
+            PASSWORD.encode(), salt=salt, n=2**15, r=8, p=1, maxmem=2**26, dklen=32
+        )
+        old = f"scrypt$32768$8$1${b64url(salt)}${b64url(digest)}"
+    else:
+        old = PasswordHasher(svc.passwords.memory_kib // 2, 1).hash(PASSWORD, secrets)
     svc.accounts.set_password("acme", "alice@acme.test", old)
     body = {
         "client_id": tenant["client_id"],
@@ -193,7 +205,8 @@ def test_a_hash_made_at_an_older_cost_is_made_again_at_the_next_right_password(
     assert post("/t/acme/password", {**body, "password": PASSWORD}, CSRF)[0] == 200
 
     rehashed = svc.accounts.get("acme", "alice@acme.test").password_hash
-    assert rehashed.startswith(f"scrypt${svc.passwords.n}$8$1$") and rehashed != old
+    cost = f"m={svc.passwords.memory_kib},t={svc.passwords.time_cost},p=1"
+    assert rehashed.startswith(f"$argon2id$v=19${cost}$") and rehashed != old
     assert post("/t/acme/password", {**body, "password": PASSWORD}, CSRF)[0] == 200
 
 

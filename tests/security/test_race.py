@@ -28,7 +28,7 @@ from chalicelib.flows import admin
 from chalicelib.settings import Settings
 from chalicelib.tenants import Policy
 from tests.api import conftest as api_fixtures
-from tests.conftest import BASE_URL, TEST_SCRYPT_N, Clock
+from tests.conftest import BASE_URL, CHEAP_PASSWORDS, Clock
 from tools.localstack import provision, start_moto, use_moto
 
 pytestmark = pytest.mark.e2e  # starts a moto server on 127.0.0.1
@@ -76,7 +76,7 @@ def http(moto_server, monkeypatch):
     session = boto3.session.Session()
     prefix = f"race-{secrets.token_hex(4)}-"
     env = provision(session, prefix, f"alias/{prefix}tenants")
-    settings = Settings.from_env({**env, "PUBLIC_BASE_URL": BASE_URL, "SCRYPT_N": TEST_SCRYPT_N})
+    settings = Settings.from_env({**env, "PUBLIC_BASE_URL": BASE_URL, **CHEAP_PASSWORDS})
     clock = Clock()
     svc = service.build(
         settings,
