@@ -118,3 +118,12 @@ def pytest_sessionstart(session):
 
     plugin = aws_calls.ApiSuite(session.config.rootpath, _botocore_session, PREFIX)
     session.config.pluginmanager.register(plugin, aws_calls.PLUGIN_NAME)
+
+
+@pytest.fixture(scope="session")
+def api_suite_calls(request, tmp_path_factory):
+    """The AWS calls the function made in the API suite (tests/aws_calls.py), with the
+    suite's failed tests: for the checks of the function's role."""
+    from tests import aws_calls
+
+    return aws_calls.of_the_api_suite(request.config, tmp_path_factory.mktemp("aws-calls"))

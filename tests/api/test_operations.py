@@ -10,6 +10,7 @@ import pytest
 
 from chalicelib.flows import admin
 from chalicelib.metering import day_of
+from chalicelib.tenants import Policy, Tenant
 
 CB = "https://app.acme.test/cb"
 
@@ -169,3 +170,19 @@ def test_each_request_logs_one_json_line_without_who(tenant, alice, post, caplog
     ]
     assert all(x["tenant"] == "acme" and "ms" in x and "request_id" in x for x in lines)
     assert "alice" not in caplog.text and "secret" not in caplog.text
+
+
+def test_a_tenant_written_as_terraform_writes_it_gets_its_keys_on_first_use(svc, api):
+    """Terraform's tenant module writes only the policy and the clients: the function itself
+    makes the tenant's data key (KMS) and signing key on the first request for it, and
+    publishes the key. (Also what tests/security/test_least_privilege.py sees the function
+    call: PutItem on tenants, kms GenerateDataKey and Decrypt.)"""
+    svc.tenants.create(Tenant(tenant_id="tfco", name="Terraform Co", policy=Policy()))
+    assert svc.tenants.load("tfco").sealed_data_key is None
+
+    response = api.http.get("/t/tfco/jwks.json")
+
+    assert response.status_code == 200
+    (key,) = response.json_body["keys"]
+    assert key["kty"] == "EC" and "d" not in key
+    assert svc.tenants.load("tfco").sealed_data_key is not None

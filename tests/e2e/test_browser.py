@@ -236,3 +236,35 @@ def test_two_tabs_and_nothing_else_the_phone_simulator_enrols_and_approves(
         assert {"mfa", "hwk"} <= set(claims_on(signin)["amr"])
     finally:
         context.close()
+
+
+def test_a_held_sign_in_is_approved_by_entering_its_number_in_the_simulator(
+    browser, world, svc, stack, clock
+):
+    """When no notification may be sent (here: phone sign-in locked after a fraud report),
+    the page says so and shows six digits; the person enters them in the app, which finds
+    the request and approves it."""
+    admin.create_account(svc, "web", "held@web.test", AccountKind.WORK)
+    code = admin.issue_activation_code(svc, "web", "held@web.test")["activation_code"]
+    context = browser.new_context()
+    try:
+        phone = context.new_page()
+        phone.goto(f"{stack.api_url}/phone?tenant=web&code={code}")
+        phone.fill("#new-pin", "2468")
+        phone.click("#enrol-form button[type=submit]")
+        expect(phone.locator("#home-account")).to_have_text("held@web.test")
+        now = int(clock())
+        svc.accounts.lock_phone("web", "held@web.test", now + 900, now)
+
+        signin = context.new_page()
+        enter_username(signin, world, "web", "held@web.test")
+        expect(signin.locator("#number-heading")).to_have_text("Open the app on your phone")
+        expect(signin.locator("#number")).to_have_text(re.compile(r"^\d{6}$"))
+        expect(signin.locator("#number-intro")).to_contain_text("No notification was sent")
+        shoot(signin, "held")
+        phone.fill("#find-number", signin.locator("#number").inner_text())
+        phone.click("#find-form button[type=submit]")
+        expect(signin.locator("#claims")).to_be_visible()
+        assert {"mfa", "hwk"} <= set(claims_on(signin)["amr"])
+    finally:
+        context.close()

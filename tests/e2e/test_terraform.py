@@ -20,7 +20,6 @@ import os
 import secrets
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -191,32 +190,6 @@ TABLE_ACTIONS_ORDER = [
     "BatchWriteItem", "ConditionCheckItem",
 ]  # fmt: skip
 TERRAFORM_SIGN_IN = "the sign-in against what Terraform made (tests/e2e/test_terraform.py)"
-
-
-@pytest.fixture(scope="module")
-def api_suite_calls(request, tmp_path_factory) -> tuple[dict[Call, str], list[str]]:
-    """The AWS calls the function made in the API suite (tests/aws_calls.py) and the suite's
-    failed tests: this session's, when it ran all of tests/api before this module (a plain
-    `pytest` does: tests/api comes before tests/e2e), or else those of a run of tests/api in
-    a subprocess that writes them to a file. That fallback costs the API suite's own time:
-    measured 64 to 83 s (877 tests, 2 CPUs, shared) on top of this module's ~2 minutes. The
-    hook itself adds under half a second to the suite (7,665 calls).
-    """
-    suite = request.config.pluginmanager.get_plugin(aws_calls.PLUGIN_NAME)
-    if suite.ran_whole_suite():
-        return suite.recorder.calls, suite.failed
-    output = tmp_path_factory.mktemp("aws-calls") / "calls.json"
-    env = {name: value for name, value in os.environ.items() if name != "PYTEST_ADDOPTS"}
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/api", "-p", "no:cacheprovider"],
-        cwd=ROOT, env={**env, aws_calls.OUTPUT_ENV: str(output)},
-        capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    report = run.stdout[-3000:] + run.stderr[-2000:]
-    assert output.exists(), f"the API suite did not run:\n{report}"
-    calls, failed, whole_suite = aws_calls.read(output)
-    assert whole_suite, f"the subprocess did not run all of tests/api:\n{report}"
-    return calls, failed
 
 
 def _check_role_is_least_privilege(
