@@ -33,8 +33,9 @@ variable "policy" {
   description = <<-EOT
     The tenant's sign-in policy (chalicelib/tenants.py Policy): phone_signin (the organisation
     allows phone sign-in), signin_seconds (30-600: how long a sign-in may wait for the phone),
-    number_match ("pick": tap the page's number among three; "type": type it on the phone;
-    "strict": type a six-digit number, for NIST SP 800-63B-4 out-of-band authenticators),
+    number_match ("type", the default: type the page's two-digit number on the phone; "pick":
+    tap it among three; "strict": type a six-digit number, for NIST SP 800-63B-4 out-of-band
+    authenticators),
     require_two_step (password sign-ins also need the phone or a TOTP code).
     Push-fatigue limits (chalicelib/tenants.py PUSH_LIMITS; null: the service's default):
     pushes_per_minute (1-20), pushes_per_day (1-1000), max_pending (1-10 sign-ins waiting at
@@ -43,7 +44,7 @@ variable "policy" {
   type = object({
     phone_signin      = optional(bool, true)
     signin_seconds    = optional(number, 120)
-    number_match      = optional(string, "pick")
+    number_match      = optional(string, "type")
     require_two_step  = optional(bool, false)
     pushes_per_minute = optional(number)
     pushes_per_day    = optional(number)
