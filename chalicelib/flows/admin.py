@@ -17,6 +17,7 @@ from ..stores.activation_codes import ActivationCode
 from ..tenancy import new_signing_key
 from ..tenants import CLIENT_ID, Client, Policy, Tenant, validate_tenant_id
 from .fatigue import DAY
+from .password import WINDOW_SECONDS
 
 ACTIVATION_CODE_SECONDS = 24 * 3600
 # A code is a bearer secret in transit (mail, chat, paper): long enough to reach the person,
@@ -239,19 +240,23 @@ def revoke_device(svc: Services, tenant_id: str, device_id: str) -> dict:
 
 
 def unlock_phone(svc: Services, tenant_id: str, username: str) -> dict:
-    """Lift a phone lock (after denials or a fraud report) and forget the run of denials:
-    pushes reach the account's phones again at once."""
+    """Lift a phone lock (after denials or a fraud report) and forget the run of denials and
+    today's failed answers: pushes reach the account's phones again at once, and the next
+    failed answer does not lock again."""
     svc.directory.get(tenant_id)
     account = _account(svc, tenant_id, username)
     svc.accounts.unlock_phone(tenant_id, account.username)
+    svc.limits.reset_window(tenant_id, "phone-failures", account.account_id, DAY, svc.now())
     svc.record(tenant_id, "phone_signin_unlocked", account=account.account_id, actor="admin")
     return {"username": account.username, "phone_locked_until": None}
 
 
 def reset_limits(svc: Services, tenant_id: str, username: str, address: str | None) -> dict:
     """Start an account's counters afresh: today's pushes and failed answers, the password's
-    and the codes' consecutive failures, and with `address` that network's starts today.
-    Containers that remembered a count as full ask again within limits.MEMORY_SECONDS."""
+    and the codes' consecutive failures, and with `address` that network's held starts today
+    and its password failures this window. A recognised browser's own counts are not found
+    by username, and wait out their window. Containers that remembered a count as full ask
+    again within limits.MEMORY_SECONDS."""
     svc.directory.get(tenant_id)
     account = _account(svc, tenant_id, username)
     now, sub, who = svc.now(), account.account_id, user_key(account.username)
@@ -263,6 +268,7 @@ def reset_limits(svc: Services, tenant_id: str, username: str, address: str | No
     if address is not None:
         network = Origin.of(address, None).network
         svc.limits.untake(tenant_id, "starts", f"{who}#n-{network}", now)
+        svc.limits.reset_window(tenant_id, "pwd-ip", network, WINDOW_SECONDS, now)
         detail["network"] = network
     svc.record(tenant_id, "limits_reset", account=sub, actor="admin", detail=detail)
     return {"username": account.username, "reset": True, **detail}

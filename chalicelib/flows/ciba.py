@@ -101,8 +101,10 @@ def backchannel_authorize(
         "expires_in": lifetime,
         "interval": INTERVAL,
         # Not in CIBA Core: the number the client shows beside the binding message, for the
-        # person to pick or type on the phone (six digits, entered in the app, when held).
+        # person to pick or type on the phone; `held`: no push was sent, the person enters
+        # the (six-digit) number in the app.
         "number": signin.number,
+        "held": signin.held,
     }
 
 

@@ -99,7 +99,8 @@ def test_a_backchannel_request_answers_an_id_to_poll_with(alice, backchannel):
     )
 
     assert status == 200, body
-    assert set(body) == {"auth_req_id", "expires_in", "interval", "number"}
+    assert set(body) == {"auth_req_id", "expires_in", "interval", "number", "held"}
+    assert body["held"] is False
     assert body["expires_in"] == 120  # the tenant's sign-in lifetime
     assert body["interval"] == 5
     assert len(body["auth_req_id"]) >= 60
@@ -182,7 +183,7 @@ def test_a_held_request_is_numbered_for_the_app_and_approved_from_it(alice, ask,
     ask()
     held = ask()
 
-    assert 100_000 <= held["number"] <= 999_999
+    assert 100_000 <= held["number"] <= 999_999 and held["held"] is True
     assert len(phone.pending()[1]["signins"]) == 1  # the first one; the held one is not listed
     (found,) = [s for s in phone.api.pending(phone.key, held["number"])[1]["signins"] if s["held"]]
     assert found["signin_id"] == signin_id_of(held["auth_req_id"])

@@ -432,7 +432,7 @@ def test_ciba_past_the_limit_is_held_too(alice, api, tenant, published):
 
     limited = backchannel("alice@acme.test")
 
-    assert 100_000 <= limited["number"] <= 999_999
+    assert 100_000 <= limited["number"] <= 999_999 and limited["held"] is True
     assert len(published) == 3
     assert len(alice.pending()[1]["signins"]) == 3
     found = find_held(alice, limited)

@@ -398,12 +398,17 @@ def test_an_administrator_can_lift_a_lock_and_reset_an_accounts_limits(alice, br
     assert cafe.start()[1]["held"] is True  # locked by the fraud report
     clock.advance(60)
 
+    sub = svc.accounts.get("acme", "alice@acme.test").account_id
+    assert svc.limits.hit("acme", "phone-failures", sub, DAY, int(clock())) == 2
+
     admin.unlock_phone(svc, "acme", "alice@acme.test")
     admin.reset_limits(svc, "acme", "alice@acme.test", STRANGER)
     clock.advance(30)  # every container asks the table again within half a minute
 
+    assert svc.limits.hit("acme", "phone-failures", sub, DAY, int(clock())) == 1  # afresh
     assert cafe.start()[1]["held"] is False
     assert stranger.start()[0] == 200
+    assert stranger.password(PASSWORD)[0] == 200  # the network's password cap too
     assert browser(CAFE).password(PASSWORD)[0] == 200
     today = day_of(clock())
     events = [e["event"] for e in admin.audit_log(svc, "acme", today, today)["events"]]
