@@ -26,7 +26,8 @@ PASSWORD_AND_TOTP_AMR = ("pwd", "mfa", "otp")
 # user key (16 hex) + creation time (8 hex) + 128 random bits: within a user's partition the
 # ids sort by time, so a phone's "what is waiting" query reads only the last few minutes.
 # A held sign-in (no push: a limit or a lock) has the time 00000000 and a tail derived from
-# its number instead: it sorts outside that query, and the phone finds it by the number.
+# its number instead: it sorts outside that query, and the phone finds it by the number. A
+# password-only sign-in (no phone answers it) has the time 00000000 and a random tail.
 SIGNIN_ID = re.compile(r"^[0-9a-f]{16}[0-9a-f]{8}[A-Za-z0-9_-]{22}\Z")
 HELD_TIME = "00000000"
 CODE_SECONDS = 60  # an authorization code must be redeemed within a minute of approval
@@ -108,7 +109,14 @@ def held_signin_id(key: bytes, user_key: str, number: int) -> str:
     return f"{user_key}{HELD_TIME}{codes.b64url(mac)[:22]}"
 
 
-def is_held_id(signin_id: str) -> bool:
+def unlisted_signin_id(user_key: str, rng: RandomSource) -> str:
+    """An id outside the phone's query, for a sign-in no phone answers (approved by the
+    password alone): a flood of them, by whoever knows the password, cannot push a waiting
+    sign-in out of the phone's bounded read."""
+    return f"{user_key}{HELD_TIME}{codes.new_secret(rng, 16)}"
+
+
+def is_unlisted_id(signin_id: str) -> bool:
     return signin_id[16:24] == HELD_TIME
 
 
@@ -224,7 +232,7 @@ class SignIn:
     @property
     def held(self) -> bool:
         """No push was sent (a limit or a lock): the person enters the number in the app."""
-        return is_held_id(self.signin_id)
+        return is_unlisted_id(self.signin_id) and self.number is not None
 
     @property
     def number_match(self) -> str:

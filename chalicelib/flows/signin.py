@@ -129,8 +129,10 @@ def open_signin(
         number = signins.new_number(svc.rng, mode) if numbered else None
         if held:
             signin_id = signins.held_signin_id(signins.held_key(tenant.data_key), who, number)
-        else:
+        elif numbered:
             signin_id = signins.new_signin_id(who, svc.rng, now)
+        else:  # approved by the password alone: nothing for a phone to list
+            signin_id = signins.unlisted_signin_id(who, svc.rng)
         secret = codes.new_secret(svc.rng)
         signin = SignIn(
             tenant_id=tenant.tenant_id,

@@ -444,3 +444,21 @@ def test_limits_locks_and_password_successes_are_audited_with_their_source(
     )
     assert events["password_signin"]["network"] == CAFE
     assert events["password_signin"]["recognised_browser"] is False
+
+
+def test_password_signins_by_someone_who_knows_the_password_do_not_hide_a_waiting_one(
+    alice, browser, svc
+):
+    """Needs password-only sign-ins filed outside the phone's query (unlisted ids): the
+    phone's list reads at most 100 items, newest first, and 150 sign-ins approved by the
+    password in its ten minutes would otherwise push the owner's waiting one out of it."""
+    stranger = browser(STRANGER)
+    for _ in range(150):
+        status, body = stranger.password(PASSWORD)
+        assert (status, body["status"]) == (200, "approved")
+    status, started = browser(CAFE).start()
+    assert (status, started["held"]) == (200, False)
+
+    (listed,) = alice.pending()[1]["signins"]
+
+    assert listed["signin_id"] == started["signin_id"]
