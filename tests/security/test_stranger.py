@@ -154,6 +154,7 @@ def test_a_strangers_day_of_starts_cancels_and_wrong_passwords_does_not_lock_the
     apart for a recognised browser. Without any one of them, this day ends with the owner
     unable to sign in: before, about 130 requests did it (a day's pushes used up, and the
     password backoff locked)."""
+    the_day = day_of(clock())
     home = browser(HOME)
     signed_in_by_phone(home, alice)  # this browser is now recognised: it has signed Alice in
     assert browsers.COOKIE in home.jar
@@ -181,7 +182,7 @@ def test_a_strangers_day_of_starts_cancels_and_wrong_passwords_does_not_lock_the
             started_by_stranger += 1
             stranger.cancel(started)
         clock.advance(max(wait, 1))
-    assert day_of(clock()) == day_of(clock() - clock.now % DAY)  # still the same day
+    assert day_of(clock()) == the_day  # all of it in one day: the day's counters are full
     assert stranger.password(PASSWORD)[0] == 429  # locked for the day, even the right one
     # The owner's first sign-in (not yet recognised) and the stranger's share the day's pushes;
     # past them, the stranger's held starts stop at the source's day limit.
