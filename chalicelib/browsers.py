@@ -7,8 +7,10 @@ its attempts are counted on their own (its own pushes, its own password backoff)
 stranger sends reaches them. This is OWASP's "device cookie" defence against lockout.
 
 The cookie holds up to MAX_PEOPLE entries (a shared computer), newest first, each
-`<user key>.<browser id>.<issued at, hex>.<HMAC>`; the HMAC key is derived from the tenant's
-data key, so it verifies in every container and cannot be moved to another tenant.
+`<person>.<browser id>.<issued at, hex>.<HMAC>`; the keys are derived from the tenant's data
+key, so it verifies in every container and cannot be moved to another tenant. `<person>` is a
+keyed hash of the username's user key, so the cookie does not give usernames away to whoever
+reads it (the user key alone is a plain hash: a dictionary reverses it).
 """
 
 from __future__ import annotations
@@ -50,6 +52,10 @@ def cookie_key(data_key: bytes) -> bytes:
     return hmac.new(data_key, b"recognised-browser", hashlib.sha256).digest()
 
 
+def _person(key: bytes, user_key: str) -> str:
+    return hmac.new(key, b"person:" + user_key.encode(), hashlib.sha256).hexdigest()[:16]
+
+
 def _mac(key: bytes, user_key: str, browser_id: str, issued: str) -> str:
     message = f"{user_key}.{browser_id}.{issued}".encode()
     return codes.b64url(hmac.new(key, message, hashlib.sha256).digest()[:16])
@@ -63,11 +69,12 @@ def _entries(cookie: str | None) -> list[str]:
 
 def recognised(key: bytes, cookie: str | None, user_key: str, now: int) -> str | None:
     """The browser's id if its cookie names this person, is the tenant's, and is not too old."""
+    person = _person(key, user_key)
     for entry in _entries(cookie):
         found = _ENTRY.match(entry)
         assert found is not None
         who, browser_id, issued, mac = found.groups()
-        if who != user_key or int(issued, 16) + LIFETIME_SECONDS <= now:
+        if who != person or int(issued, 16) + LIFETIME_SECONDS <= now:
             continue
         if hmac.compare_digest(mac, _mac(key, who, browser_id, issued)):
             return browser_id
@@ -78,7 +85,7 @@ def remember(key: bytes, cookie: str | None, user_key: str, now: int, rng: Rando
     """The cookie after this person signed in here: their entry renewed (same browser id if
     they had one) and first, other people's kept, the oldest dropped past MAX_PEOPLE."""
     browser_id = recognised(key, cookie, user_key, now) or codes.new_secret(rng, 12)
-    issued = f"{now:x}"
-    mine = f"{user_key}.{browser_id}.{issued}.{_mac(key, user_key, browser_id, issued)}"
-    others = [e for e in _entries(cookie) if not e.startswith(user_key + ".")]
+    issued, person = f"{now:x}", _person(key, user_key)
+    mine = f"{person}.{browser_id}.{issued}.{_mac(key, person, browser_id, issued)}"
+    others = [e for e in _entries(cookie) if not e.startswith(person + ".")]
     return "~".join([mine, *others][:MAX_PEOPLE])

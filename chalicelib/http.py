@@ -15,7 +15,6 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -145,12 +144,15 @@ def _from_our_cloudfront(headers: Any, secret_sha256: str | None) -> bool:
 
 
 def cookies(request: Any) -> dict[str, str]:
-    jar = SimpleCookie()
-    try:
-        jar.load(request.headers.get("cookie") or "")
-    except CookieError:
-        return {}
-    return {name: morsel.value for name, morsel in jar.items()}
+    """The request's cookies, read leniently, one by one: SimpleCookie gives up on the whole
+    header at the first cookie it dislikes (a space in another site's value, say), and that
+    would cost the page its CSRF token and the browser its recognition."""
+    found: dict[str, str] = {}
+    for pair in (request.headers.get("cookie") or "").split(";"):
+        name, sep, value = pair.strip().partition("=")
+        if sep and name and name not in found:
+            found[name] = value.strip().strip('"')
+    return found
 
 
 def from_page(request: Any, svc: Any, csrf: bool = False) -> Any:

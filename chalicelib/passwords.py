@@ -5,7 +5,7 @@ password instead") and for people who lose their phone. Argon2id at OWASP's mini
 2 passes, 1 lane) rather than scrypt at OWASP's minimum (N=2^17, 128 MiB): the two defend
 alike, and Argon2id's takes about 25 ms of a core where scrypt's takes 420 ms, 1.5 s on a
 512 MB Lambda's share of one. argon2-cffi (the reference implementation's bindings) does the
-hashing: a well-kept library for security-critical work earns its 70 KB. The cost comes from
+hashing: a well-kept library for security-critical work earns its 41 KB of zip. The cost comes from
 settings; hashes made with older parameters, or with the scrypt this service used before, are
 made again at the next right password (`outdated`).
 """

@@ -4,6 +4,7 @@ Every change an administrator makes is written to the audit log."""
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import asdict
 from urllib.parse import urlsplit
 
@@ -266,7 +267,10 @@ def reset_limits(svc: Services, tenant_id: str, username: str, address: str | No
     svc.limits.reset(tenant_id, "totp-fail", sub)
     detail = {}
     if address is not None:
-        network = Origin.of(address, None).network
+        try:
+            network = Origin.of(str(ipaddress.ip_address(address)), None).network
+        except ValueError as err:
+            raise InvalidRequest(f"{address!r} is not an IP address") from err
         svc.limits.untake(tenant_id, "starts", f"{who}#n-{network}", now)
         svc.limits.reset_window(tenant_id, "pwd-ip", network, WINDOW_SECONDS, now)
         detail["network"] = network

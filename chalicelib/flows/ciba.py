@@ -80,7 +80,7 @@ def backchannel_authorize(
     account = askable_account(svc, tenant_id, username)
     held = account is not None and not fatigue.may_push(svc, tenant, account, source, where)
     # Unknown people get a request that simply never completes, as on the page: no
-    # unknown_user_id answer, so a client cannot probe for accounts.
+    # unknown_user_id answer, so a client is not told who exists.
     signin, secret = open_signin(
         svc,
         tenant,

@@ -14,8 +14,9 @@ too. So every limit holds back the stranger's requests without stopping the owne
   browser's network, or a browser that signed this person in before (browsers.py). One source
   cannot use up another's starts. (Starts that push are already bounded by the pushes; CIBA
   counts every start, known username or not, so a refusal tells its client nothing.)
-- A recognised browser is not a stranger: it has pushes of its own (the same allowance), and
-  neither the shared allowance nor the lock holds it back.
+- A recognised browser is not a stranger: it has pushes of its own (the same allowance), so
+  what strangers use up never holds it back. The lock and the bound on waiting sign-ins hold
+  it like any browser (held, not refused: its person enters the number).
 
 Every counter is keyed by the account's sub (and source), never by tenant alone: one tenant
 signing in thousands of people a second would make a per-tenant counter one hot partition
@@ -94,23 +95,19 @@ def may_push(
     now = svc.now()
     policy = tenant.tenant.policy
     tenant_id, sub = tenant.tenant_id, account.account_id
-    if source.recognised:
-        refused = svc.limits.take(
-            tenant_id, "pushes", f"{sub}#{source.key}", now,
-            policy.pushes_per_minute, policy.pushes_per_day,
-        )  # fmt: skip
-        if refused and refused.first:
-            _held(svc, tenant_id, sub, f"pushes_per_{refused.window}", origin, source)
-        return not refused
     if account.phone_locked(now):
-        return False  # recorded once, when it was locked
+        # Recorded once, when it was locked. A recognised browser is held too: the lock is the
+        # person's "this wasn't me", and a browser can be shared, or a phishing proxy's.
+        return False
     crowded = _waiting(tenant_id, sub)
     if svc.limits.closed_until(crowded, now) is not None:
         return False  # seen full in this container: held with no call
     # The atomic count comes first: racing starts cannot all slip under it, and once over,
-    # a flood is held from the container's memory, with no query.
+    # a flood is held from the container's memory, with no query. A recognised browser
+    # counts against an allowance of its own, not the one strangers share.
+    counter = f"{sub}#{source.key}" if source.recognised else sub
     refused = svc.limits.take(
-        tenant_id, "pushes", sub, now, policy.pushes_per_minute, policy.pushes_per_day
+        tenant_id, "pushes", counter, now, policy.pushes_per_minute, policy.pushes_per_day
     )
     if refused:
         if refused.first:

@@ -1,7 +1,7 @@
 """Password sign-in ("use your password instead"), and its second step where required.
 
 The answer for an unknown username is the same as for a wrong password, after the same
-scrypt work. Consecutive failures per username (known or not) back off exponentially: the
+Argon2id work. Consecutive failures per username (known or not) back off exponentially: the
 first few are free, then each doubles the wait before the next attempt is even checked,
 up to 15 minutes; after 100 in a row (NIST SP 800-63B's ceiling) one attempt a day. A right
 password starts the count again. Failures per network are capped per 15-minute window, claimed
@@ -131,6 +131,8 @@ def sign_in(svc: Services, tenant_id: str, request: PasswordRequest, origin: Ori
     # not be asked, nothing is pushed and the sign-in is held; the person enters its number in
     # the app, or a code from the app.
     held = not fatigue.may_push(svc, tenant, account, source, origin)
+    if held:  # counted per source like a page's held start: a right password buys no flood
+        fatigue.admit_start(svc, tenant, account.username, source, origin, account.account_id)
     signin, secret = open_signin(
         svc, tenant, request.username, origin, held=held, amr=signins.PASSWORD_AND_PHONE_AMR,
         resets_failures=account.phone_failures > 0, **fields,

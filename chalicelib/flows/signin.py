@@ -18,7 +18,7 @@ from ..errors import (
 from ..metering import Billable
 from ..push import Challenge
 from ..service import Services
-from ..signins import SIX_DIGITS, Decision, Origin, Outcome, SignIn, Status
+from ..signins import Decision, Origin, Outcome, SignIn, Status
 from ..stores.signins import DecisionRefused
 from ..tenancy import ActiveTenant
 from ..tenants import NumberMatch
@@ -126,7 +126,10 @@ def open_signin(
     mode = NumberMatch.STRICT if held else policy.number_match
     who = user_key(username)
     for _ in range(HELD_DRAWS if held else 1):
-        number = signins.new_number(svc.rng, mode) if numbered else None
+        if held:
+            number = signins.new_held_number(svc.rng)
+        else:
+            number = signins.new_number(svc.rng, mode) if numbered else None
         if held:
             signin_id = signins.held_signin_id(signins.held_key(tenant.data_key), who, number)
         elif numbered:
@@ -202,7 +205,7 @@ def _followed(svc: Services, tenant_id: str, signin_id: object, secret: object) 
         raise InvalidRequest("secret is required")
     svc.directory.get(tenant_id)
     signin = svc.signins.get(tenant_id, signin_id)
-    if signin is None:
+    if signin is None or signin.redirect_uri is None:  # CIBA's are its client's, at /token
         raise NotFound("No such sign-in.")
     if not codes.same_secret(secret, signin.binding_hash):
         raise InvalidBinding()
@@ -244,8 +247,8 @@ def pending(svc: Services, tenant_id: str, token: object) -> dict:
     mine = [s for s in waiting if s.account_id == device.account_id]
     number = proof.claims.get("number")
     if number is not None:
-        if not isinstance(number, int) or isinstance(number, bool) or number not in SIX_DIGITS:
-            raise InvalidRequest("number must be the six-digit number the page shows")
+        if not signins.valid_held_number(number):  # a typo, caught by the check digit
+            raise InvalidRequest("number is not one a page showed: check the six digits")
         held_id = signins.held_signin_id(signins.held_key(tenant.data_key), who, number)
         held = svc.signins.get(tenant_id, held_id)
         if held and held.account_id == device.account_id and held.status(now) is Status.PENDING:

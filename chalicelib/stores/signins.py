@@ -25,10 +25,11 @@ from ..tenants import MAX_SIGNIN_SECONDS
 from .base import decode_item, encode_item, is_condition_failure, values
 
 KEEP_SECONDS = 3600  # ended sign-ins stay an hour for support questions, then TTL removes them
-# The phone's list reads at most this many items, newest first. Only pushed sign-ins (at most
-# the push limits allow in ten minutes), the person's own and their notices are in its range:
-# a flood of starts is held, outside it, so this bound is never reached by strangers.
-INBOX_ITEMS = 100
+# The phone's list reads at most this many items, newest first. Only pushed sign-ins and the
+# person's notices are in its range (held and password-only ones sort outside it): at most the
+# pushes the policy allows in ten minutes (20 a minute at the most: 200), so a stranger cannot
+# push a waiting sign-in out of this read.
+INBOX_ITEMS = 250
 
 
 class SignInStore:

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from chalicelib import totp
+from chalicelib import signins, totp
 from chalicelib.flows import admin, fatigue
 from chalicelib.flows.fatigue import DAY, FAILED_ANSWERS_PER_DAY
 from chalicelib.metering import day_of
@@ -88,6 +88,11 @@ def limit_of(details: list[dict]) -> list[str]:
     return [d["limit"] for d in details]
 
 
+def another_held_number(number: int) -> int:
+    """A different number that a held sign-in could have (its check digit holds)."""
+    return next(n for n in range(number + 1, 1_000_000) if signins.valid_held_number(n))
+
+
 def find_held(phone, started: dict) -> dict | None:
     """What the phone lists when its person enters the number the page shows."""
     status, body = phone.api.pending(phone.key, started["number"])
@@ -142,15 +147,17 @@ def test_past_the_pushes_per_minute_a_start_is_held_and_the_app_finds_it_by_its_
 def test_a_held_signin_is_found_only_by_its_own_number_and_only_by_its_accounts_phone(
     alice, enrolled, start, cancel, published, svc
 ):
-    """Needs the held id keyed by number and account (signins.held_signin_id) and the
-    account check when it is found: a guessed number, or Bob's phone with Alice's number,
-    must find nothing."""
+    """Needs the held id keyed by number and account (signins.held_signin_id), the account
+    check when it is found, and the number's check digit: a typo, another number, or Bob's
+    phone with Alice's number, must find nothing (a typo never names a stranger's)."""
     admin.set_policy(svc, "acme", Policy(pushes_per_minute=1))
     cancel(start())
     held = start()
     bob, _ = enrolled("bob@acme.test")
 
-    assert find_held(alice, {"number": other_number(held["number"])}) is None
+    typo = alice.api.pending(alice.key, other_number(held["number"]))  # one digit off
+    assert (typo[0], typo[1]["error"]) == (400, "invalid_request")  # the check digit
+    assert find_held(alice, {"number": another_held_number(held["number"])}) is None
     assert find_held(bob, held) is None
     status, body = bob.respond(held["signin_id"], "approve", held["number"])
     assert (status, body["error"]) == (404, "not_found")

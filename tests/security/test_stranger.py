@@ -10,6 +10,7 @@ Each test says which defence it needs: without it, the test fails.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import json
@@ -18,6 +19,7 @@ from http.cookies import SimpleCookie
 import pytest
 
 from chalicelib import browsers
+from chalicelib.accounts import user_key
 from chalicelib.flows import admin, fatigue, password
 from chalicelib.flows.fatigue import DAY
 from chalicelib.metering import day_of
@@ -320,24 +322,25 @@ def test_a_forged_or_stale_cookie_is_a_stranger(forgery, alice, browser, svc, cl
     tenant = svc.directory.get("acme")
     key = browsers.cookie_key(tenant.data_key)
 
-    assert browsers.recognised(key, value, value[:16], int(clock())) is None
+    alice_key = user_key("alice@acme.test")
+    assert browsers.recognised(key, value, alice_key, int(clock())) is None
     other_tenant_key = browsers.cookie_key(b"another tenant's data key 32 by")
     genuine = home.jar[browsers.COOKIE]
-    assert browsers.recognised(other_tenant_key, genuine, genuine[:16], int(clock())) is None
+    assert browsers.recognised(other_tenant_key, genuine, alice_key, int(clock())) is None
+    assert "alice" not in genuine and alice_key not in genuine  # the person is a keyed hash
 
 
-def test_a_recognised_browser_is_pushed_to_past_the_strangers_allowance_and_a_lock(
+def test_a_recognised_browser_is_pushed_to_past_the_strangers_allowance(
     alice, browser, published, svc, clock
 ):
-    """Needs a recognised browser's pushes counted on their own, and the lock not holding
-    it: the stranger's starts and the owner's own denials of them would otherwise hold the
-    owner's pushes too."""
+    """Needs a recognised browser's pushes counted on their own: the stranger's starts would
+    otherwise use up the owner's pushes too."""
     home = browser(HOME)
     signed_in_by_phone(home, alice)
     stranger = browser(STRANGER)
-    for _ in range(3):  # the account's pushes this minute, used up
-        status, started = stranger.start()
-        assert alice.respond(started["signin_id"], "deny")[0] == 200  # three denials: locked
+    for _ in range(3):  # the account's pushes this minute, used up, and cancelled
+        _, started = stranger.start()
+        stranger.cancel(started)
     assert stranger.start()[1]["held"] is True
     pushed = len(published)
 
@@ -345,7 +348,27 @@ def test_a_recognised_browser_is_pushed_to_past_the_strangers_allowance_and_a_lo
 
     assert (status, started["held"]) == (200, False)
     assert len(published) == pushed + 1
-    assert svc.accounts.get("acme", "alice@acme.test").phone_locked(int(clock()))
+
+
+def test_the_lock_holds_a_recognised_browser_too_and_its_person_still_signs_in(
+    alice, browser, result, published, svc, clock
+):
+    """Needs the lock applied to every source: a browser can be shared, or a phishing proxy
+    the person approved once; after "this wasn't me" nothing may push from it. Held, its
+    person still signs in by entering the number."""
+    home = browser(HOME)
+    signed_in_by_phone(home, alice)
+    _, started = home.start()
+    assert alice.respond(started["signin_id"], "report_fraud")[0] == 200
+    clock.advance(60)
+    pushed = len(published)
+
+    status, started = home.start()
+
+    assert (status, started["held"]) == (200, True)
+    assert len(published) == pushed
+    approve_on_the_phone(alice, started)
+    assert home.result(started)["status"] == "approved"
 
 
 def test_a_recognised_browser_keeps_its_password_past_the_strangers_backoff_and_cap(
@@ -463,3 +486,54 @@ def test_password_signins_by_someone_who_knows_the_password_do_not_hide_a_waitin
     (listed,) = alice.pending()[1]["signins"]
 
     assert listed["signin_id"] == started["signin_id"]
+
+
+def test_a_right_password_buys_no_flood_of_held_second_steps(alice, browser, svc):
+    """Needs held second steps counted per source like a page's held starts: a right
+    password resets its own backoff, so without it someone who knows the password could file
+    held sign-ins into the owner's partition as fast as the service answers."""
+    admin.set_policy(svc, "acme", Policy(require_two_step=True, pushes_per_minute=1))
+    stranger = browser(STRANGER)
+    answers = [
+        stranger.password(PASSWORD) for _ in range(1 + fatigue.STARTS_PER_SOURCE_PER_MINUTE + 1)
+    ]
+
+    assert [status for status, _ in answers] == [200] * 6 + [429]
+    assert [body.get("held") for _, body in answers[:6]] == [False] + [True] * 5
+
+
+def test_a_malformed_cookie_of_another_site_costs_neither_the_csrf_token_nor_recognition(
+    alice, browser
+):
+    """Needs the lenient cookie reading (http.cookies): SimpleCookie dropped every cookie of
+    the header at the first one it disliked, and the page's calls then failed as cross-site,
+    and the owner's browser was a stranger."""
+    home = browser(HOME)
+    signed_in_by_phone(home, alice)
+    home.jar = {"theme": "dark mode", **home.jar, "x": '"unbalanced'}
+
+    status, body = home.password(PASSWORD)
+
+    assert (status, body["status"]) == (200, "approved")
+
+
+def test_a_ciba_request_cannot_be_followed_at_the_pages_endpoints(alice, api, tenant, post):
+    """Needs the page's result and cancel to refuse sign-ins the page did not start: a CIBA
+    client holding its auth_req_id could otherwise collect a page's answer for the person
+    (and a recognised-browser cookie for them)."""
+    pair = f"{tenant['client_id']}:{tenant['client_secret']}"
+    response = api.http.post(
+        "/t/acme/bc-authorize",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": "Basic " + base64.b64encode(pair.encode()).decode(),
+        },
+        body="scope=openid&login_hint=alice%40acme.test",
+    )
+    asked = response.json_body
+    signin_id, secret = asked["auth_req_id"].split(".")
+    assert alice.respond(signin_id, "approve", asked["number"])[0] == 200
+
+    for action in ("result", "cancel"):
+        status, body = post(f"/t/acme/signin/{signin_id}/{action}", {"secret": secret})
+        assert (status, body["error"]) == (404, "not_found"), action

@@ -99,7 +99,10 @@ def two_step(enrolled, svc):
     """A tenant that requires two steps; Alice has a password and a push phone."""
     phone, _ = enrolled(push_token="apns-token-alice")
     admin.set_password(svc, "acme", "alice@acme.test", PASSWORD)
-    admin.set_policy(svc, "acme", Policy(require_two_step=True, deny_lock_after=100))
+    # Many second steps over a day of waits: pushes enough that none is held (and refused).
+    admin.set_policy(
+        svc, "acme", Policy(require_two_step=True, deny_lock_after=100, pushes_per_day=1000)
+    )
     return phone
 
 
