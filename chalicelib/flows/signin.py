@@ -21,7 +21,6 @@ from ..service import Services
 from ..signins import Decision, Origin, Outcome, SignIn, Status
 from ..stores.signins import DecisionRefused
 from ..tenancy import ActiveTenant
-from ..tenants import NumberMatch
 from ..tokens import validate_code_challenge
 from . import fatigue
 from .common import authenticate_device, field
@@ -123,27 +122,22 @@ def open_signin(
     sign-in of this person already have that number, another is drawn."""
     now = svc.now()
     policy = tenant.tenant.policy
-    mode = NumberMatch.STRICT if held else policy.number_match
+    expires_at = now + fields.pop("lifetime", policy.signin_seconds)
     who = user_key(username)
     for _ in range(HELD_DRAWS if held else 1):
-        if held:
-            number = signins.new_held_number(svc.rng)
-        else:
-            number = signins.new_number(svc.rng, mode) if numbered else None
-        if held:
-            signin_id = signins.held_signin_id(signins.held_key(tenant.data_key), who, number)
-        elif numbered:
-            signin_id = signins.new_signin_id(who, svc.rng, now)
-        else:  # approved by the password alone: nothing for a phone to list
-            signin_id = signins.unlisted_signin_id(who, svc.rng)
+        number, signin_id = _number_and_id(svc, tenant, who, now, numbered, held)
         secret = codes.new_secret(svc.rng)
         signin = SignIn(
             tenant_id=tenant.tenant_id,
             signin_id=signin_id,
             number=number,
-            choices=signins.number_choices(svc.rng, number, mode) if numbered else (),
+            choices=(
+                signins.number_choices(svc.rng, number, policy.number_match)
+                if numbered and not held
+                else ()
+            ),
             created_at=now,
-            expires_at=now + fields.pop("lifetime", policy.signin_seconds),
+            expires_at=expires_at,
             binding_hash=codes.hash_secret(secret),
             code_hash=codes.hash_secret(signins.authorization_code(secret, signin_id)),
             origin=origin,
@@ -154,8 +148,21 @@ def open_signin(
             return signin, secret
         if svc.signins.create_held(signin, now):
             return signin, secret
-        fields["lifetime"] = signin.expires_at - now
     raise TemporarilyUnavailable()  # HELD_DRAWS numbers all taken: not in this universe
+
+
+def _number_and_id(
+    svc: Services, tenant: ActiveTenant, who: str, now: int, numbered: bool, held: bool
+) -> tuple[int | None, str]:
+    """The number to match and the sign-in's id. A held one's id derives from its number; one
+    approved by the password alone has no number and no place in the phone's list."""
+    if held:
+        number = signins.new_held_number(svc.rng)
+        return number, signins.held_signin_id(signins.held_key(tenant.data_key), who, number)
+    if not numbered:
+        return None, signins.unlisted_signin_id(who, svc.rng)
+    number = signins.new_number(svc.rng, tenant.tenant.policy.number_match)
+    return number, signins.new_signin_id(who, svc.rng, now)
 
 
 def page_view(signin: SignIn, secret: str, now: int) -> dict:

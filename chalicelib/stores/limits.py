@@ -112,9 +112,7 @@ class LimitStore:
 
     def reset(self, tenant_id: str, what: str, who: str) -> None:
         """Consecutive failures start again from zero (a right password, a new one set)."""
-        pk = f"{tenant_id}#{what}#{who}"
-        self._client.delete_item(TableName=self._table, Key={"pk": {"S": pk}})
-        self.forget(pk)
+        self._delete(f"{tenant_id}#{what}#{who}")
 
     def take(
         self, tenant_id: str, what: str, who: str, now: int, per_minute: int, per_day: int
@@ -151,8 +149,8 @@ class LimitStore:
     def untake(self, tenant_id: str, what: str, who: str, now: int) -> None:
         """Forget today's counts of `take` for this key (an administrator's reset)."""
         pk = f"{tenant_id}#{what}#{who}#{now // DAY}"
-        self._client.delete_item(TableName=self._table, Key={"pk": {"S": pk}})
-        self._forget_prefix(pk)
+        self._delete(pk)
+        self._forget_prefix(pk)  # and its minutes'
 
     def _first_refusal(self, pk: str, flag: str) -> bool:
         done, _ = self._conditional_update(
@@ -217,9 +215,11 @@ class LimitStore:
 
     def reset_window(self, tenant_id: str, what: str, who: str, window: int, now: int) -> None:
         """Forget this window's counter (an administrator's reset)."""
-        key = self._key(tenant_id, what, who, window, now)
-        self._client.delete_item(TableName=self._table, Key=key)
-        self.forget(key["pk"]["S"])
+        self._delete(self._key(tenant_id, what, who, window, now)["pk"]["S"])
+
+    def _delete(self, pk: str) -> None:
+        self._client.delete_item(TableName=self._table, Key={"pk": {"S": pk}})
+        self.forget(pk)
 
     def _forget_prefix(self, prefix: str) -> None:
         for pk in [pk for pk in self._closed if pk.startswith(prefix)]:
