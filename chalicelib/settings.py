@@ -26,7 +26,9 @@ class Settings:
     argon2_time_cost: int = OWASP_TIME_COST
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        # os.environ read now, not bound at import: a test may have put another in its place.
+        env = os.environ if env is None else env
         push_apps = {
             channel: env[name]
             for channel, name in (
