@@ -281,3 +281,41 @@ def approved(result):
         return answer["code"]
 
     return approve
+
+
+@pytest.fixture
+def backchannel(api, tenant):
+    """POST a form (a dict, or the raw body) to the CIBA backchannel endpoint, by default as
+    acme's web client (client_secret_basic; ("", "") sends no credentials): (status, body)."""
+
+    def send(form: dict | str, client: tuple[str, str] | None = None, tenant_id: str = "acme"):
+        client_id, secret = (
+            (tenant["client_id"], tenant["client_secret"]) if client is None else client
+        )
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if client_id:
+            pair = f"{quote(client_id, safe='')}:{quote(secret, safe='')}"
+            headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+        raw = form if isinstance(form, str) else urlencode(form)
+        response = api.http.post(f"/t/{tenant_id}/bc-authorize", headers=headers, body=raw)
+        return response.status_code, response.json_body or {}
+
+    return send
+
+
+@pytest.fixture
+def ask(backchannel):
+    """A valid backchannel request (for alice unless told): the answer's body."""
+
+    def send(login_hint: str = "alice@acme.test", **changes) -> dict:
+        form = {
+            "scope": "openid",
+            "login_hint": login_hint,
+            "binding_message": "Order 4711",
+            **changes,
+        }
+        status, body = backchannel(form)
+        assert status == 200, body
+        return body
+
+    return send

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import jwt
 import pytest
@@ -22,43 +22,6 @@ NO_AUTH = ("", "")
 
 def web_client(tenant) -> tuple[str, str]:
     return tenant["client_id"], tenant["client_secret"]
-
-
-@pytest.fixture
-def backchannel(api, tenant):
-    """POST a form to the backchannel authentication endpoint, by default as acme's web client
-    (client_secret_basic); NO_AUTH sends no credentials."""
-
-    def send(form: dict, client: tuple[str, str] | None = None, tenant_id: str = "acme"):
-        client_id, secret = web_client(tenant) if client is None else client
-        headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        if client_id:
-            pair = f"{quote(client_id, safe='')}:{quote(secret, safe='')}"
-            headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
-        response = api.http.post(
-            f"/t/{tenant_id}/bc-authorize", headers=headers, body=urlencode(form)
-        )
-        return response.status_code, response.json_body or {}
-
-    return send
-
-
-@pytest.fixture
-def ask(backchannel):
-    """A valid backchannel request for alice; returns the answer's body."""
-
-    def send(login_hint: str = "alice@acme.test", **changes) -> dict:
-        form = {
-            "scope": "openid",
-            "login_hint": login_hint,
-            "binding_message": "Order 4711",
-            **changes,
-        }
-        status, body = backchannel(form)
-        assert status == 200, body
-        return body
-
-    return send
 
 
 @pytest.fixture

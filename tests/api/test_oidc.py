@@ -37,6 +37,11 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, b64url(hashlib.sha256(verifier.encode()).digest())
 
 
+def code_form(code: str) -> dict:
+    """The token request for a code of acme's web client."""
+    return {"grant_type": CODE, "code": code, "redirect_uri": WEB_REDIRECT}
+
+
 def web_client(tenant) -> tuple[str, str]:
     return tenant["client_id"], tenant["client_secret"]
 
@@ -68,9 +73,7 @@ def authorize(api):
 def signed_in(alice, start, approved, token, tenant):
     """A finished phone sign-in on acme's web client: the token response."""
     code = approved(alice, start(nonce="n-1"))
-    status, tokens = token(
-        {"grant_type": CODE, "code": code, "redirect_uri": WEB_REDIRECT}, client=web_client(tenant)
-    )
+    status, tokens = token(code_form(code), client=web_client(tenant))
     assert status == 200, tokens
     return tokens
 
@@ -293,8 +296,8 @@ def test_a_confidential_client_authenticates_by_basic_or_post(
     alice, start, approved, token, api, tenant
 ):
     client_id, secret = web_client(tenant)
-    by_basic = {"grant_type": CODE, "code": approved(alice, start()), "redirect_uri": WEB_REDIRECT}
-    by_post = {"grant_type": CODE, "code": approved(alice, start()), "redirect_uri": WEB_REDIRECT}
+    by_basic = code_form(approved(alice, start()))
+    by_post = code_form(approved(alice, start()))
 
     answers = [
         token(by_basic, client=(client_id, secret)),
@@ -332,13 +335,7 @@ def test_a_client_using_two_authentication_methods_at_once_is_refused(
     assert response.status_code == 401
     assert response.json_body["error"] == "invalid_client"
     assert response.headers["WWW-Authenticate"].startswith("Basic")
-    assert (
-        token(
-            {"grant_type": CODE, "code": code, "redirect_uri": WEB_REDIRECT},
-            client=web_client(tenant),
-        )[0]
-        == 200
-    )
+    assert token(code_form(code), client=web_client(tenant))[0] == 200
 
 
 @pytest.fixture
@@ -459,13 +456,7 @@ def test_a_missing_or_unknown_grant_type_is_refused(alice, start, approved, toke
     }
 
     assert answers == {grant: (400, error) for grant, error in expected.items()}
-    assert (
-        token(
-            {"grant_type": CODE, "code": code, "redirect_uri": WEB_REDIRECT},
-            client=web_client(tenant),
-        )[0]
-        == 200
-    )
+    assert token(code_form(code), client=web_client(tenant))[0] == 200
 
 
 # --- The tokens --------------------------------------------------------------------------------
@@ -481,9 +472,7 @@ def test_the_id_token_says_who_signed_in_how_when_and_for_which_client(
     code = approved(phone, started)
     clock.advance(7)
 
-    status, body = token(
-        {"grant_type": CODE, "code": code, "redirect_uri": WEB_REDIRECT}, client=web_client(tenant)
-    )
+    status, body = token(code_form(code), client=web_client(tenant))
 
     assert status == 200, body
     header = jwt.get_unverified_header(body["id_token"])
@@ -577,7 +566,7 @@ def test_a_rotated_key_stays_published_while_its_tokens_may_be_alive(
     def sign_in() -> dict:
         code = approved(alice, start())
         return token(
-            {"grant_type": CODE, "code": code, "redirect_uri": WEB_REDIRECT},
+            code_form(code),
             client=web_client(tenant),
         )[1]
 

@@ -206,20 +206,27 @@ def test_phone_sign_in_disabled_by_policy_goes_to_the_password(page, world):
     assert claims_on(page)["amr"] == ["pwd"]
 
 
+def simulator(context, svc, stack, username: str):
+    """A new account at tenant web, and a tab of the phone simulator enrolled for it (it
+    focuses the PIN on opening with a code): the tab, on its home screen."""
+    admin.create_account(svc, "web", username, AccountKind.WORK)
+    code = admin.issue_activation_code(svc, "web", username)["activation_code"]
+    phone = context.new_page()
+    phone.goto(f"{stack.api_url}/phone?tenant=web&code={code}")
+    expect(phone.locator("#new-pin")).to_be_focused()
+    phone.fill("#new-pin", "2468")
+    phone.click("#enrol-form button[type=submit]")
+    expect(phone.locator("#home-account")).to_have_text(username)
+    return phone
+
+
 def test_two_tabs_and_nothing_else_the_phone_simulator_enrols_and_approves(
     browser, world, svc, stack
 ):
     """The demo's promise: one tab signs in, a second tab plays the phone."""
-    admin.create_account(svc, "web", "sim@web.test", AccountKind.WORK)
-    code = admin.issue_activation_code(svc, "web", "sim@web.test")["activation_code"]
     context = browser.new_context()
     try:
-        phone = context.new_page()
-        phone.goto(f"{stack.api_url}/phone?tenant=web&code={code}")
-        expect(phone.locator("#new-pin")).to_be_focused()
-        phone.fill("#new-pin", "2468")
-        phone.click("#enrol-form button[type=submit]")
-        expect(phone.locator("#home-account")).to_have_text("sim@web.test")
+        phone = simulator(context, svc, stack, "sim@web.test")
         expect(phone.locator("#totp-code")).to_have_text(re.compile(r"^\d{6}$"))
         shoot(phone, "simulator-home")
 
@@ -244,15 +251,9 @@ def test_a_held_sign_in_is_approved_by_entering_its_number_in_the_simulator(
     """When no notification may be sent (here: phone sign-in locked after a fraud report),
     the page says so and shows six digits; the person enters them in the app, which finds
     the request and approves it."""
-    admin.create_account(svc, "web", "held@web.test", AccountKind.WORK)
-    code = admin.issue_activation_code(svc, "web", "held@web.test")["activation_code"]
     context = browser.new_context()
     try:
-        phone = context.new_page()
-        phone.goto(f"{stack.api_url}/phone?tenant=web&code={code}")
-        phone.fill("#new-pin", "2468")
-        phone.click("#enrol-form button[type=submit]")
-        expect(phone.locator("#home-account")).to_have_text("held@web.test")
+        phone = simulator(context, svc, stack, "held@web.test")
         now = int(clock())
         svc.accounts.lock_phone("web", "held@web.test", now + 900, now)
 

@@ -4,6 +4,8 @@ from tests.api.conftest import (  # noqa: F401 - fixtures
     alice,
     api,
     approved,
+    ask,
+    backchannel,
     endpoints,
     enrolled,
     globex,

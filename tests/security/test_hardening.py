@@ -7,12 +7,9 @@ Each test says which defence it needs: without it, the test fails.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import hashlib
-import json
 import secrets
-from urllib.parse import quote
 
 import pytest
 
@@ -76,28 +73,10 @@ def test_the_token_endpoint_needs_the_exact_redirect_uri_the_signin_started_with
 # --- CIBA: an auth_req_id that is not a live one of this client ---------------------------------
 
 
-@pytest.fixture
-def backchannel(api, tenant):
-    def ask() -> dict:
-        pair = f"{quote(tenant['client_id'], safe='')}:{quote(tenant['client_secret'], safe='')}"
-        response = api.http.post(
-            "/t/acme/bc-authorize",
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Authorization": "Basic " + base64.b64encode(pair.encode()).decode(),
-            },
-            body="scope=openid&login_hint=alice%40acme.test",
-        )
-        assert response.status_code == 200, response.body
-        return response.json_body
-
-    return ask
-
-
-def test_any_auth_req_id_that_is_not_a_live_one_is_invalid_grant(alice, backchannel, token, tenant):
+def test_any_auth_req_id_that_is_not_a_live_one_is_invalid_grant(alice, ask, token, tenant):
     """Needs flows/ciba.py `poll` to answer invalid_grant (CIBA Core 11) for anything that is
     not a live request of this client: a malformed one once answered invalid_request."""
-    real = backchannel()["auth_req_id"]
+    real = ask()["auth_req_id"]
     signin_id = real.split(".")[0]
     forged = [signin_id, f"{signin_id}.", f"{signin_id}.{'s' * 65}", "x.y", "no-dot-at-all"]
 
@@ -218,38 +197,22 @@ def test_a_hash_made_before_is_made_again_at_the_next_right_password(
     ["Order%20%FF", "%ED%A0%80", "%C0%AF", "caf%E9"],
     ids=["ff", "surrogate", "overlong", "latin1"],
 )
-def test_a_form_value_that_is_not_utf8_is_refused_not_replaced(value, alice, api, tenant, snapshot):
+def test_a_form_value_that_is_not_utf8_is_refused_not_replaced(value, alice, backchannel, snapshot):
     """Needs http.form_body to decode strictly: parse_qsl's default turned such bytes into
     U+FFFD, and the phone would have shown "Order \ufffd" as the binding message."""
-    pair = f"{tenant['client_id']}:{tenant['client_secret']}"
     before = snapshot()
 
-    response = api.http.post(
-        "/t/acme/bc-authorize",
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Authorization": "Basic " + base64.b64encode(pair.encode()).decode(),
-        },
-        body=f"scope=openid&login_hint=alice%40acme.test&binding_message={value}",
-    )
+    status, body = backchannel(f"scope=openid&login_hint=alice%40acme.test&binding_message={value}")
 
-    assert (response.status_code, json.loads(response.body)["error"]) == (400, "invalid_request")
+    assert (status, body["error"]) == (400, "invalid_request")
     assert snapshot() == before
 
 
-def test_a_binding_message_of_only_spaces_is_refused(alice, api, tenant):
+def test_a_binding_message_of_only_spaces_is_refused(alice, backchannel):
     """Needs a visible character in the binding message: a blank one shows nothing to match."""
-    pair = f"{tenant['client_id']}:{tenant['client_secret']}"
-    response = api.http.post(
-        "/t/acme/bc-authorize",
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Authorization": "Basic " + base64.b64encode(pair.encode()).decode(),
-        },
-        body="scope=openid&login_hint=alice%40acme.test&binding_message=%20%20%20",
-    )
+    form = {"scope": "openid", "login_hint": "alice@acme.test", "binding_message": "   "}
 
-    assert json.loads(response.body)["error"] == "invalid_binding_message"
+    assert backchannel(form)[1]["error"] == "invalid_binding_message"
 
 
 # --- A new phone is shown to the account's other phones ------------------------------------------

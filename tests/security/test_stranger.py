@@ -10,7 +10,6 @@ Each test says which defence it needs: without it, the test fails.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import hashlib
 import json
@@ -517,20 +516,11 @@ def test_a_malformed_cookie_of_another_site_costs_neither_the_csrf_token_nor_rec
     assert (status, body["status"]) == (200, "approved")
 
 
-def test_a_ciba_request_cannot_be_followed_at_the_pages_endpoints(alice, api, tenant, post):
+def test_a_ciba_request_cannot_be_followed_at_the_pages_endpoints(alice, ask, post):
     """Needs the page's result and cancel to refuse sign-ins the page did not start: a CIBA
     client holding its auth_req_id could otherwise collect a page's answer for the person
     (and a recognised-browser cookie for them)."""
-    pair = f"{tenant['client_id']}:{tenant['client_secret']}"
-    response = api.http.post(
-        "/t/acme/bc-authorize",
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Authorization": "Basic " + base64.b64encode(pair.encode()).decode(),
-        },
-        body="scope=openid&login_hint=alice%40acme.test",
-    )
-    asked = response.json_body
+    asked = ask()
     signin_id, secret = asked["auth_req_id"].split(".")
     assert alice.respond(signin_id, "approve", asked["number"])[0] == 200
 

@@ -7,9 +7,6 @@ Each test says which defence it needs: without it, the test fails.
 
 from __future__ import annotations
 
-import base64
-from urllib.parse import quote, urlencode
-
 import jwt
 import pytest
 
@@ -29,24 +26,6 @@ def web_client(tenant) -> tuple[str, str]:
     return tenant["client_id"], tenant["client_secret"]
 
 
-@pytest.fixture
-def backchannel(api, tenant):
-    def ask() -> dict:
-        pair = f"{quote(tenant['client_id'], safe='')}:{quote(tenant['client_secret'], safe='')}"
-        response = api.http.post(
-            "/t/acme/bc-authorize",
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Authorization": "Basic " + base64.b64encode(pair.encode()).decode(),
-            },
-            body=urlencode({"scope": "openid", "login_hint": "alice@acme.test"}),
-        )
-        assert response.status_code == 200, response.body
-        return response.json_body
-
-    return ask
-
-
 def other_number(number: int) -> int:
     return 10 + (number - 9) % 90 if number < 100 else 100_000 + (number - 99_999) % 900_000
 
@@ -56,13 +35,13 @@ def other_number(number: int) -> int:
 
 @pytest.mark.parametrize("mode", list(NumberMatch))
 def test_ciba_approves_only_with_the_number_the_client_shows_in_every_mode(
-    mode, alice, backchannel, token, tenant, svc
+    mode, alice, ask, token, tenant, svc
 ):
     """Needs CIBA sign-ins numbered under the tenant's mode (flows/ciba.py): before, a tap
     approved a CIBA request in any mode, strict included, with tokens claiming what a
     number match proves."""
     admin.set_policy(svc, "acme", Policy(number_match=mode))
-    asked = [backchannel() for _ in range(3)]
+    asked = [ask() for _ in range(3)]
     digits = 6 if mode is NumberMatch.STRICT else 2
 
     assert all(len(str(a["number"])) == digits for a in asked)
