@@ -49,16 +49,20 @@ def _policy_args(p: argparse.ArgumentParser) -> None:
     """Options left out keep their current value (set-policy) or the default (create-tenant)."""
     p.add_argument("--phone-signin", type=_on_off, metavar="on|off")
     p.add_argument("--signin-seconds", type=int, help=f"default {DEFAULT_SIGNIN_SECONDS}")
-    p.add_argument("--number-match", choices=[m.value for m in NumberMatch])
+    p.add_argument(
+        "--number-match",
+        choices=[m.value for m in NumberMatch],
+        help=f"how the phone matches the page's number; default {Policy().number_match.value}",
+    )
     p.add_argument("--two-step", type=_on_off, metavar="on|off", help="password needs a 2nd step")
     # Push fatigue, per account (ranges: chalicelib/tenants.py PUSH_LIMITS).
     defaults = Policy()
     for name, text in (
-        ("pushes_per_minute", "pushes per account per minute"),
-        ("pushes_per_day", "pushes per account per day"),
-        ("max_pending", "phone sign-ins waiting for one account at once"),
-        ("deny_lock_after", "denials in a row that lock phone sign-in"),
-        ("lock_seconds", "how long phone sign-in stays locked"),
+        ("pushes_per_minute", "pushes per account per minute (a recognised browser: its own)"),
+        ("pushes_per_day", "pushes per account per day (a recognised browser: its own)"),
+        ("max_pending", "pushed sign-ins waiting for one account at once"),
+        ("deny_lock_after", "denials or wrong numbers in a row that lock phone sign-in"),
+        ("lock_seconds", "how long phone sign-in stays locked (its sign-ins are held)"),
     ):
         flag = "--" + name.replace("_", "-")
         p.add_argument(flag, type=int, dest=name, help=f"{text}; default {getattr(defaults, name)}")
