@@ -23,13 +23,16 @@ from tools import simulator
 from tools.demo_rp import RelyingParty, serve
 from tools.localstack import free_port, running
 
-STATE_DIR = Path("build/demo")
+# The demo's state, and the smoke run's apart from it: a smoke run beside a running demo must
+# not replace the demo's phone or coordinates.
+STATE_DIRS = {"demo": Path("build/demo"), "smoke": Path("build/smoke")}
 TENANT, CLIENT, USERNAME, PIN = "demo", "demo-app", "alice@example.com", "123456"
 PASSWORD = "correct horse battery staple"
 
 
-def set_up(stack, rp_port: int) -> dict:
-    """Tenant, client, account and an enrolled reference phone; returns the coordinates."""
+def set_up(stack, rp_port: int, state_dir: Path) -> dict:
+    """Tenant, client, account and an enrolled reference phone (its state in `state_dir`);
+    returns the coordinates, also written to `state_dir`/demo.json."""
     svc = service.get()
     admin.create_tenant(svc, TENANT, "Demo Organisation", Policy())
     redirect_uri = f"http://127.0.0.1:{rp_port}/callback"
@@ -37,8 +40,8 @@ def set_up(stack, rp_port: int) -> dict:
     admin.create_account(svc, TENANT, USERNAME, AccountKind.WORK)
     admin.set_password(svc, TENANT, USERNAME, PASSWORD)
     code = admin.issue_activation_code(svc, TENANT, USERNAME)["activation_code"]
-    STATE_DIR.mkdir(parents=True, exist_ok=True)
-    phone_state = STATE_DIR / "phone.json"
+    state_dir.mkdir(parents=True, exist_ok=True)
+    phone_state = state_dir / "phone.json"
     phone_state.unlink(missing_ok=True)
     phone.main(
         ["--state", str(phone_state), "--pin", PIN, "enrol", "--server", stack.api_url,
@@ -60,7 +63,7 @@ def set_up(stack, rp_port: int) -> dict:
         "app_url": f"http://127.0.0.1:{rp_port}",
         "phone_simulator_url": f"{stack.api_url}/phone?tenant={TENANT}&code={simulator_code}",
     }
-    (STATE_DIR / "demo.json").write_text(json.dumps(coordinates, indent=2))
+    (state_dir / "demo.json").write_text(json.dumps(coordinates, indent=2))
     return coordinates
 
 
@@ -120,7 +123,7 @@ enrols itself with a fresh activation code; sign-in requests then appear in that
 No phone at hand? "Use your password instead" on the page; the password is: {PASSWORD}
 
 The issuer, client id and secret, redirect URI, username, password and phone state are in
-{STATE_DIR / "demo.json"}.
+{STATE_DIRS["demo"] / "demo.json"}.
 Press Ctrl-C to stop.
 """
 
@@ -133,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     api_port = args.port or _prefer(8000)
     rp_port = _prefer(8700)
     with running(api_port, blueprints=(simulator.blueprint,)) as stack:
-        coordinates = set_up(stack, rp_port)
+        coordinates = set_up(stack, rp_port, STATE_DIRS["smoke" if args.smoke else "demo"])
         rp = RelyingParty(
             coordinates["issuer"], CLIENT, coordinates["client_secret"], coordinates["redirect_uri"]
         )

@@ -26,6 +26,6 @@ def test_smoke_signs_in_over_http_and_prints_verified_claims_last(tmp_path):
     assert claims["iss"].endswith("/t/demo")
     assert claims["aud"] == "demo-app"
     assert {"mfa", "hwk"} <= set(claims["amr"])
-    coordinates = json.loads((ROOT / "build/demo/demo.json").read_text())
+    coordinates = json.loads((ROOT / "build/smoke/demo.json").read_text())
     assert coordinates["issuer"] == claims["iss"]
     assert coordinates["username"] == "alice@example.com"
