@@ -2,8 +2,12 @@
 
 from chalice import Chalice
 
-from chalicelib import contract, http, service
-from chalicelib.flows import ciba, devices, oidc, password, signin
+from chalicelib import service
+from chalicelib.usecases import ciba, oidc
+from chalicelib.usecases import device_api as devices
+from chalicelib.usecases import password_signin as password
+from chalicelib.usecases import phone_signin as signin
+from chalicelib.web import contract, http
 
 app = Chalice(app_name="phone-signin")
 http.bind(app)
@@ -156,6 +160,8 @@ def unregister(tenant_id):
 
 def handler(event, context):
     """The Lambda entry point for every front: REST API, HTTP API or a function URL."""
-    from chalicelib import fronts
+    from chalicelib.web import gateway_events
 
-    return fronts.adapt_response(app(fronts.adapt(event, app.routes), context), event)
+    return gateway_events.adapt_response(
+        app(gateway_events.adapt(event, app.routes), context), event
+    )

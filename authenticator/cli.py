@@ -28,7 +28,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from chalicelib.totp import code_at, from_base32
+from chalicelib.domain.totp import code_at, from_base32
 
 from . import keystore
 from .device_api import DeviceApi, http_transport

@@ -9,22 +9,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import codes
-from .codes import RandomSource
-from .metering import SHARDS, Meter
-from .passwords import PasswordHasher
-from .settings import Settings
-from .stores.accounts import AccountStore
-from .stores.activation_codes import ActivationCodeStore
-from .stores.audit import AuditEvent, AuditStore
-from .stores.base import Write, table_names, transact
-from .stores.devices import DeviceStore
-from .stores.installations import InstallationStore
-from .stores.limits import LimitStore
-from .stores.signins import SignInStore
-from .stores.tenants import TenantStore
-from .stores.usage import UsageStore
-from .tenancy import TenantDirectory
+from chalicelib.adapters.dynamodb.accounts import AccountStore
+from chalicelib.adapters.dynamodb.activation_codes import ActivationCodeStore
+from chalicelib.adapters.dynamodb.audit import AuditEvent, AuditStore
+from chalicelib.adapters.dynamodb.base import Write, table_names, transact
+from chalicelib.adapters.dynamodb.devices import DeviceStore
+from chalicelib.adapters.dynamodb.installations import InstallationStore
+from chalicelib.adapters.dynamodb.limits import LimitStore
+from chalicelib.adapters.dynamodb.signins import SignInStore
+from chalicelib.adapters.dynamodb.tenants import TenantStore
+from chalicelib.adapters.dynamodb.usage import UsageStore
+from chalicelib.domain import secret_codes
+from chalicelib.domain.metering import SHARDS, Meter
+from chalicelib.domain.passwords import PasswordHasher
+from chalicelib.domain.secret_codes import RandomSource
+from chalicelib.settings import Settings
+from chalicelib.usecases.tenant_directory import TenantDirectory
 
 
 @dataclass
@@ -58,7 +58,7 @@ class Services:
         """Write a security event to the audit log."""
         self.audit.record(
             AuditEvent(tenant_id=tenant_id, at=self.now(), event=event, **fields),
-            nonce=codes.new_secret(self.rng, 6),
+            nonce=secret_codes.new_secret(self.rng, 6),
         )
 
 
@@ -70,8 +70,8 @@ def build(
     clock: Callable[[], float] = time.time,
     rng: RandomSource = secrets,
 ) -> Services:
-    from .push import SnsPush
-    from .vault import KmsVault
+    from chalicelib.adapters.kms_vault import KmsVault
+    from chalicelib.adapters.sns_push import SnsPush
 
     names = table_names(settings.table_prefix)
     tenants = TenantStore(dynamodb, names["tenants"])
@@ -108,6 +108,6 @@ def build(
 @functools.cache
 def get() -> Services:
     """The container's services, on first use: clients are made lazily in aws.py."""
-    from . import aws
+    from chalicelib.adapters import aws
 
     return build(Settings.from_env(), aws.lazy("dynamodb"), aws.lazy("sns"), aws.lazy("kms"))

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .passwords import OWASP_MEMORY_KIB, OWASP_TIME_COST
+from chalicelib.domain.passwords import OWASP_MEMORY_KIB, OWASP_TIME_COST
 
 
 @dataclass(frozen=True)

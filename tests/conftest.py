@@ -12,11 +12,11 @@ import pytest
 from moto import mock_aws
 
 from chalicelib import service
-from chalicelib.accounts import AccountKind
-from chalicelib.flows import admin
+from chalicelib.domain.accounts import AccountKind
+from chalicelib.domain.tenants import Policy
 from chalicelib.settings import Settings
-from chalicelib.tenants import Policy
-from tools.localstack import FAKE_CREDENTIALS, provision
+from tools.admin import flows as admin
+from tools.local_aws import FAKE_CREDENTIALS, provision
 
 PREFIX = "test-"
 BASE_URL = "https://signin.example.test"

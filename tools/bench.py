@@ -3,7 +3,7 @@
     .venv/bin/python -m tools.bench [--signins N] [--no-package]
 
 1. AWS calls and DynamoDB capacity units. A tenant, a confidential client and one enrolled
-   iOS phone with a push token, made through chalicelib.flows.admin and the device API; then N
+   iOS phone with a push token, made through tools.admin.flows and the device API; then N
    complete sign-ins through chalice.test.Client against moto in-process: start -> one extra
    "pending" result poll -> the phone answers with the page's number, picked among the choices
    in its push -> the result poll that sees "approved" -> token exchange. Calls are counted
@@ -57,13 +57,14 @@ from moto.sns.models import sns_backends
 import app as app_module
 from authenticator.device_api import DeviceApi
 from authenticator.device_api import sign as device_sign
-from chalicelib import aws, service
-from chalicelib.accounts import AccountKind
-from chalicelib.flows import admin
-from chalicelib.tenants import Policy
+from chalicelib import service
+from chalicelib.adapters import aws
+from chalicelib.domain.accounts import AccountKind
+from chalicelib.domain.tenants import Policy
+from tools.admin import flows as admin
 from tools.bench_fakes import FakeDynamoDB, push_choices
 from tools.bench_meter import Meter, MotoItems, Phase
-from tools.localstack import FAKE_CREDENTIALS, provision
+from tools.local_aws import FAKE_CREDENTIALS, provision
 
 ROOT = Path(__file__).resolve().parent.parent
 TENANT = "acme"
@@ -435,8 +436,8 @@ class _LambdaPath:
 
 
 def _fake_services():
+    from chalicelib.adapters.dynamodb.base import SCHEMA
     from chalicelib.settings import Settings
-    from chalicelib.stores.base import SCHEMA
     from tools.bench_fakes import FakeDynamoDB, FakeKms, FakeSns
 
     apps = f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:app"
@@ -463,7 +464,7 @@ def _routing_baseline() -> Any:
     what routing a request costs apart from the flow behind it."""
     from chalice import Chalice
 
-    from chalicelib import http
+    from chalicelib.web import http
 
     bare = Chalice(app_name="bench-routing")
 
@@ -634,7 +635,8 @@ t0 = time.perf_counter()
 marks = {}
 import app
 marks["import_app"] = time.perf_counter()
-from chalicelib import aws, service
+from chalicelib import service
+from chalicelib.adapters import aws
 service.get()
 marks["service_get"] = time.perf_counter()
 for name in ("dynamodb", "sns", "kms"):
@@ -946,12 +948,13 @@ CPU_METHOD = (
     "sign-ins after {warmup} warm-up sign-ins."
 )
 SDK_METHOD = (
-    "botocore clients made as chalicelib.aws makes them, replaying the last moto sign-in's "
+    "botocore clients made as chalicelib.adapters.aws makes them, replaying the last moto "
+    "sign-in's "
     "calls against its recorded HTTP responses (serialise, SigV4 sign, parse); not in own CPU"
 )
 IMPORT_METHOD = (
     "fresh subprocess each, time.perf_counter inside: `import app`, chalicelib.service.get(), "
-    "chalicelib.aws.client() for dynamodb, sns and kms; against `import boto3` plus one "
+    "chalicelib.adapters.aws.client() for dynamodb, sns and kms; against `import boto3` plus one "
     "dynamodb client; median of the runs after one warm-up each, bytecode read from a "
     "private PYTHONPYCACHEPREFIX filled by the warm-up"
 )

@@ -16,12 +16,12 @@ from pathlib import Path
 
 from authenticator import cli as phone
 from chalicelib import service
-from chalicelib.accounts import AccountKind
-from chalicelib.flows import admin
-from chalicelib.tenants import Policy
+from chalicelib.domain.accounts import AccountKind
+from chalicelib.domain.tenants import Policy
 from tools import simulator
+from tools.admin import flows as admin
 from tools.demo_rp import RelyingParty, serve
-from tools.localstack import free_port, running
+from tools.local_aws import free_port, running
 
 # The demo's state, and the smoke run's apart from it: a smoke run beside a running demo must
 # not replace the demo's phone or coordinates.

@@ -132,7 +132,7 @@ def _handler(rp: RelyingParty):
 
 @contextmanager
 def serve(rp: RelyingParty, port: int):
-    from tools.localstack import in_thread
+    from tools.local_aws import in_thread
 
     with in_thread(ThreadingHTTPServer(("127.0.0.1", port), _handler(rp)), port) as url:
         yield url

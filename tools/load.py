@@ -21,13 +21,14 @@ from concurrent.futures import ThreadPoolExecutor
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from authenticator.device_api import DeviceApi, http_transport
-from chalicelib import aws, service
-from chalicelib.accounts import AccountKind, user_key
-from chalicelib.flows import admin
-from chalicelib.metering import SHARDS
-from chalicelib.tenants import Policy
+from chalicelib import service
+from chalicelib.adapters import aws
+from chalicelib.domain.accounts import AccountKind, user_key
+from chalicelib.domain.metering import SHARDS
+from chalicelib.domain.tenants import Policy
+from tools.admin import flows as admin
 from tools.bench_meter import Meter, MotoItems
-from tools.localstack import running
+from tools.local_aws import running
 
 CALLBACK = "https://load.test/cb"
 PER_KEY_WCU = 1000  # DynamoDB: writes per second a single partition key can take

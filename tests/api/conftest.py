@@ -20,12 +20,12 @@ from moto.sns.models import sns_backends
 import app as app_module
 from authenticator.device_api import DeviceApi, device_id
 from chalicelib import service
-from chalicelib.accounts import AccountKind
-from chalicelib.flows import admin
+from chalicelib.domain.accounts import AccountKind
+from chalicelib.domain.tenants import Policy
 from chalicelib.settings import Settings
-from chalicelib.tenants import Policy
 from tests.conftest import BASE_URL, CHEAP_PASSWORDS, PREFIX, Clock, _botocore_session
-from tools.localstack import FAKE_CREDENTIALS, provision
+from tools.admin import flows as admin
+from tools.local_aws import FAKE_CREDENTIALS, provision
 
 
 @contextlib.contextmanager

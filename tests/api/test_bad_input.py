@@ -19,13 +19,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from authenticator.device_api import DeviceApi, b64url, es256, public_jwk
-from chalicelib import proofs
-from chalicelib.accounts import AccountKind
-from chalicelib.flows import admin
-from chalicelib.tenants import Policy
+from chalicelib.domain import proofs
+from chalicelib.domain.accounts import AccountKind
+from chalicelib.domain.tenants import Policy
 from tests.api import conftest as api_fixtures
 from tests.api.conftest import app_for_a_module, stored_state
 from tests.conftest import BASE_URL, Clock
+from tools.admin import flows as admin
 
 ACME = f"{BASE_URL}/t/acme"
 CB = "https://app.acme.test/cb"

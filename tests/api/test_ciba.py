@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 import jwt
 import pytest
 
-from chalicelib.flows import admin
-from chalicelib.tenants import NumberMatch, Policy
+from chalicelib.domain.tenants import NumberMatch, Policy
+from tools.admin import flows as admin
 
 ISSUER = "https://signin.example.test/t/acme"
 CIBA = "urn:openid:params:grant-type:ciba"

@@ -8,11 +8,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from authenticator.device_api import jws, public_jwk
-from chalicelib import crypto, totp
-from chalicelib.accounts import AccountKind
-from chalicelib.flows import admin
-from chalicelib.tenancy import totp_context
+from chalicelib.domain import envelope, totp
+from chalicelib.domain.accounts import AccountKind
+from chalicelib.usecases.tenant_directory import totp_context
 from tests.conftest import PREFIX
+from tools.admin import flows as admin
 
 DAY = 24 * 3600
 
@@ -208,7 +208,7 @@ def test_the_totp_secret_is_stored_sealed_with_the_tenant_data_key(enrolled, svc
     assert secret_b32 not in json.dumps(item, default=repr)
     assert secret_b32 not in json.dumps(snapshot())  # nor anywhere else
     data_key = svc.directory.get("acme").data_key
-    assert crypto.unseal(data_key, sealed, totp_context("acme", phone.device_id)) == raw
+    assert envelope.unseal(data_key, sealed, totp_context("acme", phone.device_id)) == raw
 
 
 def test_an_enrolment_proof_signed_by_another_key_than_its_jwk_is_refused(

@@ -7,7 +7,8 @@ import json
 import pytest
 
 import app as app_module
-from chalicelib import fronts, service
+from chalicelib import service
+from chalicelib.web import gateway_events
 
 
 @pytest.fixture
@@ -63,16 +64,16 @@ def test_routes_match_literal_segments_before_parameters():
         "/t/{tenant_id}/signin/{signin_id}/result",
         "/static/{name}",
     ]
-    assert fronts.match("/t/acme/signin", patterns) == (
+    assert gateway_events.match("/t/acme/signin", patterns) == (
         "/t/{tenant_id}/signin",
         {"tenant_id": "acme"},
     )
-    assert fronts.match("/t/acme/signin/abc/result", patterns)[1] == {
+    assert gateway_events.match("/t/acme/signin/abc/result", patterns)[1] == {
         "tenant_id": "acme",
         "signin_id": "abc",
     }
-    assert fronts.match("/t/acme/nothing", patterns) is None
-    assert fronts.match("/t//signin", patterns) is None
+    assert gateway_events.match("/t/acme/nothing", patterns) is None
+    assert gateway_events.match("/t//signin", patterns) is None
 
 
 @pytest.mark.parametrize("make_event", [function_url_event, http_api_v1_event])

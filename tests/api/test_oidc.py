@@ -17,8 +17,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import jwt
 import pytest
 
-from chalicelib.flows import admin
-from chalicelib.tenants import KEY_OVERLAP_SECONDS
+from chalicelib.domain.tenants import KEY_OVERLAP_SECONDS
+from tools.admin import flows as admin
 
 BASE_URL = "https://signin.example.test"
 ISSUER = f"{BASE_URL}/t/acme"

@@ -8,9 +8,9 @@ import logging
 
 import pytest
 
-from chalicelib.flows import admin
-from chalicelib.metering import day_of
-from chalicelib.tenants import Policy, Tenant
+from chalicelib.domain.metering import day_of
+from chalicelib.domain.tenants import Policy, Tenant
+from tools.admin import flows as admin
 
 CB = "https://app.acme.test/cb"
 

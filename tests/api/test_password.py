@@ -13,9 +13,10 @@ from http.cookies import SimpleCookie
 import jwt
 import pytest
 
-from chalicelib import totp
-from chalicelib.flows import admin, password
-from chalicelib.tenants import Policy
+from chalicelib.domain import totp
+from chalicelib.domain.tenants import Policy
+from chalicelib.usecases import password_signin as password
+from tools.admin import flows as admin
 
 BASE_URL = "https://signin.example.test"
 ISSUER = f"{BASE_URL}/t/acme"

@@ -9,8 +9,8 @@ import json
 import botocore.exceptions
 import pytest
 
-from chalicelib.flows import admin
-from chalicelib.tenants import NumberMatch, Policy
+from chalicelib.domain.tenants import NumberMatch, Policy
+from tools.admin import flows as admin
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
 CALLBACK = "https://app.acme.test/cb"

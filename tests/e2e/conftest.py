@@ -13,10 +13,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from authenticator.device_api import DeviceApi, http_transport
-from chalicelib import aws, service
+from chalicelib import service
+from chalicelib.adapters import aws
 from chalicelib.settings import Settings
 from tools import simulator
-from tools.localstack import free_port, running
+from tools.local_aws import free_port, running
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "build" / "screenshots"

@@ -12,7 +12,7 @@ from authlib.integrations.flask_client import OAuth
 from flask import Flask, url_for
 from werkzeug.serving import make_server
 
-from tools.localstack import in_thread
+from tools.local_aws import in_thread
 
 
 def build(clients: dict[str, dict]) -> Flask:

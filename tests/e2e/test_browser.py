@@ -8,10 +8,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from chalicelib.accounts import AccountKind
-from chalicelib.flows import admin
-from chalicelib.tenants import Policy
-from chalicelib.totp import code_at, from_base32
+from chalicelib.domain.accounts import AccountKind
+from chalicelib.domain.tenants import Policy
+from chalicelib.domain.totp import code_at, from_base32
+from tools.admin import flows as admin
 
 from . import relying_party
 from .conftest import claims_on, shoot

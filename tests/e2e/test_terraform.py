@@ -28,7 +28,7 @@ import pytest
 
 from tests import aws_calls
 from tests.aws_calls import Call
-from tools.localstack import FAKE_CREDENTIALS, start_moto
+from tools.local_aws import FAKE_CREDENTIALS, start_moto
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infrastructure"
@@ -314,11 +314,12 @@ def _sign_in_with(env: dict, issuer: str, moto_url: str, monkeypatch) -> dict[Ca
 
     import app as app_module
     from authenticator.device_api import DeviceApi
-    from chalicelib import aws, service
-    from chalicelib.accounts import AccountKind
-    from chalicelib.flows import admin
+    from chalicelib import service
+    from chalicelib.adapters import aws
+    from chalicelib.domain.accounts import AccountKind
     from chalicelib.settings import Settings
     from tests.api.conftest import TestPhone
+    from tools.admin import flows as admin
 
     for name, value in {**FAKE_CREDENTIALS, **env, "AWS_ENDPOINT_URL": moto_url}.items():
         monkeypatch.setenv(name, value)

@@ -26,14 +26,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import HealthCheck, settings
 
 from authenticator.device_api import DeviceApi, sign
-from chalicelib import proofs, service
-from chalicelib.accounts import AccountKind
+from chalicelib import service
+from chalicelib.domain import proofs
+from chalicelib.domain.accounts import AccountKind
+from chalicelib.domain.tenants import Policy
 from chalicelib.errors import ServiceError
-from chalicelib.flows import admin
-from chalicelib.http import CSRF_COOKIE
-from chalicelib.tenants import Policy
+from chalicelib.web.http import CSRF_COOKIE
 from tests.api.conftest import TestPhone, app_for_a_module, stored_state
 from tests.conftest import BASE_URL, PREFIX, Clock
+from tools.admin import flows as admin
 
 
 def _subclasses(kind: type) -> list[type]:

@@ -15,10 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from authenticator.device_api import jws, public_jwk, sign
-from chalicelib import proofs
-from chalicelib.accounts import AccountKind
-from chalicelib.flows import admin
+from chalicelib.domain import proofs
+from chalicelib.domain.accounts import AccountKind
 from tests.fuzz.conftest import DEVICE, FUZZ, ISSUER, judge, path_of
+from tools.admin import flows as admin
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 REFUSED = {(401, "invalid_device_proof"), (400, "invalid_request")}

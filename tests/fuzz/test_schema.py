@@ -28,8 +28,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 import app as app_module
-from chalicelib.flows.oidc import CIBA_GRANT
-from chalicelib.http import CSRF_COOKIE
+from chalicelib.usecases.oidc import CIBA_GRANT
+from chalicelib.web.http import CSRF_COOKIE
 from tests.fuzz.conftest import (
     ALICE,
     ALICE_PASSWORD,

@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from authenticator.device_api import b64url, device_id, jws, sign
-from chalicelib.accounts import AccountKind
-from chalicelib.flows import admin
-from chalicelib.tenants import Policy
+from chalicelib.domain.accounts import AccountKind
+from chalicelib.domain.tenants import Policy
+from tools.admin import flows as admin
 
 ACME = "https://signin.example.test/t/acme"
 GLOBEX = "https://signin.example.test/t/globex"

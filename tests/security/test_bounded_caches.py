@@ -8,9 +8,10 @@ import secrets
 
 import pytest
 
-from chalicelib import tenancy, web
-from chalicelib.flows import admin
-from chalicelib.tenants import Policy
+from chalicelib.domain.tenants import Policy
+from chalicelib.usecases import tenant_directory
+from chalicelib.web import page
+from tools.admin import flows as admin
 
 STATIC_NAMES = 10_000
 TENANT_IDS = 2_500  # well over MAX_UNKNOWN
@@ -46,20 +47,20 @@ def test_a_flood_of_made_up_static_names_is_not_remembered(api):
     """Defence: `web/__init__.py` `static_file` serves from the files under web/static, read
     once; a name asked for is never a cache key."""
     assert api.http.get("/static/signin.js").status_code == 200
-    shipped = sum(1 for path in web.HERE.rglob("*") if path.is_file())
+    shipped = sum(1 for path in page.HERE.rglob("*") if path.is_file())
 
     statuses = {
         api.http.get(f"/static/{random_static_name()}").status_code for _ in range(STATIC_NAMES)
     }
 
     assert statuses == {404}
-    assert max(function_caches(web).values()) <= shipped, function_caches(web)
+    assert max(function_caches(page).values()) <= shipped, function_caches(page)
     assert api.http.get("/static/signin.css").status_code == 200
 
 
 def test_a_flood_of_made_up_tenant_ids_is_bounded_and_a_real_tenant_stays_cached(api, svc, tenant):
-    """Defence: `tenancy.py` `TenantDirectory`: unknown tenant ids are remembered in an LRU of
-    MAX_UNKNOWN, apart from the tenants that exist."""
+    """Defence: `tenant_directory.py` `TenantDirectory`: unknown tenant ids are remembered in an
+    LRU of MAX_UNKNOWN, apart from the tenants that exist."""
     discovery = "/t/{}/.well-known/openid-configuration"
     assert api.http.get(discovery.format("acme")).status_code == 200
 
@@ -68,14 +69,14 @@ def test_a_flood_of_made_up_tenant_ids_is_bounded_and_a_real_tenant_stays_cached
     }
 
     assert statuses == {404}
-    assert len(svc.directory) <= 1 + tenancy.MAX_UNKNOWN <= 1 + 1_000
+    assert len(svc.directory) <= 1 + tenant_directory.MAX_UNKNOWN <= 1 + 1_000
     asked = queries(svc)
     assert api.http.get(discovery.format("acme")).status_code == 200
     assert asked == []  # answered from memory: the flood evicted no real tenant
 
 
 def test_an_unknown_tenant_asked_again_is_answered_from_memory(api, svc):
-    """Defence: `tenancy.py` `TenantDirectory` remembers a miss (within its LRU), so asking
+    """Defence: `tenant_directory.py` `TenantDirectory` remembers a miss (within its LRU), so asking
     for the same made-up tenant over and over costs one query."""
     discovery = "/t/nobody-here/.well-known/openid-configuration"
     asked = queries(svc)
@@ -87,9 +88,9 @@ def test_an_unknown_tenant_asked_again_is_answered_from_memory(api, svc):
 
 
 def test_tenants_that_exist_are_bounded_too(api, svc, monkeypatch):
-    """Defence: `tenancy.py` `TenantDirectory` keeps at most MAX_KNOWN loaded tenants, the
+    """Defence: `tenant_directory.py` `TenantDirectory` keeps at most MAX_KNOWN loaded tenants, the
     least recently used dropped first; a dropped tenant is loaded again when asked."""
-    monkeypatch.setattr(tenancy, "MAX_KNOWN", 2)
+    monkeypatch.setattr(tenant_directory, "MAX_KNOWN", 2)
     for name in ("one", "two", "three"):
         admin.create_tenant(svc, f"tenant-{name}", name.title(), Policy())
     discovery = "/t/tenant-{}/.well-known/openid-configuration"

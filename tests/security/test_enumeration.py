@@ -42,9 +42,9 @@ from dataclasses import dataclass, field
 import pytest
 from moto.core.botocore_stubber import BotocoreStubber
 
-from chalicelib.flows import admin
-from chalicelib.passwords import PasswordHasher
+from chalicelib.domain.passwords import PasswordHasher
 from tests.conftest import BASE_URL, PREFIX
+from tools.admin import flows as admin
 
 PASSWORD = "correct horse battery staple"
 WRONG = "not the password at all"

@@ -13,10 +13,10 @@ import secrets
 
 import pytest
 
-from chalicelib.codes import b64url
-from chalicelib.flows import admin
-from chalicelib.passwords import PasswordHasher
+from chalicelib.domain.passwords import PasswordHasher
+from chalicelib.domain.secret_codes import b64url
 from chalicelib.settings import Settings
+from tools.admin import flows as admin
 
 BASE_URL = "https://signin.example.test"
 CALLBACK = "https://app.acme.test/cb"

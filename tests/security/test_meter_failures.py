@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 
-from chalicelib.metering import FLUSH_SECONDS, SHARDS, Billable, day_of
-from chalicelib.stores.base import create_tables
+from chalicelib.adapters.dynamodb.base import create_tables
+from chalicelib.domain.metering import FLUSH_SECONDS, SHARDS, Billable, day_of
 from tests.conftest import PREFIX
 
 USAGE = f"{PREFIX}usage"

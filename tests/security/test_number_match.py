@@ -11,9 +11,9 @@ import secrets
 
 import pytest
 
-from chalicelib import signins
-from chalicelib.flows import admin
-from chalicelib.tenants import NumberMatch, Policy
+from chalicelib.domain import signins
+from chalicelib.domain.tenants import NumberMatch, Policy
+from tools.admin import flows as admin
 
 
 class Recorder:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 from chalicelib import service
+from chalicelib.adapters.dynamodb.base import encode_item
+from chalicelib.domain.tenants import PUSH_LIMITS, NumberMatch, Policy
 from chalicelib.errors import InvalidRequest
-from chalicelib.stores.base import encode_item
-from chalicelib.tenants import PUSH_LIMITS, NumberMatch, Policy
 from tests.api.conftest import stored_state
 from tools import admin as admin_cli
 

@@ -9,9 +9,9 @@ import secrets
 import pytest
 
 from authenticator.device_api import P256_ORDER, b64url, device_id, es256, jws, public_jwk
-from chalicelib.codes import b64url_decode
-from chalicelib.flows import admin
-from chalicelib.tenants import Policy
+from chalicelib.domain.secret_codes import b64url_decode
+from chalicelib.domain.tenants import Policy
+from tools.admin import flows as admin
 
 ACME = "https://signin.example.test/t/acme"
 REDIRECT = "https://app.acme.test/cb"  # where acme's web client gets its codes

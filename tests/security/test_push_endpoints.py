@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from chalicelib.accounts import AccountKind
+from chalicelib.domain.accounts import AccountKind
 
 VICTIM_TOKEN = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"
 ATTACKER_TOKEN = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"

@@ -15,12 +15,13 @@ import json
 
 import pytest
 
-from chalicelib import signins, totp
-from chalicelib.flows import admin, fatigue
-from chalicelib.flows.fatigue import DAY, FAILED_ANSWERS_PER_DAY
-from chalicelib.metering import day_of
-from chalicelib.stores import limits
-from chalicelib.tenants import Policy
+from chalicelib.adapters.dynamodb import limits
+from chalicelib.domain import signins, totp
+from chalicelib.domain.metering import day_of
+from chalicelib.domain.tenants import Policy
+from chalicelib.usecases import fatigue
+from chalicelib.usecases.fatigue import DAY, FAILED_ANSWERS_PER_DAY
+from tools.admin import flows as admin
 
 BASE_URL = "https://signin.example.test"
 CALLBACK = "https://app.acme.test/cb"

@@ -22,14 +22,15 @@ from moto.dynamodb.models import DynamoDBBackend
 
 import app as app_module
 from authenticator.device_api import DeviceApi, sign
-from chalicelib import proofs, service
-from chalicelib.accounts import AccountKind
-from chalicelib.flows import admin
+from chalicelib import service
+from chalicelib.domain import proofs
+from chalicelib.domain.accounts import AccountKind
+from chalicelib.domain.tenants import Policy
 from chalicelib.settings import Settings
-from chalicelib.tenants import Policy
 from tests.api import conftest as api_fixtures
 from tests.conftest import BASE_URL, CHEAP_PASSWORDS, Clock
-from tools.localstack import provision, start_moto, use_moto
+from tools.admin import flows as admin
+from tools.local_aws import provision, start_moto, use_moto
 
 pytestmark = pytest.mark.e2e  # starts a moto server on 127.0.0.1
 

@@ -28,12 +28,13 @@ import secrets
 import pytest
 
 from authenticator.device_api import sign
-from chalicelib import service, signins
-from chalicelib.accounts import user_key
-from chalicelib.codes import b64url
-from chalicelib.flows import admin
-from chalicelib.tenants import Policy
+from chalicelib import service
+from chalicelib.domain import signins
+from chalicelib.domain.accounts import user_key
+from chalicelib.domain.secret_codes import b64url
+from chalicelib.domain.tenants import Policy
 from tests.conftest import BASE_URL
+from tools.admin import flows as admin
 
 ISSUER = f"{BASE_URL}/t/acme"
 CSRF = {"Cookie": "psi_csrf=csrf-token-1", "X-CSRF-Token": "csrf-token-1"}

@@ -17,13 +17,15 @@ from http.cookies import SimpleCookie
 
 import pytest
 
-from chalicelib import browsers
-from chalicelib.accounts import user_key
-from chalicelib.flows import admin, fatigue, password
-from chalicelib.flows.fatigue import DAY
-from chalicelib.metering import day_of
-from chalicelib.stores.limits import LimitStore
-from chalicelib.tenants import Policy
+from chalicelib.adapters.dynamodb.limits import LimitStore
+from chalicelib.domain import browsers
+from chalicelib.domain.accounts import user_key
+from chalicelib.domain.metering import day_of
+from chalicelib.domain.tenants import Policy
+from chalicelib.usecases import fatigue
+from chalicelib.usecases import password_signin as password
+from chalicelib.usecases.fatigue import DAY
+from tools.admin import flows as admin
 
 BASE_URL = "https://signin.example.test"
 CALLBACK = "https://app.acme.test/cb"

@@ -10,10 +10,11 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from chalicelib import totp
-from chalicelib.flows import admin, password
-from chalicelib.metering import day_of
-from chalicelib.tenants import NumberMatch, Policy
+from chalicelib.domain import totp
+from chalicelib.domain.metering import day_of
+from chalicelib.domain.tenants import NumberMatch, Policy
+from chalicelib.usecases import password_signin as password
+from tools.admin import flows as admin
 
 BASE_URL = "https://signin.example.test"
 CALLBACK = "https://app.acme.test/cb"

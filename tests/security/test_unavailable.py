@@ -23,9 +23,9 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from chalicelib import aws as aws_clients
 from chalicelib import service
-from chalicelib.http import TRY_AGAIN_CODES
+from chalicelib.adapters import aws as aws_clients
+from chalicelib.web.http import TRY_AGAIN_CODES
 from tests.api.conftest import stored_state
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import codes, signins
-from chalicelib.accounts import user_key
-from chalicelib.signins import Origin, SignIn
+from chalicelib.domain import secret_codes, signins
+from chalicelib.domain.accounts import user_key
+from chalicelib.domain.signins import Origin, SignIn
 
 ALICE = user_key("alice@acme.test")
 
@@ -25,8 +25,8 @@ def make_signin(svc):
             choices=(17, 42, 88),
             created_at=now,
             expires_at=now + 120,
-            binding_hash=codes.hash_secret("binding-secret"),
-            code_hash=codes.hash_secret("the-code"),
+            binding_hash=secret_codes.hash_secret("binding-secret"),
+            code_hash=secret_codes.hash_secret("the-code"),
             origin=Origin.of("203.0.113.7", "Firefox/128.0"),
             account_id="acct-alice",
         )

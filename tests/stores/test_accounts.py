@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.accounts import Account, AccountKind, DeviceSummary
+from chalicelib.adapters.dynamodb.accounts import AccountExists
+from chalicelib.domain.accounts import Account, AccountKind, DeviceSummary
 from chalicelib.errors import InvalidActivationCode, NotFound
-from chalicelib.stores.accounts import AccountExists
 
 ALICE = Account(
     tenant_id="acme",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import codes
+from chalicelib.adapters.dynamodb.activation_codes import KEEP_USED_SECONDS, ActivationCode
+from chalicelib.adapters.dynamodb.base import SCHEMA
+from chalicelib.domain import secret_codes
 from chalicelib.errors import InvalidActivationCode
-from chalicelib.stores.activation_codes import KEEP_USED_SECONDS, ActivationCode
-from chalicelib.stores.base import SCHEMA
 
 CODE = "7K3M-0Q1Z-AB2C-9XYZ"
-CODE_HASH = codes.hash_secret(CODE)
+CODE_HASH = secret_codes.hash_secret(CODE)
 
 
 @pytest.fixture
@@ -59,8 +59,8 @@ def test_an_expired_code_is_refused(svc, clock, code):
 
 def test_an_unknown_code_is_refused(svc, code):
     with pytest.raises(InvalidActivationCode):
-        redeem(svc, code_hash=codes.hash_secret("7K3M-0Q1Z-AB2C-9XY0"))
-    assert svc.activation_codes.get("acme", codes.hash_secret("7K3M-0Q1Z-AB2C-9XY0")) is None
+        redeem(svc, code_hash=secret_codes.hash_secret("7K3M-0Q1Z-AB2C-9XY0"))
+    assert svc.activation_codes.get("acme", secret_codes.hash_secret("7K3M-0Q1Z-AB2C-9XY0")) is None
 
 
 def test_a_code_works_only_in_its_own_tenant(svc, code):

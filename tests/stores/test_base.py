@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.accounts import Account, AccountKind, DeviceSummary
+from chalicelib.adapters.dynamodb.activation_codes import ActivationCode
+from chalicelib.adapters.dynamodb.base import SCHEMA, table_names
+from chalicelib.domain.accounts import Account, AccountKind, DeviceSummary
 from chalicelib.errors import InvalidActivationCode, NotFound, WorkAccountAlreadyEnrolled
-from chalicelib.stores.activation_codes import ActivationCode
-from chalicelib.stores.base import SCHEMA, table_names
 
 
 def test_every_table_in_the_schema_exists_with_its_keys(svc, aws):

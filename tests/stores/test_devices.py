@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from chalicelib.accounts import AccountKind
-from chalicelib.devices import Device, Platform
+from chalicelib.domain.accounts import AccountKind
+from chalicelib.domain.devices import Device, Platform
 from chalicelib.errors import DeviceAlreadyEnrolled, NotFound
 
 PHONE = Device(

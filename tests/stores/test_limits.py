@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.stores.limits import Claim, LimitStore, Refused
+from chalicelib.adapters.dynamodb.limits import Claim, LimitStore, Refused
 
 NOW = 1_750_000_000
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import codes, signins
-from chalicelib.accounts import user_key
+from chalicelib.adapters.dynamodb.base import SCHEMA
+from chalicelib.adapters.dynamodb.signins import INBOX_ITEMS, KEEP_SECONDS, DecisionRefused
+from chalicelib.domain import secret_codes, signins
+from chalicelib.domain.accounts import user_key
+from chalicelib.domain.signins import Notice, Outcome, Status
 from chalicelib.errors import InvalidGrant
-from chalicelib.signins import Notice, Outcome, Status
-from chalicelib.stores.base import SCHEMA
-from chalicelib.stores.signins import INBOX_ITEMS, KEEP_SECONDS, DecisionRefused
 from tests.stores.conftest import ALICE
 
-CODE_HASH = codes.hash_secret("the-code")
+CODE_HASH = secret_codes.hash_secret("the-code")
 
 
 def decide(svc, signin, outcome=Outcome.APPROVED, **changes):
@@ -165,7 +165,7 @@ def test_a_wrong_code_is_refused(svc, make_signin):
     signin = make_signin()
     decide(svc, signin)
     with pytest.raises(InvalidGrant):
-        redeem(svc, signin, code_hash=codes.hash_secret("a-guess"))
+        redeem(svc, signin, code_hash=secret_codes.hash_secret("a-guess"))
 
 
 def test_a_code_lives_one_minute_after_approval(svc, clock, make_signin):
@@ -272,8 +272,8 @@ def held(svc, number: int, **changes):
         choices=(),
         created_at=now,
         expires_at=now + 120,
-        binding_hash=codes.hash_secret("binding-secret"),
-        code_hash=codes.hash_secret("the-code"),
+        binding_hash=secret_codes.hash_secret("binding-secret"),
+        code_hash=secret_codes.hash_secret("the-code"),
         origin=signins.Origin.of("203.0.113.7", "Firefox/128.0"),
         account_id="acct-alice",
     )

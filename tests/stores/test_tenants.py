@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import codes
-from chalicelib.stores.tenants import TenantExists
-from chalicelib.tenants import Client, NumberMatch, Policy, SigningKey, Tenant
+from chalicelib.adapters.dynamodb.tenants import TenantExists
+from chalicelib.domain import secret_codes
+from chalicelib.domain.tenants import Client, NumberMatch, Policy, SigningKey, Tenant
 
 ACME = Tenant(
     tenant_id="acme",
@@ -14,7 +14,9 @@ ACME = Tenant(
     policy=Policy(phone_signin=False, signin_seconds=300, number_match=NumberMatch.TYPE),
     sealed_data_key=b"\x00\x01sealed data key\xff",
 )
-WEB = Client("acme-web", "Acme Portal", ("https://app.acme.test/cb",), codes.hash_secret("s"))
+WEB = Client(
+    "acme-web", "Acme Portal", ("https://app.acme.test/cb",), secret_codes.hash_secret("s")
+)
 SPA = Client("acme-spa", "Acme SPA", ("http://127.0.0.1:9000/cb", "http://localhost:9000/cb"))
 OLD_KEY = SigningKey(
     kid="kid-old",

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from chalicelib.accounts import MAX_USERNAME, normalise_username, user_key
+from chalicelib.domain.accounts import MAX_USERNAME, normalise_username, user_key
 from chalicelib.errors import InvalidRequest
 
 

@@ -1,4 +1,4 @@
-"""Activation codes and hashed secrets (chalicelib/codes.py)."""
+"""Activation codes and hashed secrets (chalicelib/secret_codes.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from chalicelib import codes
+from chalicelib.domain import secret_codes
 from tests.unit.fakes import SeededRandom
 
 # Crockford base32: digits and letters without I, L, O, U.
@@ -16,17 +16,17 @@ CROCKFORD_CODE = re.compile(r"[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}")
 
 def test_activation_code_is_four_groups_of_four_crockford_symbols():
     for seed in range(200):
-        code = codes.new_activation_code(SeededRandom(seed))
+        code = secret_codes.new_activation_code(SeededRandom(seed))
         assert CROCKFORD_CODE.fullmatch(code), code
 
 
 def test_activation_codes_do_not_repeat(rng):
-    assert len({codes.new_activation_code(rng) for _ in range(500)}) == 500
+    assert len({secret_codes.new_activation_code(rng) for _ in range(500)}) == 500
 
 
 def test_a_fresh_code_is_already_normal(rng):
-    code = codes.new_activation_code(rng)
-    assert codes.normalise_activation_code(code) == code
+    code = secret_codes.new_activation_code(rng)
+    assert secret_codes.normalise_activation_code(code) == code
 
 
 @pytest.mark.parametrize(
@@ -44,7 +44,7 @@ def test_a_fresh_code_is_already_normal(rng):
     ],
 )
 def test_typed_codes_normalise_to_the_issued_code(typed):
-    assert codes.normalise_activation_code(typed) == "7K3M-0Q1Z-AB2C-9XYZ"
+    assert secret_codes.normalise_activation_code(typed) == "7K3M-0Q1Z-AB2C-9XYZ"
 
 
 @pytest.mark.parametrize(
@@ -62,27 +62,27 @@ def test_typed_codes_normalise_to_the_issued_code(typed):
     ],
 )
 def test_text_that_cannot_be_a_code_is_refused(typed):
-    assert codes.normalise_activation_code(typed) is None
+    assert secret_codes.normalise_activation_code(typed) is None
 
 
 def test_a_secret_matches_its_own_hash_only():
-    stored = codes.hash_secret("correct horse")
+    stored = secret_codes.hash_secret("correct horse")
     assert stored != "correct horse"
-    assert codes.same_secret("correct horse", stored)
-    assert not codes.same_secret("correct horsE", stored)
-    assert not codes.same_secret("", stored)
+    assert secret_codes.same_secret("correct horse", stored)
+    assert not secret_codes.same_secret("correct horsE", stored)
+    assert not secret_codes.same_secret("", stored)
 
 
 def test_hashing_is_deterministic_and_url_safe(rng):
-    secret = codes.new_secret(rng)
-    assert codes.hash_secret(secret) == codes.hash_secret(secret)
-    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", codes.hash_secret(secret))
+    secret = secret_codes.new_secret(rng)
+    assert secret_codes.hash_secret(secret) == secret_codes.hash_secret(secret)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", secret_codes.hash_secret(secret))
 
 
 @pytest.mark.parametrize("stored", [None, ""])
 def test_no_stored_hash_never_matches(stored):
-    assert not codes.same_secret("anything", stored)
-    assert not codes.same_secret("", stored)
+    assert not secret_codes.same_secret("anything", stored)
+    assert not secret_codes.same_secret("", stored)
 
 
 def test_comparison_is_constant_time(monkeypatch):
@@ -94,11 +94,11 @@ def test_comparison_is_constant_time(monkeypatch):
         return a == b
 
     monkeypatch.setattr(hmac, "compare_digest", compare_digest)
-    stored = codes.hash_secret("s3cret")
-    assert codes.same_secret("s3cret", stored)
+    stored = secret_codes.hash_secret("s3cret")
+    assert secret_codes.same_secret("s3cret", stored)
     assert compared == [(stored, stored)]
 
 
 def test_new_secret_has_the_entropy_asked_for(rng):
-    assert len(codes.b64url_decode(codes.new_secret(rng))) == 32
-    assert len(codes.b64url_decode(codes.new_secret(rng, 16))) == 16
+    assert len(secret_codes.b64url_decode(secret_codes.new_secret(rng))) == 32
+    assert len(secret_codes.b64url_decode(secret_codes.new_secret(rng, 16))) == 16

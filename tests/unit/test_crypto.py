@@ -7,8 +7,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from chalicelib import crypto
-from chalicelib.devices import public_key_from_jwk, thumbprint
+from chalicelib.domain import envelope
+from chalicelib.domain.devices import public_key_from_jwk, thumbprint
 
 CONTEXT = "totp:acme:device-1"
 
@@ -19,42 +19,42 @@ def data_key(rng) -> bytes:
 
 
 def test_seal_then_unseal_gives_the_plaintext_back(data_key, rng):
-    sealed = crypto.seal(data_key, b"twenty byte secret!!", CONTEXT, rng)
+    sealed = envelope.seal(data_key, b"twenty byte secret!!", CONTEXT, rng)
     assert b"twenty byte secret!!" not in sealed
-    assert crypto.unseal(data_key, sealed, CONTEXT) == b"twenty byte secret!!"
+    assert envelope.unseal(data_key, sealed, CONTEXT) == b"twenty byte secret!!"
 
 
 def test_each_seal_uses_a_fresh_nonce(data_key, rng):
-    first = crypto.seal(data_key, b"same", CONTEXT, rng)
-    second = crypto.seal(data_key, b"same", CONTEXT, rng)
-    assert first[: crypto.NONCE_BYTES] != second[: crypto.NONCE_BYTES]
+    first = envelope.seal(data_key, b"same", CONTEXT, rng)
+    second = envelope.seal(data_key, b"same", CONTEXT, rng)
+    assert first[: envelope.NONCE_BYTES] != second[: envelope.NONCE_BYTES]
     assert first != second
 
 
 def test_a_sealed_value_cannot_be_opened_in_another_context(data_key, rng):
-    sealed = crypto.seal(data_key, b"secret", CONTEXT, rng)
+    sealed = envelope.seal(data_key, b"secret", CONTEXT, rng)
     with pytest.raises(InvalidTag):
-        crypto.unseal(data_key, sealed, "totp:acme:device-2")
+        envelope.unseal(data_key, sealed, "totp:acme:device-2")
     with pytest.raises(InvalidTag):
-        crypto.unseal(data_key, sealed, "totp:other:device-1")
+        envelope.unseal(data_key, sealed, "totp:other:device-1")
 
 
 def test_a_sealed_value_cannot_be_opened_with_another_key(data_key, rng):
-    sealed = crypto.seal(data_key, b"secret", CONTEXT, rng)
+    sealed = envelope.seal(data_key, b"secret", CONTEXT, rng)
     with pytest.raises(InvalidTag):
-        crypto.unseal(rng.token_bytes(32), sealed, CONTEXT)
+        envelope.unseal(rng.token_bytes(32), sealed, CONTEXT)
 
 
 def test_a_tampered_sealed_value_is_refused(data_key, rng):
-    sealed = bytearray(crypto.seal(data_key, b"secret", CONTEXT, rng))
+    sealed = bytearray(envelope.seal(data_key, b"secret", CONTEXT, rng))
     sealed[-1] ^= 1
     with pytest.raises(InvalidTag):
-        crypto.unseal(data_key, bytes(sealed), CONTEXT)
+        envelope.unseal(data_key, bytes(sealed), CONTEXT)
 
 
 def test_a_new_signing_key_publishes_its_public_half_as_es256_jwk():
-    der, jwk = crypto.new_signing_key()
-    private = crypto.load_private_key(der)
+    der, jwk = envelope.new_signing_key()
+    private = envelope.load_private_key(der)
     assert jwk["kid"] == thumbprint(jwk)
     assert (jwk["kty"], jwk["crv"], jwk["alg"], jwk["use"]) == ("EC", "P-256", "ES256", "sig")
     assert "d" not in jwk
@@ -62,10 +62,10 @@ def test_a_new_signing_key_publishes_its_public_half_as_es256_jwk():
 
 
 def test_the_published_key_verifies_what_the_private_key_signs():
-    der, jwk = crypto.new_signing_key()
-    signature = crypto.load_private_key(der).sign(b"claims", ec.ECDSA(hashes.SHA256()))
+    der, jwk = envelope.new_signing_key()
+    signature = envelope.load_private_key(der).sign(b"claims", ec.ECDSA(hashes.SHA256()))
     public_key_from_jwk(jwk).verify(signature, b"claims", ec.ECDSA(hashes.SHA256()))
 
 
 def test_every_signing_key_is_new():
-    assert crypto.new_signing_key()[1]["kid"] != crypto.new_signing_key()[1]["kid"]
+    assert envelope.new_signing_key()[1]["kid"] != envelope.new_signing_key()[1]["kid"]

@@ -11,8 +11,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from authenticator.device_api import device_id, public_jwk
-from chalicelib import crypto
-from chalicelib.devices import (
+from chalicelib.domain import envelope
+from chalicelib.domain.devices import (
     INSTALLATION_ID,
     Platform,
     parse_public_jwk,
@@ -111,7 +111,7 @@ def test_the_service_and_the_phone_agree_on_the_device_id(key, jwk):
 
 
 def test_the_signing_key_id_is_its_thumbprint():
-    _, signing_jwk = crypto.new_signing_key()
+    _, signing_jwk = envelope.new_signing_key()
     assert signing_jwk["kid"] == thumbprint(signing_jwk)
 
 

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from authenticator.device_api import es256, low_s
-from chalicelib import jose
+from chalicelib.domain import jose
 
 
 @pytest.fixture

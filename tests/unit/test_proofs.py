@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from authenticator.device_api import P256_ORDER, b64url, device_id, es256, jws, public_jwk
-from chalicelib import proofs
+from chalicelib.domain import proofs
 from chalicelib.errors import InvalidDeviceProof
 
 AUDIENCE = "https://signin.example.test/t/acme"

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from chalicelib import push
-from chalicelib.push import Challenge
-from chalicelib.signins import Origin
+from chalicelib.adapters import sns_push
+from chalicelib.domain import push_messages
+from chalicelib.domain.push_messages import Challenge
+from chalicelib.domain.signins import Origin
 
 ENDPOINT = "arn:aws:sns:us-east-1:123456789012:endpoint/APNS/phonesignin-apns/0a1b2c3d"
 
@@ -28,7 +29,7 @@ def a_challenge(**changes) -> Challenge:
 
 
 def test_apns_payload_shows_an_alert_the_app_can_act_on():
-    payload = push.apns_payload(a_challenge())
+    payload = push_messages.apns_payload(a_challenge())
     aps = payload["aps"]
     assert aps["alert"] == {"title": "Approve sign-in?", "body": "Acme Portal · from 203.0.113.7"}
     assert aps["category"] == "SIGNIN_REQUEST"
@@ -45,7 +46,7 @@ def test_apns_payload_shows_an_alert_the_app_can_act_on():
 
 
 def test_fcm_payload_is_a_v1_message_with_ttl_and_string_data():
-    message = push.fcm_payload(a_challenge())["fcmV1Message"]["message"]
+    message = push_messages.fcm_payload(a_challenge())["fcmV1Message"]["message"]
     assert message["android"]["ttl"] == "95s"
     assert message["android"]["priority"] == "high"
     assert message["android"]["notification"]["title"] == "Approve sign-in?"
@@ -56,7 +57,9 @@ def test_fcm_payload_is_a_v1_message_with_ttl_and_string_data():
 
 def test_a_binding_message_is_shown_instead_of_the_address():
     challenge = a_challenge(binding_message="Order 4711")
-    assert push.apns_payload(challenge)["aps"]["alert"]["body"] == "Acme Portal · Order 4711"
+    assert (
+        push_messages.apns_payload(challenge)["aps"]["alert"]["body"] == "Acme Portal · Order 4711"
+    )
     assert challenge.data()["binding_message"] == "Order 4711"
 
 
@@ -67,14 +70,14 @@ def test_type_mode_sends_no_choices():
 @pytest.mark.parametrize(
     ("channel", "ttl_attribute", "payload_of"),
     [
-        ("APNS", "AWS.SNS.MOBILE.APNS.TTL", push.apns_payload),
-        ("APNS_SANDBOX", "AWS.SNS.MOBILE.APNS_SANDBOX.TTL", push.apns_payload),
-        ("GCM", "AWS.SNS.MOBILE.FCM.TTL", push.fcm_payload),
+        ("APNS", "AWS.SNS.MOBILE.APNS.TTL", push_messages.apns_payload),
+        ("APNS_SANDBOX", "AWS.SNS.MOBILE.APNS_SANDBOX.TTL", push_messages.apns_payload),
+        ("GCM", "AWS.SNS.MOBILE.FCM.TTL", push_messages.fcm_payload),
     ],
 )
 def test_publish_request_per_channel(channel, ttl_attribute, payload_of):
     challenge = a_challenge()
-    request = push.publish_request(ENDPOINT, channel, challenge)
+    request = sns_push.publish_request(ENDPOINT, channel, challenge)
     assert request["TargetArn"] == ENDPOINT
     assert request["MessageStructure"] == "json"
     message = json.loads(request["Message"])
@@ -101,13 +104,13 @@ def worst_case(user_agent_char: str, app_char: str) -> Challenge:
 
 @pytest.mark.parametrize("channel", ["APNS", "APNS_SANDBOX", "GCM"])
 def test_payload_stays_well_under_the_4_kb_platform_limit(channel):
-    request = push.publish_request(ENDPOINT, channel, worst_case("M", "A"))
+    request = sns_push.publish_request(ENDPOINT, channel, worst_case("M", "A"))
     payload = json.loads(request["Message"])[channel]
     assert len(payload.encode()) < 2048
 
 
 @pytest.mark.parametrize("channel", ["APNS", "GCM"])
 def test_payload_fits_4_kb_even_when_every_character_is_an_emoji(channel):
-    request = push.publish_request(ENDPOINT, channel, worst_case("😀", "😀"))
+    request = sns_push.publish_request(ENDPOINT, channel, worst_case("😀", "😀"))
     payload = json.loads(request["Message"])[channel]
     assert len(payload.encode()) <= 4096

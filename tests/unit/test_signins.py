@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from chalicelib import signins
-from chalicelib.accounts import user_key
+from chalicelib.domain import signins
+from chalicelib.domain.accounts import user_key
+from chalicelib.domain.signins import Origin, Outcome, SignIn, Status
+from chalicelib.domain.tenants import NumberMatch
 from chalicelib.errors import InvalidRequest
-from chalicelib.signins import Origin, Outcome, SignIn, Status
-from chalicelib.tenants import NumberMatch
 from tests.unit.fakes import ScriptedRandom, SeededRandom
 
 NOW = 1_750_000_000

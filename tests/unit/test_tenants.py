@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import codes
-from chalicelib.errors import InvalidClient, InvalidRequest
-from chalicelib.tenants import (
+from chalicelib.domain import secret_codes
+from chalicelib.domain.tenants import (
     CLIENT_ID,
     Client,
     NumberMatch,
@@ -15,6 +14,7 @@ from chalicelib.tenants import (
     Tenant,
     validate_tenant_id,
 )
+from chalicelib.errors import InvalidClient, InvalidRequest
 
 
 def test_default_policy():
@@ -37,7 +37,7 @@ def test_signin_lifetimes_outside_30_to_600_seconds_are_refused(seconds):
 
 PUBLIC = Client("acme-spa", "Acme SPA", ("http://127.0.0.1:9000/cb",))
 CONFIDENTIAL = Client(
-    "acme-web", "Acme Portal", ("https://app.acme.test/cb",), codes.hash_secret("s3cret")
+    "acme-web", "Acme Portal", ("https://app.acme.test/cb",), secret_codes.hash_secret("s3cret")
 )
 
 
@@ -60,7 +60,9 @@ def test_a_confidential_client_authenticates_with_its_secret():
     CONFIDENTIAL.authenticate("s3cret")
 
 
-@pytest.mark.parametrize("secret", [None, "", "s3cre", "S3CRET", codes.hash_secret("s3cret")])
+@pytest.mark.parametrize(
+    "secret", [None, "", "s3cre", "S3CRET", secret_codes.hash_secret("s3cret")]
+)
 def test_a_confidential_client_without_its_secret_is_refused(secret):
     with pytest.raises(InvalidClient):
         CONFIDENTIAL.authenticate(secret)

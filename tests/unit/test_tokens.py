@@ -6,7 +6,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from chalicelib import signins, tokens
+from chalicelib.domain import signins, tokens
 from chalicelib.errors import InvalidGrant, InvalidRequest
 
 # RFC 7636 Appendix B

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import totp
+from chalicelib.domain import totp
 
 RFC_SECRET = b"12345678901234567890"  # RFC 6238 Appendix B, HMAC-SHA1
 

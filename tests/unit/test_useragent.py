@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from chalicelib.useragent import MAX_CLEAN, clean, describe
+from chalicelib.domain.useragent import MAX_CLEAN, clean, describe
 
 # Real User-Agent strings, as each browser sends them.
 REAL = {

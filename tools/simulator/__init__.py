@@ -8,7 +8,7 @@ from pathlib import Path
 
 from chalice import Blueprint, Response
 
-from chalicelib.web import CSP
+from chalicelib.web.page import CSP
 
 HERE = Path(__file__).parent
 FILES = {

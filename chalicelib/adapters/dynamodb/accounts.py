@@ -1,0 +1,232 @@
+"""The accounts table: pk = "<tenant>#<normalised username>".
+
+The account item also lists its phones (id, platform, push endpoint), so starting a sign-in
+reads one item to know where to push.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters.dynamodb.base import (
+    Write,
+    decode_item,
+    encode,
+    is_condition_failure,
+    put_new,
+    values,
+)
+from chalicelib.domain.accounts import Account, AccountKind, DeviceSummary
+from chalicelib.errors import InvalidActivationCode, NotFound, ServiceError
+
+
+class AccountExists(ServiceError):
+    status = 409
+    code = "account_exists"
+    description = "An account with this username exists."
+
+
+class AccountStore:
+    def __init__(self, client: Any, table: str):
+        self._client = client
+        self._table = table
+
+    @staticmethod
+    def _key(tenant_id: str, username: str) -> dict:
+        return {"pk": {"S": f"{tenant_id}#{username}"}}
+
+    def create(self, account: Account) -> None:
+        item = {
+            "pk": f"{account.tenant_id}#{account.username}",
+            "account_id": account.account_id,
+            "kind": account.kind.value,
+            "created_at": account.created_at,
+            "devices": {},
+        }
+        put_new(self._client, self._table, item, AccountExists)
+
+    def get(self, tenant_id: str, username: str, consistent: bool = False) -> Account | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=self._key(tenant_id, username), ConsistentRead=consistent
+        )
+        item = decode_item(response.get("Item"))
+        if item is None:
+            return None
+        return Account(
+            tenant_id=tenant_id,
+            username=username,
+            account_id=item["account_id"],
+            kind=AccountKind(item["kind"]),
+            created_at=item["created_at"],
+            password_hash=item.get("password_hash"),
+            disabled=item.get("disabled", False),
+            phone_failures=item.get("phone_failures", 0),
+            phone_locked_until=item.get("phone_locked_until", 0),
+            devices={
+                device_id: DeviceSummary(
+                    channel=d.get("channel"), endpoint_arn=d.get("endpoint_arn")
+                )
+                for device_id, d in item.get("devices", {}).items()
+            },
+        )
+
+    def set_password(self, tenant_id: str, username: str, password_hash: str) -> None:
+        self._set(tenant_id, username, password_hash=password_hash)
+
+    def set_disabled(self, tenant_id: str, username: str, disabled: bool) -> None:
+        self._set(tenant_id, username, disabled=disabled)
+
+    def _set(self, tenant_id: str, username: str, **attributes) -> None:
+        """Set attributes of an account that exists."""
+        self._client.update_item(
+            TableName=self._table,
+            Key=self._key(tenant_id, username),
+            UpdateExpression="SET " + ", ".join(f"{name} = :{name}" for name in attributes),
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=values(**attributes),
+        )
+
+    def count_phone_failure(self, tenant_id: str, username: str) -> int:
+        """One more denial or wrong number in a row; the length of the run (atomic)."""
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=self._key(tenant_id, username),
+                UpdateExpression="ADD phone_failures :one",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=values(one=1),
+                ReturnValues="UPDATED_NEW",
+            )
+        except self._client.exceptions.ClientError as err:
+            if is_condition_failure(err):
+                return 0  # the account was deleted meanwhile: nothing left to lock
+            raise
+        return int(response["Attributes"]["phone_failures"]["N"])
+
+    def clear_phone_failures(self, tenant_id: str, username: str) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(tenant_id, username),
+                UpdateExpression="REMOVE phone_failures",
+                ConditionExpression="attribute_exists(pk)",  # never create a stub account
+            )
+        except self._client.exceptions.ClientError as err:
+            if not is_condition_failure(err):
+                raise
+
+    def lock_phone(self, tenant_id: str, username: str, until: int, now: int) -> bool:
+        """Lock phone sign-in until `until` (never shortening a longer lock), and start the
+        run of failures afresh. True when it was not locked before: a new lock."""
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=self._key(tenant_id, username),
+                UpdateExpression="SET phone_locked_until = :until REMOVE phone_failures",
+                ConditionExpression="attribute_exists(pk) AND "
+                "(attribute_not_exists(phone_locked_until) OR phone_locked_until < :until)",
+                ExpressionAttributeValues=values(until=until),
+                ReturnValues="UPDATED_OLD",
+            )
+        except self._client.exceptions.ClientError as err:
+            if is_condition_failure(err):
+                return False  # locked at least that long already (or the account is gone)
+            raise
+        before = decode_item(response.get("Attributes")) or {}
+        return before.get("phone_locked_until", 0) <= now
+
+    def unlock_phone(self, tenant_id: str, username: str) -> None:
+        """Lift a phone lock and forget the run of failed answers (an administrator's act)."""
+        self._client.update_item(
+            TableName=self._table,
+            Key=self._key(tenant_id, username),
+            UpdateExpression="REMOVE phone_locked_until, phone_failures",
+            ConditionExpression="attribute_exists(pk)",
+        )
+
+    def list(self, tenant_id: str) -> list[Account]:
+        """Every account of a tenant: a filtered scan, for the admin CLI only (not a hot path)."""
+        kwargs = {
+            "TableName": self._table,
+            "FilterExpression": "begins_with(pk, :tenant)",
+            "ExpressionAttributeValues": values(tenant=f"{tenant_id}#"),
+        }
+        found = []
+        while True:
+            page = self._client.scan(**kwargs)
+            for raw in page["Items"]:
+                username = raw["pk"]["S"].split("#", 1)[1]
+                found.append(self.get(tenant_id, username))
+            if "LastEvaluatedKey" not in page:
+                return sorted((a for a in found if a), key=lambda a: a.username)
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def attach_device(
+        self,
+        tenant_id: str,
+        username: str,
+        device_id: str,
+        summary: DeviceSummary,
+        *,
+        code_hash: str | None = None,
+    ) -> Write:
+        """List a phone on the account. With `code_hash`, the phone redeems that activation
+        code: only if it is the account's newest (which it then spends) and the account is
+        enabled, checked in this very write."""
+        update = {
+            "TableName": self._table,
+            "Key": self._key(tenant_id, username),
+            "UpdateExpression": "SET devices.#d = :summary",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeNames": {"#d": device_id},
+            "ExpressionAttributeValues": {":summary": encode(_summary(summary))},
+        }
+        if code_hash is None:
+            return Write(
+                {"Update": update},
+                on_condition_failure=lambda: NotFound("The account no longer exists."),
+            )
+        update["UpdateExpression"] += f" REMOVE {_CODE}"
+        update["ConditionExpression"] += (
+            f" AND {_CODE} = :code AND (attribute_not_exists(disabled) OR disabled = :no)"
+        )
+        update["ExpressionAttributeValues"] |= values(code=code_hash, no=False)
+        return Write(
+            {"Update": update},
+            on_condition_failure=lambda: InvalidActivationCode(
+                "The activation code is no longer valid: a newer one was issued, or the "
+                "account was disabled or removed."
+            ),
+        )
+
+    def set_activation_code(self, tenant_id: str, username: str, code_hash: str) -> None:
+        """The account's newest activation code: only it can be redeemed (see attach_device),
+        so issuing a code revokes the older ones not yet used."""
+        self._set(tenant_id, username, **{_CODE: code_hash})
+
+    def detach_device(self, tenant_id: str, username: str, device_id: str) -> Write:
+        return Write(
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._key(tenant_id, username),
+                    "UpdateExpression": "REMOVE devices.#d",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeNames": {"#d": device_id},
+                }
+            },
+            on_condition_failure=lambda: NotFound("The account no longer exists."),
+        )
+
+    def set_device(
+        self, tenant_id: str, username: str, device_id: str, summary: DeviceSummary
+    ) -> None:
+        update = self.attach_device(tenant_id, username, device_id, summary).request["Update"]
+        self._client.update_item(**update)
+
+
+_CODE = "activation_code_hash"  # SHA-256 of the newest activation code, until it is redeemed
+
+
+def _summary(summary: DeviceSummary) -> dict:
+    return {"channel": summary.channel, "endpoint_arn": summary.endpoint_arn}

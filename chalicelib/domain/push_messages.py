@@ -1,0 +1,80 @@
+"""What a sign-in push says: the notification text and the data the phone needs to answer.
+
+A payload carries what the notification shows and what the phone needs to answer (sign-in id,
+app, origin, expiry, number choices); no account data. Its TTL is the sign-in's remaining
+lifetime, so a late push is dropped, not shown. The SNS adapter (adapters/sns_push.py) wraps
+these payloads in a Publish.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CATEGORY = "SIGNIN_REQUEST"
+TITLE = "Approve sign-in?"
+
+
+@dataclass(frozen=True)
+class Challenge:
+    tenant_id: str
+    signin_id: str
+    app_name: str
+    ip: str
+    device: str  # "Chrome on Windows" (useragent.describe), never the raw user agent
+    expires_at: int
+    choices: tuple[int, ...]
+    ttl_seconds: int
+    binding_message: str | None = None
+    place: str | None = None
+
+    @property
+    def body(self) -> str:
+        if self.binding_message:
+            return f"{self.app_name} · {self.binding_message}"
+        return f"{self.app_name} · from {self.place or self.ip}"
+
+    def data(self) -> dict[str, str]:
+        """FCM data values must be strings; APNs gets the same keys."""
+        extra = {"binding_message": self.binding_message} if self.binding_message else {}
+        extra |= {"place": self.place} if self.place else {}
+        return extra | {
+            "type": "signin",
+            "signin_id": self.signin_id,
+            "tenant": self.tenant_id,
+            "app": self.app_name,
+            "ip": self.ip,
+            "device": self.device,
+            "expires_at": str(self.expires_at),
+            "choices": ",".join(str(n) for n in self.choices),
+        }
+
+
+def apns_payload(challenge: Challenge) -> dict:
+    return {
+        "aps": {
+            "alert": {"title": TITLE, "body": challenge.body},
+            "category": CATEGORY,
+            "sound": "default",
+            "interruption-level": "time-sensitive",
+        },
+        "signin": challenge.data(),
+    }
+
+
+def fcm_payload(challenge: Challenge) -> dict:
+    return {
+        "fcmV1Message": {
+            "message": {
+                "data": challenge.data(),
+                "android": {
+                    "priority": "high",
+                    "ttl": f"{challenge.ttl_seconds}s",
+                    "notification": {
+                        "title": TITLE,
+                        "body": challenge.body,
+                        "click_action": CATEGORY,
+                    },
+                },
+            }
+        }
+    }

@@ -1,0 +1,132 @@
+"""Tenants: their policy, their OIDC clients and their signing keys (plain values, no I/O)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from chalicelib.domain import secret_codes
+from chalicelib.errors import InvalidClient, InvalidRequest
+
+TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]\Z")
+CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{3,64}\Z")
+DEFAULT_SIGNIN_SECONDS = 120
+MAX_SIGNIN_SECONDS = 600  # OWASP ASVS 5.0: out-of-band requests live at most 10 minutes
+MIN_SIGNIN_SECONDS = 30
+# Token lifetime (300 s) + the tenant cache (60 s) + margin: how long a retired key stays published.
+KEY_OVERLAP_SECONDS = 3600
+
+
+class NumberMatch(StrEnum):
+    """How the person proves the phone and the page belong together.
+
+    The default is TYPE: a person who taps at random while being bombed with pushes approves
+    one attempt in three with PICK, and with three wrong taps allowed before the lock, about
+    70% of such runs let the attacker in; typing a number nobody showed them succeeds about
+    one time in 90 (3% over three tries). Entra made typing the only mode for that reason."""
+
+    PICK = "pick"  # tap the page's number among three (the source's behaviour)
+    TYPE = "type"  # type the page's number on the phone (the default)
+    # NIST SP 800-63B-4 out-of-band: a six-digit secret shown on the page and typed on the phone
+    # (a tap among choices, or a two-digit number, does not meet its rule).
+    STRICT = "strict"
+
+
+# Push fatigue (the 2022 Uber push-bombing): the tenant's limits and their allowed ranges.
+PUSH_LIMITS = {
+    "pushes_per_minute": (1, 20),
+    "pushes_per_day": (1, 1000),
+    "max_pending": (1, 10),  # sign-ins waiting for the account's phones at once
+    "deny_lock_after": (1, 100),  # NIST SP 800-63B: at most 100 failed attempts in a row
+    "lock_seconds": (60, 86400),
+}
+
+
+@dataclass(frozen=True)
+class Policy:
+    phone_signin: bool = True
+    signin_seconds: int = DEFAULT_SIGNIN_SECONDS
+    number_match: NumberMatch = NumberMatch.TYPE
+    require_two_step: bool = False  # password sign-ins also need the phone or a TOTP code
+    pushes_per_minute: int = 3  # per account
+    pushes_per_day: int = 30  # per account
+    max_pending: int = 3  # phone sign-ins waiting for one account at once
+    deny_lock_after: int = 3  # denials or wrong numbers in a row that lock phone sign-in
+    lock_seconds: int = 900  # how long it stays locked (a fraud report locks at once)
+
+    def __post_init__(self) -> None:
+        ranges = {"signin_seconds": (MIN_SIGNIN_SECONDS, MAX_SIGNIN_SECONDS), **PUSH_LIMITS}
+        for name, (low, high) in ranges.items():
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise InvalidRequest(f"{name} must be a whole number between {low} and {high}")
+        if self.pushes_per_minute > self.pushes_per_day:
+            raise InvalidRequest("pushes_per_minute cannot exceed pushes_per_day")
+        if not isinstance(self.number_match, NumberMatch):
+            raise InvalidRequest("number_match must be one of " + ", ".join(NumberMatch))
+
+
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    name: str
+    redirect_uris: tuple[str, ...]
+    secret_hash: str | None = None  # None: a public client (PKCE required)
+
+    @property
+    def public(self) -> bool:
+        return self.secret_hash is None
+
+    def authenticate(self, secret: str | None) -> None:
+        """A public client sends no secret, a confidential one its own; any other attempt
+        gets the one InvalidClient answer (saying which would tell the client is public)."""
+        if self.public:
+            if secret:
+                raise InvalidClient()
+            return
+        if not secret or not secret_codes.same_secret(secret, self.secret_hash):
+            raise InvalidClient()
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    public_jwk: dict
+    sealed_private_key: bytes
+    created_at: int
+    active: bool = True
+    retired_at: int | None = None
+
+    def published(self, now: int) -> bool:
+        """A retired key stays in the JWKS while tokens it signed may still be presented,
+        and while containers that cached it may still sign with it."""
+        return self.active or (self.retired_at or 0) + KEY_OVERLAP_SECONDS > now
+
+
+@dataclass(frozen=True)
+class Tenant:
+    tenant_id: str
+    name: str
+    policy: Policy
+    sealed_data_key: bytes | None = None  # None until the service first loads the tenant
+    clients: dict[str, Client] = field(default_factory=dict)
+    signing_keys: tuple[SigningKey, ...] = ()
+
+    def client(self, client_id: str) -> Client:
+        """The client, or InvalidClient saying it is unknown, which the /authorize page shows;
+        the token and CIBA endpoints give every failure one answer (`oidc.authenticate_client`)."""
+        client = self.clients.get(client_id)
+        if client is None:
+            raise InvalidClient("Unknown client_id.")
+        return client
+
+    @property
+    def active_key(self) -> SigningKey:
+        return max((k for k in self.signing_keys if k.active), key=lambda k: k.created_at)
+
+
+def validate_tenant_id(tenant_id: str) -> str:
+    if not isinstance(tenant_id, str) or not TENANT_ID.match(tenant_id):
+        raise InvalidRequest("tenant id must be 3-32 characters of a-z, 0-9 and '-'")
+    return tenant_id

@@ -1,0 +1,118 @@
+"""ID and access tokens (ES256 JWTs, RFC 8725 / RFC 9068), JWKS and discovery (no I/O)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from chalicelib.domain import jose, secret_codes
+from chalicelib.domain.secret_codes import RandomSource
+from chalicelib.domain.tenants import SigningKey
+from chalicelib.errors import InvalidGrant, InvalidRequest
+
+ACR_TWO_STEP = "urn:phonesignin:acr:mfa"  # phone sign-in, or password plus a second step
+ACR_PASSWORD = "urn:phonesignin:acr:pwd"  # noqa: S105 - a name, not a secret
+ID_TOKEN_SECONDS = 300
+ACCESS_TOKEN_SECONDS = 300
+_VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}\Z")
+_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}\Z")
+
+
+def id_token_claims(
+    *,
+    issuer: str,
+    subject: str,
+    audience: str,
+    auth_time: int,
+    now: int,
+    nonce: str | None,
+    amr: tuple[str, ...],
+) -> dict:
+    claims = {
+        "iss": issuer,
+        "sub": subject,
+        "aud": audience,
+        "iat": now,
+        "exp": now + ID_TOKEN_SECONDS,
+        "auth_time": auth_time,
+        "amr": list(amr),
+        "acr": ACR_TWO_STEP if "mfa" in amr else ACR_PASSWORD,
+    }
+    if nonce is not None:
+        claims["nonce"] = nonce
+    return claims
+
+
+def access_token_claims(
+    *, issuer: str, subject: str, client_id: str, now: int, rng: RandomSource
+) -> dict:
+    return {
+        "iss": issuer,
+        "sub": subject,
+        "aud": issuer,
+        "client_id": client_id,
+        "iat": now,
+        "exp": now + ACCESS_TOKEN_SECONDS,
+        "jti": secret_codes.new_secret(rng, 16),
+        "scope": "openid",
+    }
+
+
+def sign(claims: dict, key: ec.EllipticCurvePrivateKey, kid: str, typ: str = "JWT") -> str:
+    return jose.sign(claims, key, {"kid": kid, "typ": typ})
+
+
+def jwks(keys: tuple[SigningKey, ...], now: int) -> dict:
+    """Every key still published: the active ones, and retired ones whose tokens may be alive."""
+    return {"keys": [key.public_jwk for key in keys if key.published(now)]}
+
+
+def discovery(issuer: str) -> dict:
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/authorize",
+        "token_endpoint": f"{issuer}/token",
+        "jwks_uri": f"{issuer}/jwks.json",
+        "response_types_supported": ["code"],
+        "userinfo_endpoint": f"{issuer}/userinfo",
+        "backchannel_authentication_endpoint": f"{issuer}/bc-authorize",
+        "backchannel_token_delivery_modes_supported": ["poll"],
+        "backchannel_user_code_parameter_supported": False,
+        "grant_types_supported": ["authorization_code", "urn:openid:params:grant-type:ciba"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["ES256"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": ["openid"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr"],
+        "acr_values_supported": [ACR_TWO_STEP, ACR_PASSWORD],
+        "prompt_values_supported": ["login", "none"],
+        "request_parameter_supported": False,
+    }
+
+
+def validate_code_challenge(challenge: object, method: object) -> str | None:
+    if challenge is None:
+        return None
+    if method != "S256":
+        raise InvalidRequest("code_challenge_method must be S256")
+    if not isinstance(challenge, str) or not _CHALLENGE.match(challenge):
+        raise InvalidRequest("code_challenge must be a base64url SHA-256")
+    return challenge
+
+
+def challenge_of(verifier: str | None) -> str | None:
+    """RFC 7636 S256: the code_challenge a code_verifier answers (None for no verifier)."""
+    if verifier is None:
+        return None
+    if not _VERIFIER.match(verifier):
+        raise InvalidGrant("code_verifier is malformed")
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

@@ -1,0 +1,354 @@
+"""Phone sign-in: start, push, the phone's answer, and the page collecting the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.adapters.dynamodb.signins import DecisionRefused
+from chalicelib.domain import proofs, secret_codes, signins
+from chalicelib.domain.accounts import Account, normalise_username, user_key
+from chalicelib.domain.metering import Billable
+from chalicelib.domain.push_messages import Challenge
+from chalicelib.domain.signins import Decision, Origin, Outcome, SignIn, Status
+from chalicelib.domain.tokens import validate_code_challenge
+from chalicelib.errors import (
+    InvalidBinding,
+    InvalidRequest,
+    NotFound,
+    PhoneSignInDisabled,
+    SignInClosed,
+    TemporarilyUnavailable,
+    WrongNumber,
+)
+from chalicelib.service import Services
+from chalicelib.usecases import fatigue
+from chalicelib.usecases.device_auth import authenticate_device, field
+from chalicelib.usecases.tenant_directory import ActiveTenant
+
+HELD_DRAWS = 8  # numbers tried for a held sign-in before giving up (each taken: ~1e-6)
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    client_id: str
+    username: str
+    redirect_uri: str
+    nonce: str | None = None
+    code_challenge: str | None = None
+
+    @classmethod
+    def parse(cls, body: dict) -> StartRequest:
+        return cls(
+            client_id=field(body, "client_id", str, max_len=64),
+            redirect_uri=field(body, "redirect_uri", str, max_len=512),
+            username=normalise_username(field(body, "username", str, max_len=1024)),
+            nonce=signins.validate_nonce(body.get("nonce")),
+            code_challenge=validate_code_challenge(
+                body.get("code_challenge"), body.get("code_challenge_method")
+            ),
+        )
+
+
+def start(svc: Services, tenant_id: str, request: StartRequest, origin: Origin) -> dict:
+    """Start a phone sign-in: push it to the account's phones, or hold it (fatigue.py).
+
+    An unknown username, an account without a phone and a disabled one are answered alike,
+    `method: password`, and nothing is stored for them (the page then asks for the password):
+    the answer never tells whether an account exists, and a flood of them costs one read.
+    """
+    tenant = svc.directory.get(tenant_id)
+    client = check_client(tenant, request.client_id, request.code_challenge, request.redirect_uri)
+    if not tenant.tenant.policy.phone_signin:
+        raise PhoneSignInDisabled()
+    account = askable_account(svc, tenant_id, request.username)
+    if account is None:
+        return {"method": "password"}
+    now = svc.now()
+    source = fatigue.source_of(tenant, origin, account.username, now)
+    held = not fatigue.may_push(svc, tenant, account, source, origin)
+    if held:  # what is pushed is bounded by the push allowance; what is held, per source
+        fatigue.admit_start(svc, tenant, account.username, source, origin, account.account_id)
+    signin, secret = open_signin(
+        svc,
+        tenant,
+        request.username,
+        origin,
+        held=held,
+        client_id=client.client_id,
+        account_id=account.account_id,
+        resets_failures=account.phone_failures > 0,
+        nonce=request.nonce,
+        code_challenge=request.code_challenge,
+        redirect_uri=request.redirect_uri,
+    )
+    svc.meter.count(tenant_id, Billable.SIGNIN_STARTED)
+    if not held:
+        push_to_phones(svc, tenant, signin, account)
+    return {**page_view(signin, secret, now), "method": "phone"}
+
+
+def askable_account(svc: Services, tenant_id: str, username: str) -> Account | None:
+    """The account, if it has phones and is enabled."""
+    account = svc.accounts.get(tenant_id, username)
+    if account is None or not account.devices or account.disabled:
+        return None
+    return account
+
+
+def check_client(
+    tenant: ActiveTenant, client_id: str, challenge: str | None, redirect_uri: str | None
+):
+    """The client exists, a public one uses PKCE, and the redirect URI is one it registered."""
+    client = tenant.tenant.client(client_id)
+    if client.public and challenge is None:
+        raise InvalidRequest("public clients must send a PKCE code_challenge (S256)")
+    if redirect_uri is not None and redirect_uri not in client.redirect_uris:
+        raise InvalidRequest("redirect_uri is not registered for this client")
+    return client
+
+
+def open_signin(
+    svc: Services,
+    tenant: ActiveTenant,
+    username: str,
+    origin: Origin,
+    *,
+    numbered: bool = True,
+    held: bool = False,
+    **fields,
+) -> tuple[SignIn, str]:
+    """Store a new sign-in and return it with its binding secret, which only the caller
+    learns. A held one gets a six-digit number its id is derived from; should a live held
+    sign-in of this person already have that number, another is drawn."""
+    now = svc.now()
+    policy = tenant.tenant.policy
+    expires_at = now + fields.pop("lifetime", policy.signin_seconds)
+    who = user_key(username)
+    for _ in range(HELD_DRAWS if held else 1):
+        number, signin_id = _number_and_id(svc, tenant, who, now, numbered, held)
+        secret = secret_codes.new_secret(svc.rng)
+        signin = SignIn(
+            tenant_id=tenant.tenant_id,
+            signin_id=signin_id,
+            number=number,
+            choices=(
+                signins.number_choices(svc.rng, number, policy.number_match)
+                if numbered and not held
+                else ()
+            ),
+            created_at=now,
+            expires_at=expires_at,
+            binding_hash=secret_codes.hash_secret(secret),
+            code_hash=secret_codes.hash_secret(signins.authorization_code(secret, signin_id)),
+            origin=origin,
+            **fields,
+        )
+        if not held:
+            svc.signins.create(signin)
+            return signin, secret
+        if svc.signins.create_held(signin, now):
+            return signin, secret
+    raise TemporarilyUnavailable()  # HELD_DRAWS numbers all taken: not in this universe
+
+
+def _number_and_id(
+    svc: Services, tenant: ActiveTenant, who: str, now: int, numbered: bool, held: bool
+) -> tuple[int | None, str]:
+    """The number to match and the sign-in's id. A held one's id derives from its number; one
+    approved by the password alone has no number and no place in the phone's list."""
+    if held:
+        number = signins.new_held_number(svc.rng)
+        return number, signins.held_signin_id(signins.held_key(tenant.data_key), who, number)
+    if not numbered:
+        return None, signins.unlisted_signin_id(who, svc.rng)
+    number = signins.new_number(svc.rng, tenant.tenant.policy.number_match)
+    return number, signins.new_signin_id(who, svc.rng, now)
+
+
+def page_view(signin: SignIn, secret: str, now: int) -> dict:
+    """What the page (or client) that opened a sign-in needs to follow it. `held`: nothing
+    was pushed; the person opens the app and enters the number."""
+    return {
+        "signin_id": signin.signin_id,
+        "secret": secret,
+        "number": signin.number,
+        "held": signin.held,
+        "expires_at": signin.expires_at,
+        "now": now,
+        "interval": signins.POLL_SECONDS,
+    }
+
+
+def push_to_phones(svc: Services, tenant: ActiveTenant, signin: SignIn, account: Account) -> None:
+    """One publish per phone with a push endpoint. A failure is recorded and skipped: the
+    phone can still fetch the sign-in by polling."""
+    now = svc.now()
+    client = tenant.tenant.clients.get(signin.client_id)
+    challenge = Challenge(
+        tenant_id=tenant.tenant_id,
+        signin_id=signin.signin_id,
+        app_name=client.name if client else signin.client_id,
+        ip=signin.origin.ip,
+        device=signin.origin.device,
+        place=signin.origin.place,
+        expires_at=signin.expires_at,
+        choices=signin.choices,
+        ttl_seconds=max(1, signin.expires_at - now),
+        binding_message=signin.binding_message,
+    )
+    for device_id, summary in account.devices.items():
+        if not (summary.endpoint_arn and summary.channel):
+            continue  # this phone polls
+        if svc.push.publish(summary.endpoint_arn, summary.channel, challenge):
+            svc.meter.count(tenant.tenant_id, Billable.PUSH_SENT)
+        else:
+            svc.devices.record_push_failure(tenant.tenant_id, device_id, now)
+
+
+def _followed(svc: Services, tenant_id: str, signin_id: object, secret: object) -> SignIn:
+    """The sign-in, for the one who opened it (who alone holds its binding secret)."""
+    signins.parse_signin_id(signin_id)
+    if not isinstance(secret, str) or not 0 < len(secret) <= 64 or not secret.isascii():
+        raise InvalidRequest("secret is required")
+    svc.directory.get(tenant_id)
+    signin = svc.signins.get(tenant_id, signin_id)
+    if signin is None or signin.redirect_uri is None:  # CIBA's are its client's, at /token
+        raise NotFound("No such sign-in.")
+    if not secret_codes.same_secret(secret, signin.binding_hash):
+        raise InvalidBinding()
+    return signin
+
+
+def result(svc: Services, tenant_id: str, signin_id: object, secret: object) -> dict:
+    """What the page that started the sign-in may learn: its status, and on approval a code."""
+    signin = _followed(svc, tenant_id, signin_id, secret)
+    status = signin.status(svc.now())
+    answer: dict = {"status": status.value, "expires_at": signin.expires_at}
+    if status is Status.APPROVED:
+        answer["code"] = signins.authorization_code(secret, signin.signin_id)
+        answer["method"] = "password" if "pwd" in signin.amr else "phone"
+    elif status is Status.DENIED:
+        answer["reason"] = signin.outcome.value
+    return answer
+
+
+def cancel(svc: Services, tenant_id: str, signin_id: object, secret: object) -> dict:
+    """The page gave up on this sign-in (the person chose the password, or left): end it, so
+    no phone keeps offering a request nobody is waiting for."""
+    signin = _followed(svc, tenant_id, signin_id, secret)
+    cancelled = svc.signins.cancel(tenant_id, signin.signin_id, svc.now())
+    if cancelled and signin.account_id:
+        fatigue.freed(svc, tenant_id, signin.account_id)
+    return {"status": "cancelled" if cancelled else signin.status(svc.now()).value}
+
+
+def pending(svc: Services, tenant_id: str, token: object) -> dict:
+    """The polling path: a phone lists the sign-ins waiting for it, push or no push, and its
+    person's notices. With a `number` (six digits its person read off a page), the held
+    sign-in with that number is listed too: no push was sent for it."""
+    tenant = svc.directory.get(tenant_id)
+    device, proof = authenticate_device(svc, tenant, token, proofs.REQUEST_TYP, "pending")
+    now = svc.now()
+    who = user_key(device.username)
+    waiting, notices = svc.signins.inbox(tenant_id, who, now)
+    mine = [s for s in waiting if s.account_id == device.account_id]
+    number = proof.claims.get("number")
+    if number is not None:
+        if not signins.valid_held_number(number):  # a typo, caught by the check digit
+            raise InvalidRequest("number is not one a page showed: check the six digits")
+        held_id = signins.held_signin_id(signins.held_key(tenant.data_key), who, number)
+        held = svc.signins.get(tenant_id, held_id)
+        if held and held.account_id == device.account_id and held.status(now) is Status.PENDING:
+            mine.append(held)
+    return {
+        "signins": [_describe(tenant, s) for s in sorted(mine, key=lambda s: s.created_at)],
+        "notices": [
+            {"kind": n.kind, "at": n.at, **n.detail}
+            for n in notices
+            if n.account_id == device.account_id and n.key != device.device_id
+        ],
+    }
+
+
+def _describe(tenant: ActiveTenant, signin: SignIn) -> dict:
+    client = tenant.tenant.clients.get(signin.client_id)
+    return {
+        "signin_id": signin.signin_id,
+        "app": client.name if client else signin.client_id,
+        "ip": signin.origin.ip,
+        "device": signin.origin.device,
+        "place": signin.origin.place,
+        "expires_at": signin.expires_at,
+        "number_match": signin.number_match,
+        "choices": list(signin.choices),
+        "binding_message": signin.binding_message,
+        "held": signin.held,
+    }
+
+
+def respond(svc: Services, tenant_id: str, token: object) -> dict:
+    """The phone's signed answer. Accepted once, before expiry, from a phone of the account,
+    and for approval only with the page's number; a wrong number ends the sign-in."""
+    tenant = svc.directory.get(tenant_id)
+    device, proof = authenticate_device(svc, tenant, token, proofs.RESPONSE_TYP)
+    claims = proof.claims
+    signin_id = claims.get("sid")
+    signins.parse_signin_id(signin_id)
+    try:
+        decision = Decision(claims.get("decision"))
+    except ValueError as err:
+        raise InvalidRequest("decision must be approve, deny or report_fraud") from err
+    number = claims.get("number")
+    if number is not None and not signins.valid_number(number):
+        raise InvalidRequest("number must be the 2- or 6-digit number the page shows")
+    outcome = {
+        Decision.APPROVE: Outcome.APPROVED,
+        Decision.DENY: Outcome.DENIED,
+        Decision.REPORT_FRAUD: Outcome.FRAUD_REPORTED,
+    }[decision]
+    decide = dict(
+        account_id=device.account_id,
+        device_id=device.device_id,
+        response_id=proof.jti,
+        now=svc.now(),
+    )
+    try:
+        decided = svc.signins.decide(
+            tenant_id,
+            signin_id,
+            outcome=outcome,
+            match_number=decision is Decision.APPROVE,
+            number=number,
+            **decide,
+        )
+    except DecisionRefused as refused:
+        _explain_refusal(svc, tenant, device, signin_id, refused.current, decide)
+    svc.meter.count(tenant_id, Billable.PHONE_ANSWER)
+    svc.record(
+        tenant_id, f"signin_{outcome.value}", account=device.account_id, device=device.device_id,
+        actor=device.device_id, detail={"signin": signin_id},
+    )  # fmt: skip
+    if outcome is not Outcome.APPROVED:
+        fatigue.failed_answer(svc, tenant, device, outcome, decide["now"], decided.origin)
+    elif decided.resets_failures:
+        svc.accounts.clear_phone_failures(tenant_id, device.username)
+    return {"status": Status.APPROVED.value if outcome is Outcome.APPROVED else "denied"}
+
+
+def _explain_refusal(svc, tenant, device, signin_id, current, decide) -> None:
+    if current is None or current.account_id != device.account_id:
+        raise NotFound("No such sign-in for this phone.")
+    if current.status(decide["now"]) is not Status.PENDING:
+        raise SignInClosed()
+    # Pending, this account's, unexpired: the only condition left is the number.
+    tenant_id = tenant.tenant_id
+    try:
+        svc.signins.decide(tenant_id, signin_id, outcome=Outcome.WRONG_NUMBER, **decide)
+    except DecisionRefused as err:
+        raise SignInClosed() from err
+    svc.record(
+        tenant_id, "signin_wrong_number", account=device.account_id, device=device.device_id,
+        actor=device.device_id, detail={"signin": signin_id},
+    )  # fmt: skip
+    fatigue.failed_answer(svc, tenant, device, Outcome.WRONG_NUMBER, decide["now"], current.origin)
+    raise WrongNumber()

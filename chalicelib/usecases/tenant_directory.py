@@ -1,0 +1,145 @@
+"""Tenants as a request sees them: policy, clients and unwrapped keys, cached per container.
+
+Loading a tenant costs one query and one KMS decrypt; after that, starting a sign-in or
+signing a token touches neither until the cache entry ages out (policy changes take effect
+within `tenant_cache_seconds`).
+
+A tenant written by Terraform or the admin CLI has only its policy and clients: the first
+load gives it a data key (KMS) and a signing key, so key material never passes through
+Terraform state.
+
+Anyone can ask for any well-formed tenant id, so the cache is bounded: ids that name no
+tenant are remembered (a repeated one costs no query) in an LRU of their own, MAX_UNKNOWN
+long, and loaded tenants in another, MAX_KNOWN long. A flood of made-up ids therefore
+neither grows the container nor pushes a real tenant out.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from chalicelib.domain import envelope
+from chalicelib.domain.secret_codes import RandomSource
+from chalicelib.domain.tenants import TENANT_ID, SigningKey, Tenant
+from chalicelib.errors import UnknownTenant
+
+MAX_KNOWN = 1000  # tenants with their keys: a few kilobytes each
+MAX_UNKNOWN = 1000  # ids that name no tenant: just the time each was looked up
+
+
+@dataclass(frozen=True)
+class ActiveTenant:
+    tenant: Tenant
+    issuer: str
+    data_key: bytes
+    signing_key: ec.EllipticCurvePrivateKey
+    kid: str
+
+    @property
+    def tenant_id(self) -> str:
+        return self.tenant.tenant_id
+
+
+def signing_key_context(tenant_id: str, kid: str) -> str:
+    return f"signing-key:{tenant_id}:{kid}"
+
+
+def totp_context(tenant_id: str, device_id: str) -> str:
+    return f"totp:{tenant_id}:{device_id}"
+
+
+class TenantDirectory:
+    def __init__(
+        self,
+        store,
+        vault,
+        issuer: Callable[[str], str],
+        clock: Callable[[], float],
+        cache_seconds: int,
+        rng: RandomSource,
+    ):
+        self._rng = rng
+        self._store = store
+        self._vault = vault
+        self._issuer = issuer
+        self._clock = clock
+        self._cache_seconds = cache_seconds
+        self._known: OrderedDict[str, tuple[float, ActiveTenant]] = OrderedDict()
+        self._unknown: OrderedDict[str, float] = OrderedDict()
+
+    def __len__(self) -> int:
+        """How many tenant ids the container remembers, known or not."""
+        return len(self._known) + len(self._unknown)
+
+    def get(self, tenant_id: str) -> ActiveTenant:
+        if not isinstance(tenant_id, str) or not TENANT_ID.match(tenant_id):
+            raise UnknownTenant()
+        now = self._clock()
+        known = self._known.get(tenant_id)
+        if known is not None and known[0] + self._cache_seconds > now:
+            self._known.move_to_end(tenant_id)
+            return known[1]
+        missed = self._unknown.get(tenant_id)
+        if missed is not None and missed + self._cache_seconds > now:
+            self._unknown.move_to_end(tenant_id)
+            raise UnknownTenant()
+        self.forget(tenant_id)
+        loaded = self._load(tenant_id)
+        if loaded is None:
+            _remember(self._unknown, tenant_id, now, MAX_UNKNOWN)
+            raise UnknownTenant()
+        _remember(self._known, tenant_id, (now, loaded), MAX_KNOWN)
+        return loaded
+
+    def forget(self, tenant_id: str) -> None:
+        self._known.pop(tenant_id, None)
+        self._unknown.pop(tenant_id, None)
+
+    def _load(self, tenant_id: str) -> ActiveTenant | None:
+        tenant = self._store.load(tenant_id)
+        if tenant is None:
+            return None
+        if tenant.sealed_data_key is None:
+            self._store.set_data_key(tenant_id, self._vault.new_data_key(tenant_id)[1])
+            tenant = self._store.load(tenant_id)  # ours, or the one a racing container set
+        data_key = self._vault.unwrap(tenant.sealed_data_key, tenant_id)
+        if not any(key.active for key in tenant.signing_keys):
+            now = int(self._clock())
+            self._store.put_signing_key(
+                tenant_id, new_signing_key(tenant_id, data_key, now, self._rng)
+            )
+            tenant = self._store.load(tenant_id)
+        key = tenant.active_key
+        der = envelope.unseal(
+            data_key, key.sealed_private_key, signing_key_context(tenant_id, key.kid)
+        )
+        return ActiveTenant(
+            tenant=tenant,
+            issuer=self._issuer(tenant_id),
+            data_key=data_key,
+            signing_key=envelope.load_private_key(der),
+            kid=key.kid,
+        )
+
+
+def _remember(cache: OrderedDict, key: str, value: object, bound: int) -> None:
+    """Add as the most recently used entry, dropping the least recently used past `bound`."""
+    cache[key] = value
+    while len(cache) > bound:
+        cache.popitem(last=False)
+
+
+def new_signing_key(tenant_id: str, data_key: bytes, now: int, rng: RandomSource) -> SigningKey:
+    der, jwk = envelope.new_signing_key()
+    return SigningKey(
+        kid=jwk["kid"],
+        public_jwk=jwk,
+        sealed_private_key=envelope.seal(
+            data_key, der, signing_key_context(tenant_id, jwk["kid"]), rng
+        ),
+        created_at=now,
+    )

@@ -1,0 +1,354 @@
+"""What the admin CLI does: tenants, clients, accounts, phones, usage and the audit log.
+
+Every change an administrator makes is written to the audit log."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import asdict
+from urllib.parse import urlsplit
+
+from chalicelib.adapters.dynamodb.activation_codes import ActivationCode
+from chalicelib.domain import secret_codes
+from chalicelib.domain.accounts import Account, AccountKind, normalise_username, user_key
+from chalicelib.domain.metering import Billable, day_of
+from chalicelib.domain.signins import Origin
+from chalicelib.domain.tenants import CLIENT_ID, Client, Policy, Tenant, validate_tenant_id
+from chalicelib.errors import InvalidRequest, NotFound
+from chalicelib.service import Services
+from chalicelib.usecases.fatigue import DAY
+from chalicelib.usecases.password_signin import WINDOW_SECONDS
+from chalicelib.usecases.tenant_directory import new_signing_key
+
+ACTIVATION_CODE_SECONDS = 24 * 3600
+# A code is a bearer secret in transit (mail, chat, paper): long enough to reach the person,
+# short enough that a forgotten one stops working.
+ACTIVATION_CODE_MIN_SECONDS = 5 * 60
+ACTIVATION_CODE_MAX_SECONDS = 7 * 24 * 3600
+MAX_APP_NAME = 64  # it is in every push, and APNs allows 4 KB
+
+
+def create_tenant(svc: Services, tenant_id: str, name: str, policy: Policy) -> dict:
+    """The tenant's policy; its keys are made when the service first loads it."""
+    validate_tenant_id(tenant_id)
+    svc.tenants.create(Tenant(tenant_id=tenant_id, name=name, policy=policy))
+    svc.directory.forget(tenant_id)
+    tenant = svc.directory.get(tenant_id)
+    svc.record(tenant_id, "tenant_created", actor="admin")
+    return {"tenant_id": tenant_id, "issuer": tenant.issuer, "kid": tenant.kid}
+
+
+def rotate_signing_key(svc: Services, tenant_id: str) -> dict:
+    """A new active key; the old ones stay published until their tokens have expired, and
+    keys retired longer ago than that are deleted."""
+    tenant = svc.directory.get(tenant_id)
+    now = svc.now()
+    key = new_signing_key(tenant_id, tenant.data_key, now, svc.rng)
+    svc.tenants.put_signing_key(tenant_id, key)
+    for old in tenant.tenant.signing_keys:
+        if old.active:
+            svc.tenants.retire_signing_key(tenant_id, old.kid, now)
+        elif not old.published(now):
+            svc.tenants.delete_signing_key(tenant_id, old.kid)
+    svc.directory.forget(tenant_id)
+    svc.record(tenant_id, "signing_key_rotated", actor="admin", detail={"kid": key.kid})
+    return {
+        "tenant_id": tenant_id,
+        "kid": key.kid,
+        "retired": [k.kid for k in tenant.tenant.signing_keys if k.active],
+    }
+
+
+def set_password(svc: Services, tenant_id: str, username: str, password: str) -> dict:
+    svc.directory.get(tenant_id)
+    username = normalise_username(username)
+    account = _account(svc, tenant_id, username)
+    svc.accounts.set_password(tenant_id, username, svc.passwords.hash(password, svc.rng))
+    svc.limits.reset(tenant_id, "pwd-user", user_key(username))  # a new password, a new count
+    svc.record(tenant_id, "password_set", account=account.account_id, actor="admin")
+    return {"username": username, "password": "set"}
+
+
+def set_policy(svc: Services, tenant_id: str, policy: Policy) -> dict:
+    svc.directory.get(tenant_id)
+    svc.tenants.set_policy(tenant_id, policy)
+    svc.directory.forget(tenant_id)
+    svc.record(tenant_id, "policy_changed", actor="admin", detail=_policy_detail(policy))
+    return show_tenant(svc, tenant_id)
+
+
+def show_tenant(svc: Services, tenant_id: str) -> dict:
+    tenant = svc.directory.get(tenant_id)
+    return {
+        "tenant_id": tenant_id,
+        "name": tenant.tenant.name,
+        "issuer": tenant.issuer,
+        "policy": asdict(tenant.tenant.policy),
+        "clients": {
+            c.client_id: {
+                "name": c.name,
+                "redirect_uris": list(c.redirect_uris),
+                "public": c.public,
+            }
+            for c in tenant.tenant.clients.values()
+        },
+        "published_keys": [k.kid for k in tenant.tenant.signing_keys if k.published(svc.now())],
+        "active_key": tenant.kid,
+    }
+
+
+def add_client(
+    svc: Services,
+    tenant_id: str,
+    client_id: str,
+    name: str,
+    redirect_uris: list[str],
+    public: bool = False,
+) -> dict:
+    """Register a relying party. A confidential client's secret is shown here, once."""
+    svc.directory.get(tenant_id)
+    if not 0 < len(name) <= MAX_APP_NAME:
+        raise InvalidRequest(f"the app name must be 1-{MAX_APP_NAME} characters (phones show it)")
+    if not CLIENT_ID.match(client_id):
+        raise InvalidRequest("client_id must be 3-64 characters of A-Z a-z 0-9 . _ -")
+    for uri in redirect_uris:
+        _check_redirect_uri(uri)
+    secret = None if public else secret_codes.new_secret(svc.rng)
+    svc.tenants.put_client(
+        tenant_id,
+        Client(
+            client_id=client_id,
+            name=name,
+            redirect_uris=tuple(redirect_uris),
+            secret_hash=None if secret is None else secret_codes.hash_secret(secret),
+        ),
+    )
+    svc.directory.forget(tenant_id)
+    svc.record(tenant_id, "client_added", actor="admin", detail={"client_id": client_id})
+    return {"client_id": client_id, "client_secret": secret, "redirect_uris": redirect_uris}
+
+
+def _check_redirect_uri(uri: str) -> None:
+    """Absolute, no fragment; https except on loopback (RFC 9700 2.1, RFC 8252 7.3)."""
+    parts = urlsplit(uri)
+    loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.fragment or not parts.hostname or parts.scheme not in ("https", "http"):
+        raise InvalidRequest(f"redirect URI {uri!r} must be absolute, without a fragment")
+    if parts.scheme == "http" and not loopback:
+        raise InvalidRequest(f"redirect URI {uri!r} must use https")
+
+
+def create_account(svc: Services, tenant_id: str, username: str, kind: AccountKind) -> dict:
+    svc.directory.get(tenant_id)
+    account = Account(
+        tenant_id=tenant_id,
+        username=normalise_username(username),
+        account_id=secret_codes.new_secret(svc.rng, 16),
+        kind=kind,
+        created_at=svc.now(),
+    )
+    svc.accounts.create(account)
+    svc.record(tenant_id, "account_created", account=account.account_id, actor="admin")
+    return {"username": account.username, "sub": account.account_id, "kind": kind.value}
+
+
+def issue_activation_code(
+    svc: Services, tenant_id: str, username: str, valid_seconds: int = ACTIVATION_CODE_SECONDS
+) -> dict:
+    """A one-time code to enrol a phone: shown here once, stored only as a hash. It revokes
+    the account's older codes not yet used: only the newest can be redeemed."""
+    if not ACTIVATION_CODE_MIN_SECONDS <= valid_seconds <= ACTIVATION_CODE_MAX_SECONDS:
+        raise InvalidRequest(
+            f"an activation code is valid for {ACTIVATION_CODE_MIN_SECONDS} to "
+            f"{ACTIVATION_CODE_MAX_SECONDS} seconds (5 minutes to 7 days)"
+        )
+    tenant = svc.directory.get(tenant_id)
+    username = normalise_username(username)
+    account = _account(svc, tenant_id, username)
+    code = secret_codes.new_activation_code(svc.rng)
+    code_hash = secret_codes.hash_secret(code)
+    expires_at = svc.now() + valid_seconds
+    svc.activation_codes.create(
+        ActivationCode(
+            tenant_id=tenant_id, code_hash=code_hash, username=username, expires_at=expires_at
+        )
+    )
+    svc.accounts.set_activation_code(tenant_id, username, code_hash)
+    svc.record(tenant_id, "activation_code_issued", account=account.account_id, actor="admin")
+    return {
+        "activation_code": code,
+        "expires_at": expires_at,
+        "issuer": tenant.issuer,
+        "username": username,
+    }
+
+
+def list_accounts(svc: Services, tenant_id: str) -> dict:
+    svc.directory.get(tenant_id)
+    return {
+        "accounts": [
+            {
+                "username": a.username,
+                "sub": a.account_id,
+                "kind": a.kind.value,
+                "disabled": a.disabled,
+                "phones": len(a.devices),
+                "password": a.password_hash is not None,
+            }
+            for a in svc.accounts.list(tenant_id)
+        ]
+    }
+
+
+def set_account_disabled(svc: Services, tenant_id: str, username: str, disabled: bool) -> dict:
+    svc.directory.get(tenant_id)
+    account = _account(svc, tenant_id, username)
+    svc.accounts.set_disabled(tenant_id, account.username, disabled)
+    event = "account_disabled" if disabled else "account_enabled"
+    svc.record(tenant_id, event, account=account.account_id, actor="admin")
+    return {"username": account.username, "disabled": disabled}
+
+
+def list_devices(svc: Services, tenant_id: str, username: str) -> dict:
+    svc.directory.get(tenant_id)
+    account = _account(svc, tenant_id, username)
+    devices = [svc.devices.get(tenant_id, device_id) for device_id in account.devices]
+    return {
+        "username": account.username,
+        "devices": [
+            {
+                "device_id": d.device_id,
+                "platform": d.platform.value,
+                "push": d.endpoint_arn is not None,
+                "push_failed_at": d.push_failed_at,
+                "enrolled_at": d.created_at,
+            }
+            for d in devices
+            if d is not None
+        ],
+    }
+
+
+def revoke_device(svc: Services, tenant_id: str, device_id: str) -> dict:
+    """Remove a phone (lost, stolen, replaced): its record, its claim, its push endpoint."""
+    from chalicelib.usecases.device_api import remove_device
+
+    svc.directory.get(tenant_id)
+    device = svc.devices.get(tenant_id, device_id)
+    if device is None:
+        raise NotFound("No such device.")
+    return remove_device(svc, device, actor="admin")
+
+
+def unlock_phone(svc: Services, tenant_id: str, username: str) -> dict:
+    """Lift a phone lock (after denials or a fraud report) and forget the run of denials and
+    today's failed answers: pushes reach the account's phones again at once, and the next
+    failed answer does not lock again."""
+    svc.directory.get(tenant_id)
+    account = _account(svc, tenant_id, username)
+    svc.accounts.unlock_phone(tenant_id, account.username)
+    svc.limits.reset_window(tenant_id, "phone-failures", account.account_id, DAY, svc.now())
+    svc.record(tenant_id, "phone_signin_unlocked", account=account.account_id, actor="admin")
+    return {"username": account.username, "phone_locked_until": None}
+
+
+def reset_limits(svc: Services, tenant_id: str, username: str, address: str | None) -> dict:
+    """Start an account's counters afresh: today's pushes and failed answers, the password's
+    and the codes' consecutive failures, and with `address` that network's held starts today
+    and its password failures this window. A recognised browser's own counts are not found
+    by username, and wait out their window. Containers that remembered a count as full ask
+    again within limits.MEMORY_SECONDS."""
+    svc.directory.get(tenant_id)
+    account = _account(svc, tenant_id, username)
+    now, sub, who = svc.now(), account.account_id, user_key(account.username)
+    svc.limits.untake(tenant_id, "pushes", sub, now)
+    svc.limits.reset_window(tenant_id, "phone-failures", sub, DAY, now)
+    svc.limits.reset(tenant_id, "pwd-user", who)
+    svc.limits.reset(tenant_id, "totp-fail", sub)
+    detail = {}
+    if address is not None:
+        try:
+            network = Origin.of(str(ipaddress.ip_address(address)), None).network
+        except ValueError as err:
+            raise InvalidRequest(f"{address!r} is not an IP address") from err
+        svc.limits.untake(tenant_id, "starts", f"{who}#n-{network}", now)
+        svc.limits.reset_window(tenant_id, "pwd-ip", network, WINDOW_SECONDS, now)
+        detail["network"] = network
+    svc.record(tenant_id, "limits_reset", account=sub, actor="admin", detail=detail)
+    return {"username": account.username, "reset": True, **detail}
+
+
+def usage(svc: Services, tenant_id: str, first_day: str, last_day: str) -> dict:
+    """Billable events per day, and their sum, between two days (inclusive, UTC)."""
+    svc.directory.get(tenant_id)
+    days = _days(first_day, last_day)
+    svc.meter.flush()  # this process's own tally, if any
+    per_day = {day: dict(svc.usage.day(tenant_id, day)) for day in days}
+    total: dict[str, int] = {}
+    for counts in per_day.values():
+        for name, n in counts.items():
+            total[name] = total.get(name, 0) + n
+    return {"tenant_id": tenant_id, "from": first_day, "to": last_day, "days": per_day,
+            "total": total}  # fmt: skip
+
+
+def bill(
+    svc: Services,
+    tenant_id: str,
+    first_day: str,
+    last_day: str,
+    price_per_signin: float,
+    aws_cost_per_signin: float,
+) -> dict:
+    """What the tenant owes: completed sign-ins (tokens issued) times the price; beside it,
+    the AWS cost those sign-ins caused, from the benchmark's per-sign-in figure."""
+    counted = usage(svc, tenant_id, first_day, last_day)["total"]
+    signins = counted.get(Billable.TOKEN_ISSUED.value, 0)
+    return {
+        "tenant_id": tenant_id,
+        "period": [first_day, last_day],
+        "billable_signins": signins,
+        "price_per_signin_usd": price_per_signin,
+        "amount_usd": round(signins * price_per_signin, 6),
+        "estimated_aws_cost_usd": round(signins * aws_cost_per_signin, 6),
+        "events": counted,
+    }
+
+
+def audit_log(
+    svc: Services, tenant_id: str, first_day: str, last_day: str, username: str | None = None
+) -> dict:
+    svc.directory.get(tenant_id)
+    sub = _account(svc, tenant_id, username).account_id if username else None
+    events = [
+        {"at": e.at, "event": e.event, "account": e.account, "device": e.device,
+         "actor": e.actor, **({"detail": e.detail} if e.detail else {})}
+        for day in _days(first_day, last_day)
+        for e in svc.audit.day(tenant_id, day, sub)
+    ]  # fmt: skip
+    return {"tenant_id": tenant_id, "events": events}
+
+
+def _policy_detail(policy: Policy) -> dict:
+    return {k: v if isinstance(v, bool | int) else str(v) for k, v in asdict(policy).items()}
+
+
+def _account(svc: Services, tenant_id: str, username: str):
+    account = svc.accounts.get(tenant_id, normalise_username(username), consistent=True)
+    if account is None:
+        raise NotFound("No such account.")
+    return account
+
+
+def _days(first_day: str, last_day: str) -> list[str]:
+    import calendar
+    import time
+
+    try:
+        start = calendar.timegm(time.strptime(first_day, "%Y-%m-%d"))
+        end = calendar.timegm(time.strptime(last_day, "%Y-%m-%d"))
+    except ValueError as err:
+        raise InvalidRequest("days are YYYY-MM-DD") from err
+    if not 0 <= end - start <= 366 * 86400:
+        raise InvalidRequest("a period is one day to a year, first day first")
+    return [day_of(t) for t in range(start, end + 1, 86400)]
