@@ -3,7 +3,7 @@
 from chalice import Chalice
 
 from chalicelib import service
-from chalicelib.usecases import ciba, oidc
+from chalicelib.usecases import ciba, oidc, token_endpoint
 from chalicelib.usecases import device_api as devices
 from chalicelib.usecases import password_signin as password
 from chalicelib.usecases import phone_signin as signin
@@ -45,7 +45,9 @@ def authorize(tenant_id):
 def token(tenant_id):
     request = app.current_request
     form = http.form_body(request)
-    return oidc.token(service.get(), tenant_id, form, request.headers.get("authorization"))
+    return token_endpoint.token(
+        service.get(), tenant_id, form, request.headers.get("authorization")
+    )
 
 
 @app.route(T + "/bc-authorize", methods=["POST"], content_types=FORM)

@@ -31,10 +31,12 @@ from chalicelib.errors import (
 )
 from chalicelib.service import Services
 from chalicelib.usecases import fatigue
-from chalicelib.usecases.oidc import authenticate_client, issue_tokens
+from chalicelib.usecases.client_auth import authenticate_client
+from chalicelib.usecases.issuance import issue_tokens
 from chalicelib.usecases.phone_signin import askable_account, open_signin, push_to_phones
 from chalicelib.usecases.tenant_directory import ActiveTenant
 
+GRANT_TYPE = "urn:openid:params:grant-type:ciba"
 INTERVAL = 5  # seconds between polls (CIBA 7.3 default)
 MAX_BINDING_MESSAGE = 64
 # A number in a form: ASCII digits only (str.isdigit() also takes '²' and '٣', which int()

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.usecases.oidc import CIBA_GRANT
+from chalicelib.usecases.ciba import GRANT_TYPE as CIBA_GRANT
 from tests.fuzz.conftest import ALICE, FORM, FUZZ, World, judge
 
 NOBODY = "nobody@acme.test"  # a CIBA request for a person who does not exist: never pushed

@@ -1,0 +1,37 @@
+"""Tokens for a decided sign-in: the ID token and an access token, signed with the tenant's key.
+
+Every grant ends here, so what a token says about a sign-in is decided in one place.
+"""
+
+from __future__ import annotations
+
+from chalicelib.domain import tokens
+from chalicelib.domain.metering import Billable
+from chalicelib.domain.signins import SignIn
+from chalicelib.service import Services
+from chalicelib.usecases.tenant_directory import ActiveTenant
+
+
+def issue_tokens(
+    svc: Services, tenant: ActiveTenant, signin: SignIn, client_id: str, now: int
+) -> dict:
+    id_token = tokens.id_token_claims(
+        issuer=tenant.issuer,
+        subject=signin.account_id,
+        audience=client_id,
+        auth_time=signin.decided_at,
+        now=now,
+        nonce=signin.nonce,
+        amr=signin.amr,
+    )
+    access = tokens.access_token_claims(
+        issuer=tenant.issuer, subject=signin.account_id, client_id=client_id, now=now, rng=svc.rng
+    )
+    svc.meter.count(tenant.tenant_id, Billable.TOKEN_ISSUED)
+    return {
+        "token_type": "Bearer",
+        "expires_in": tokens.ACCESS_TOKEN_SECONDS,
+        "id_token": tokens.sign(id_token, tenant.signing_key, tenant.kid),
+        "access_token": tokens.sign(access, tenant.signing_key, tenant.kid, typ="at+jwt"),
+        "scope": "openid",
+    }
