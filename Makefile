@@ -6,7 +6,7 @@ READY  := $(VENV)/.ready
 export TF_CLI_CONFIG_FILE := $(CURDIR)/infrastructure/terraform.rc
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo smoke test lint chromium bench load package clean
+.PHONY: demo smoke test lint chromium bench load package clean tf-local
 
 $(READY): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ demo: $(READY)        ## run the service, a demo tenant and a phone on 127.0.0.1
 
 smoke: $(READY)       ## one complete sign-in over HTTP, non-interactively
 	$(BIN)/python -m tools.demo --smoke
+
+tf-local: $(READY)    ## the Terraform example applied to moto on 127.0.0.1, until Ctrl-C
+	$(BIN)/python -m tools.tf_local
 
 test: $(READY) lint chromium   ## the whole suite
 	$(BIN)/python -m pytest
