@@ -8,8 +8,9 @@ AWS endpoint at moto with fake credentials, the variables file and stand-in push
 Nothing is written in infrastructure/. tests/e2e/test_terraform.py runs its Terraform with
 the helpers here too.
 
-Uses the Terraform CLI and the AWS provider already on the machine (infrastructure/
-terraform.rc, a filesystem mirror); nothing is downloaded.
+Uses the Terraform CLI and, when infrastructure/terraform.rc's filesystem mirror holds it, the
+AWS provider from there: nothing is downloaded. Without the mirror, Terraform's own
+configuration applies and it fetches the provider from the registry.
 """
 
 from __future__ import annotations
@@ -49,24 +50,38 @@ class TerraformFailed(RuntimeError):
     pass
 
 
-def missing() -> str | None:
-    """Why Terraform cannot run here, or None."""
-    if shutil.which("terraform") is None:
-        return "the Terraform CLI is not on PATH"
+def mirrored() -> bool:
+    """Whether the filesystem mirror that terraform.rc names holds the AWS provider."""
     mirror = re.search(r'path\s*=\s*"([^"]+)"', RC.read_text())
     pattern = "registry.terraform.io/hashicorp/aws/*/*/terraform-provider-aws*"
-    if mirror is None or not any(Path(mirror.group(1)).glob(pattern)):
+    return mirror is not None and any(Path(mirror.group(1)).glob(pattern))
+
+
+def missing(offline: bool = True) -> str | None:
+    """Why Terraform cannot run here (offline: without downloading the provider), or None."""
+    if shutil.which("terraform") is None:
+        return "the Terraform CLI is not on PATH"
+    if offline and not mirrored():
         return f"the AWS provider is not in the mirror that {RC.relative_to(ROOT)} names"
     return None
+
+
+def _cli_config() -> str | None:
+    """TF_CLI_CONFIG_FILE: terraform.rc when its mirror has the provider; else the caller's
+    own file, if it exists and is not terraform.rc (None: Terraform's default)."""
+    if mirrored():
+        return str(RC)
+    own = os.environ.get("TF_CLI_CONFIG_FILE")
+    return own if own and Path(own).is_file() and Path(own).resolve() != RC else None
 
 
 def terraform(
     *args: str, workdir: Path, env: dict[str, str | None] | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess:
     """Run terraform in workdir with the repository's CLI configuration (the provider
-    mirror), no update checks and no prompts; `env` sets variables (TF_VAR_*), or unsets
-    those it gives None."""
-    run_env = {**os.environ, "TF_CLI_CONFIG_FILE": str(RC), "TF_IN_AUTOMATION": "1",
+    mirror, when it has the provider), no update checks and no prompts; `env` sets
+    variables (TF_VAR_*), or unsets those it gives None."""
+    run_env = {**os.environ, "TF_CLI_CONFIG_FILE": _cli_config(), "TF_IN_AUTOMATION": "1",
                "CHECKPOINT_DISABLE": "1", **(env or {})}  # fmt: skip
     run = subprocess.run(
         ["terraform", f"-chdir={workdir}", *args, "-no-color"],
@@ -219,6 +234,7 @@ def instructions(applied: Applied) -> str:
     work = applied.work
     pushes = [f"{k}={v}" for k, v in env.items() if k.startswith("PUSH_APP_")]
     py = ".venv/bin/python"
+    rc = f"TF_CLI_CONFIG_FILE=$PWD/{_shown(RC)} " if mirrored() else ""
     exports = [f"{k}={shlex.quote(v)}" for k, v in applied.admin_env.items()]
     return "\n".join([
         f"The Terraform example (infrastructure/{EXAMPLE}: the service and the tenant acme)",
@@ -254,7 +270,7 @@ def instructions(applied: Applied) -> str:
         f"FunctionName=\"{made['function_name']}\")[\"Configuration\"][\"Environment\"])'",
         f"  {py} -c 'import boto3; print(boto3.client(\"apigatewayv2\").get_apis()[\"Items\"])'",
         "And Terraform's own view:",
-        f"  TF_CLI_CONFIG_FILE=$PWD/{_shown(RC)} terraform -chdir={_shown(applied.workdir)} output",
+        f"  {rc}terraform -chdir={_shown(applied.workdir)} output",
         "",
         "Press Ctrl-C to stop. moto keeps everything in memory: it is gone when moto stops.",
     ])  # fmt: skip
@@ -270,10 +286,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--dir", type=Path, default=WORK, help="Terraform's working copy")
     args = parser.parse_args(argv)
-    problem = missing()
+    problem = missing(offline=False)
     if problem:
         print(f"tf-local: {problem}", file=sys.stderr)
         return 1
+    if not mirrored():
+        print(f"tf-local: no provider mirror ({RC.relative_to(ROOT)}): Terraform fetches the "
+              "AWS provider from the registry", flush=True)  # fmt: skip
     signal.signal(signal.SIGTERM, _interrupt)  # stop as cleanly as on Ctrl-C
     moto = start_moto()
     try:
