@@ -1,6 +1,7 @@
 """Domain errors, named after what went wrong (and after the spec code where one exists).
 
-Each carries its HTTP status and machine-readable code; `http.py` turns them into responses.
+Each carries its HTTP status, machine-readable code and the headers its answer needs;
+web/responses.py turns them into responses.
 """
 
 
@@ -12,6 +13,9 @@ class ServiceError(Exception):
     def __init__(self, description: str | None = None):
         super().__init__(description or self.description)
         self.description = description or self.description
+
+    def headers(self) -> dict[str, str]:
+        return {}
 
 
 class InvalidRequest(ServiceError):
@@ -45,6 +49,9 @@ class InvalidClient(ServiceError):
     status = 401
     code = "invalid_client"
     description = "Client authentication failed."
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Basic realm="token"'}
 
 
 class InvalidGrant(ServiceError):
@@ -165,6 +172,9 @@ class TooManyAttempts(ServiceError):
             super().__init__(f"Too many attempts. Try again in {-(-retry_after // 60)} minutes.")
         self.retry_after = retry_after  # seconds, sent as Retry-After where known
 
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
+
 
 class SecondStepUnavailable(ServiceError):
     status = 403
@@ -180,6 +190,11 @@ class InvalidToken(ServiceError):
     code = "invalid_token"
     description = "The access token is invalid or expired."
     no_token = "An access token is required."  # noqa: S105 - a message
+
+    def headers(self) -> dict[str, str]:
+        # RFC 6750 3.1: no error code when the request carried no token at all.
+        sent = self.description != self.no_token
+        return {"WWW-Authenticate": 'Bearer error="invalid_token"' if sent else "Bearer"}
 
 
 class CrossSiteRequest(ServiceError):
@@ -200,6 +215,10 @@ class TemporarilyUnavailable(ServiceError):
     status = 503
     code = "temporarily_unavailable"  # RFC 6749 4.1.2.1
     description = "The service is busy. Try again in a few seconds."
+    retry_after_seconds = "2"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": self.retry_after_seconds}
 
 
 class PushTokenInUse(ServiceError):

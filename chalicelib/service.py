@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.adapters import aws
 from chalicelib.adapters.dynamodb.accounts import AccountStore
 from chalicelib.adapters.dynamodb.activation_codes import ActivationCodeStore
 from chalicelib.adapters.dynamodb.audit import AuditEvent, AuditStore
@@ -19,6 +20,8 @@ from chalicelib.adapters.dynamodb.limits import LimitStore
 from chalicelib.adapters.dynamodb.signins import SignInStore
 from chalicelib.adapters.dynamodb.tenants import TenantStore
 from chalicelib.adapters.dynamodb.usage import UsageStore
+from chalicelib.adapters.kms_vault import KmsVault
+from chalicelib.adapters.sns_push import SnsPush
 from chalicelib.domain import secret_codes
 from chalicelib.domain.metering import SHARDS, Meter
 from chalicelib.domain.passwords import PasswordHasher
@@ -70,9 +73,6 @@ def build(
     clock: Callable[[], float] = time.time,
     rng: RandomSource = secrets,
 ) -> Services:
-    from chalicelib.adapters.kms_vault import KmsVault
-    from chalicelib.adapters.sns_push import SnsPush
-
     names = table_names(settings.table_prefix)
     tenants = TenantStore(dynamodb, names["tenants"])
     usage = UsageStore(dynamodb, names["usage"])
@@ -108,6 +108,4 @@ def build(
 @functools.cache
 def get() -> Services:
     """The container's services, on first use: clients are made lazily in aws.py."""
-    from chalicelib.adapters import aws
-
     return build(Settings.from_env(), aws.lazy("dynamodb"), aws.lazy("sns"), aws.lazy("kms"))

@@ -460,18 +460,18 @@ def _fake_services():
 
 
 def _routing_baseline() -> Any:
-    """A Chalice app with the service's edge (http.handler, JSON body) and no work, to weigh
+    """A Chalice app with the service's edge (responses.json_view, JSON body) and no work, to weigh
     what routing a request costs apart from the flow behind it."""
     from chalice import Chalice
 
-    from chalicelib.web import http
+    from chalicelib.web import bodies, responses
 
     bare = Chalice(app_name="bench-routing")
 
     @bare.route("/t/{tenant_id}/signin/{signin_id}/result", methods=["POST"])
-    @http.handler
+    @responses.json_view
     def result(tenant_id, signin_id):
-        http.json_body(bare.current_request)
+        bodies.json_body(bare.current_request)
         return {"status": "pending", "expires_at": 0}
 
     return bare
@@ -944,7 +944,7 @@ CPU_METHOD = (
     "(tools/bench_fakes.py), so AWS, moto and botocore are excluded (botocore: see sdk_cpu). "
     "own_cpu_ms_per_signin = start + respond + token, polls apart; the phone's proof signing "
     "is not timed, token signing is. Chalice routing is weighed on a no-op route with the "
-    "same edge (http.handler, JSON body) and subtracted for cpu.flows_only_*. Mean over {n} "
+    "same edge (responses.json_view, JSON body) and subtracted for cpu.flows_only_*. Mean over {n} "
     "sign-ins after {warmup} warm-up sign-ins."
 )
 SDK_METHOD = (

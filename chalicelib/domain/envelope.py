@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from chalicelib.domain import secret_codes
+from chalicelib.domain.devices import thumbprint
 from chalicelib.domain.secret_codes import RandomSource
 
 NONCE_BYTES = 12
@@ -40,8 +41,6 @@ def new_signing_key() -> tuple[bytes, dict]:
 
 
 def public_jwk(public: ec.EllipticCurvePublicKey) -> dict:
-    from chalicelib.domain.devices import thumbprint
-
     numbers = public.public_numbers()
     jwk = {
         "kty": "EC",

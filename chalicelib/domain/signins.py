@@ -12,7 +12,7 @@ from enum import StrEnum
 from chalicelib.domain import secret_codes, useragent
 from chalicelib.domain.secret_codes import RandomSource
 from chalicelib.domain.tenants import NumberMatch
-from chalicelib.errors import InvalidRequest
+from chalicelib.errors import InvalidRequest, NotFound
 
 CHOICES = 3
 TWO_DIGITS = range(10, 100)  # pick and type: always shown as two digits, never '07'
@@ -287,3 +287,11 @@ def validate_nonce(nonce: object) -> str | None:
     if not isinstance(nonce, str) or not 1 <= len(nonce) <= MAX_NONCE or not nonce.isprintable():
         raise InvalidRequest(f"nonce must be 1-{MAX_NONCE} printable characters")
     return nonce
+
+
+class DecisionRefused(NotFound):
+    """The sign-in did not take the answer; `current` is how it stands (None if absent)."""
+
+    def __init__(self, current: SignIn | None):
+        super().__init__()
+        self.current = current

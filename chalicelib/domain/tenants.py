@@ -116,7 +116,8 @@ class Tenant:
     def client(self, client_id: str) -> Client:
         """The client, or InvalidClient saying it is unknown, which the /authorize page shows;
         the token and CIBA endpoints give every failure one answer
-        (`client_auth.authenticate_client`)."""
+        (`client_auth.authenticate_client`). Requests ask `ActiveTenant.client`, which reads
+        the tenant again for a client added since it was cached."""
         client = self.clients.get(client_id)
         if client is None:
             raise InvalidClient("Unknown client_id.")

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from chalicelib import contract
 from chalicelib.domain.signins import validate_nonce
 from chalicelib.domain.tokens import validate_code_challenge
 from chalicelib.errors import ServiceError
 from chalicelib.service import Services
 from chalicelib.usecases.tenant_directory import ActiveTenant
-from chalicelib.web import contract
 
 
 class AuthorizeError(ServiceError):
@@ -44,7 +44,7 @@ class AuthorizeRequest:
 def check(svc: Services, tenant_id: str, params: dict[str, str]) -> AuthorizeRequest:
     """Raise ServiceError (shown on our page) or AuthorizeError (sent to the client)."""
     tenant = svc.directory.get(tenant_id)
-    client = tenant.tenant.client(params.get("client_id", ""))
+    client = tenant.client(params.get("client_id", ""))
     redirect_uri = params.get("redirect_uri", "")
     if redirect_uri not in client.redirect_uris:
         raise ServiceError("redirect_uri is not registered for this client")

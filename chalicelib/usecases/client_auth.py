@@ -34,7 +34,7 @@ def authenticate_client(
         if not client_id:
             raise InvalidClient("client_id is required.")
     try:
-        client = tenant.tenant.client(client_id)
+        client = tenant.client(client_id)
         client.authenticate(secret)
     except InvalidClient as err:
         # One answer for an unknown client, a wrong or missing secret and a secret sent by a

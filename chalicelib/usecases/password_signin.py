@@ -16,13 +16,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.adapters.dynamodb.limits import Claim
-from chalicelib.adapters.dynamodb.signins import DecisionRefused
 from chalicelib.domain import envelope, passwords, secret_codes, signins, totp
 from chalicelib.domain.accounts import normalise_username, user_key
 from chalicelib.domain.browsers import Source
 from chalicelib.domain.metering import Billable
-from chalicelib.domain.signins import NOTICE_SECONDS, Notice, Origin, Outcome, Status
+from chalicelib.domain.rate_limits import Claim
+from chalicelib.domain.signins import (
+    NOTICE_SECONDS,
+    DecisionRefused,
+    Notice,
+    Origin,
+    Outcome,
+    Status,
+)
 from chalicelib.domain.tokens import validate_code_challenge
 from chalicelib.errors import (
     InvalidBinding,

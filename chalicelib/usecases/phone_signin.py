@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.adapters.dynamodb.signins import DecisionRefused
 from chalicelib.domain import proofs, secret_codes, signins
 from chalicelib.domain.accounts import Account, normalise_username, user_key
 from chalicelib.domain.metering import Billable
 from chalicelib.domain.push_messages import Challenge
-from chalicelib.domain.signins import Decision, Origin, Outcome, SignIn, Status
+from chalicelib.domain.signins import Decision, DecisionRefused, Origin, Outcome, SignIn, Status
 from chalicelib.domain.tokens import validate_code_challenge
 from chalicelib.errors import (
     InvalidBinding,
@@ -99,7 +98,7 @@ def check_client(
     tenant: ActiveTenant, client_id: str, challenge: str | None, redirect_uri: str | None
 ):
     """The client exists, a public one uses PKCE, and the redirect URI is one it registered."""
-    client = tenant.tenant.client(client_id)
+    client = tenant.client(client_id)
     if client.public and challenge is None:
         raise InvalidRequest("public clients must send a PKCE code_challenge (S256)")
     if redirect_uri is not None and redirect_uri not in client.redirect_uris:

@@ -2,7 +2,10 @@
 
 Loading a tenant costs one query and one KMS decrypt; after that, starting a sign-in or
 signing a token touches neither until the cache entry ages out (policy changes take effect
-within `tenant_cache_seconds`).
+within `tenant_cache_seconds`). A client added since the tenant was cached works at once: a
+request naming a client_id the cached tenant lacks reads the tenant again (ActiveTenant.client),
+at most once per tenant every CLIENT_RELOAD_SECONDS, so made-up client ids cannot make every
+request a read.
 
 A tenant written by Terraform or the admin CLI has only its policy and clients: the first
 load gives it a data key (KMS) and a signing key, so key material never passes through
@@ -18,17 +21,20 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from chalicelib.domain import envelope
 from chalicelib.domain.secret_codes import RandomSource
-from chalicelib.domain.tenants import TENANT_ID, SigningKey, Tenant
+from chalicelib.domain.tenants import TENANT_ID, Client, SigningKey, Tenant
 from chalicelib.errors import UnknownTenant
 
 MAX_KNOWN = 1000  # tenants with their keys: a few kilobytes each
 MAX_UNKNOWN = 1000  # ids that name no tenant: just the time each was looked up
+# A tenant cached this recently is not read again for a client it lacks: a flood of made-up
+# client ids costs at most one query per tenant in this time.
+CLIENT_RELOAD_SECONDS = 2
 
 
 @dataclass(frozen=True)
@@ -38,10 +44,19 @@ class ActiveTenant:
     data_key: bytes
     signing_key: ec.EllipticCurvePrivateKey
     kid: str
+    # The directory's reload for a client this copy lacks (TenantDirectory._reload_for_client).
+    reload: Callable[[str], ActiveTenant] | None = field(default=None, compare=False, repr=False)
 
     @property
     def tenant_id(self) -> str:
         return self.tenant.tenant_id
+
+    def client(self, client_id: str) -> Client:
+        """The client, or InvalidClient (Tenant.client). One added after this copy was cached
+        (add-client, Terraform) is found by reading the tenant again, within the bound."""
+        if isinstance(client_id, str) and client_id not in self.tenant.clients and self.reload:
+            return self.reload(self.tenant_id).tenant.client(client_id)
+        return self.tenant.client(client_id)
 
 
 def signing_key_context(tenant_id: str, kid: str) -> str:
@@ -99,6 +114,14 @@ class TenantDirectory:
         self._known.pop(tenant_id, None)
         self._unknown.pop(tenant_id, None)
 
+    def _reload_for_client(self, tenant_id: str) -> ActiveTenant:
+        """The tenant read again, unless the cached copy is younger than CLIENT_RELOAD_SECONDS."""
+        known = self._known.get(tenant_id)
+        if known is not None and known[0] + CLIENT_RELOAD_SECONDS > self._clock():
+            return known[1]
+        self.forget(tenant_id)
+        return self.get(tenant_id)
+
     def _load(self, tenant_id: str) -> ActiveTenant | None:
         tenant = self._store.load(tenant_id)
         if tenant is None:
@@ -123,6 +146,7 @@ class TenantDirectory:
             data_key=data_key,
             signing_key=envelope.load_private_key(der),
             kid=key.kid,
+            reload=self._reload_for_client,
         )
 
 

@@ -172,6 +172,24 @@ def test_each_request_logs_one_json_line_without_who(tenant, alice, post, caplog
     assert "alice" not in caplog.text and "secret" not in caplog.text
 
 
+def test_the_page_its_files_and_unknown_tenants_log_a_line_too(tenant, api, caplog):
+    """Needs the access log in middleware (web/middleware.py): a log line written by the JSON
+    views' wrapper missed /authorize, /static and every page error."""
+    caplog.set_level(logging.INFO, logger="phonesignin")
+    api.http.get(f"/t/acme/authorize?client_id={tenant['client_id']}&response_type=code")
+    api.http.get("/t/nobody/authorize?client_id=x")
+    api.http.get("/static/signin.css")
+    api.http.get("/static/nothing.css")
+
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "phonesignin"]
+    assert [(x["view"], x["tenant"], x["status"], x.get("error")) for x in lines] == [
+        ("authorize", "acme", 400, "invalid_request"),
+        ("authorize", "nobody", 400, "unknown_tenant"),
+        ("static", None, 200, None),
+        ("static", None, 404, "not_found"),
+    ]
+
+
 def test_a_tenant_written_as_terraform_writes_it_gets_its_keys_on_first_use(svc, api):
     """Terraform's tenant module writes only the policy and the clients: the function itself
     makes the tenant's data key (KMS) and signing key on the first request for it, and

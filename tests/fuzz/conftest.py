@@ -31,7 +31,7 @@ from chalicelib.domain import proofs
 from chalicelib.domain.accounts import AccountKind
 from chalicelib.domain.tenants import Policy
 from chalicelib.errors import ServiceError
-from chalicelib.web.http import CSRF_COOKIE
+from chalicelib.web.hosted_page import CSRF_COOKIE
 from tests.api.conftest import TestPhone, app_for_a_module, stored_state
 from tests.conftest import BASE_URL, PREFIX, Clock
 from tools.admin import flows as admin

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.web import contract
+from chalicelib import contract
 from tests.fuzz.conftest import (
     DEVICE,
     FORM,

@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
 
 import app as app_module
 from chalicelib.usecases.ciba import GRANT_TYPE as CIBA_GRANT
-from chalicelib.web.http import CSRF_COOKIE
+from chalicelib.web.hosted_page import CSRF_COOKIE
 from tests.fuzz.conftest import (
     ALICE,
     ALICE_PASSWORD,

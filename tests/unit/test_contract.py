@@ -10,8 +10,8 @@ import pytest
 from chalice.test import Client
 
 import app as app_module
+from chalicelib import contract
 from chalicelib.errors import InvalidRequest
-from chalicelib.web import contract
 
 # --- The checker -------------------------------------------------------------------------------
 

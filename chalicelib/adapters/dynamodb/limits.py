@@ -11,10 +11,10 @@ one account or address is refused from memory instead of hammering one item (a h
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.adapters.dynamodb.base import decode_item, is_condition_failure, put_if_new, values
+from chalicelib.domain.rate_limits import Claim, Refused
 
 MEMORY_KEYS = 10_000
 # A closed key is trusted from memory this long, then asked again: long enough to shed a
@@ -22,23 +22,6 @@ MEMORY_KEYS = 10_000
 # an answered sign-in or a raised limit counts in every container within it.
 MEMORY_SECONDS = 30
 MINUTE, DAY = 60, 86400
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One attempt let through: `failures` counts it already (counted before it is checked)."""
-
-    pk: str
-    failures: int
-
-
-@dataclass(frozen=True)
-class Refused:
-    """A rate refused: which window ("minute" or "day") was full, and when it opens."""
-
-    window: str
-    until: int
-    first: bool  # the first refusal in this window here: worth one audit line, not a flood's
 
 
 class LimitStore:

@@ -15,6 +15,7 @@ from chalicelib.adapters.dynamodb.base import decode_item, encode_item, is_condi
 from chalicelib.domain.signins import (
     CODE_SECONDS,
     PHONE_AMR,
+    DecisionRefused,
     Notice,
     Origin,
     Outcome,
@@ -22,7 +23,7 @@ from chalicelib.domain.signins import (
     oldest_open_id,
 )
 from chalicelib.domain.tenants import MAX_SIGNIN_SECONDS
-from chalicelib.errors import InvalidGrant, NotFound
+from chalicelib.errors import InvalidGrant
 
 KEEP_SECONDS = 3600  # ended sign-ins stay an hour for support questions, then TTL removes them
 # The phone's list reads at most this many items, newest first. Only pushed sign-ins and the
@@ -268,14 +269,6 @@ class SignInStore:
                 raise InvalidGrant() from err
             raise
         return _signin(tenant_id, decode_item(response["Attributes"]))
-
-
-class DecisionRefused(NotFound):
-    """The sign-in did not take the answer; `current` is how it stands (None if absent)."""
-
-    def __init__(self, current: SignIn | None):
-        super().__init__()
-        self.current = current
 
 
 def _item(signin: SignIn) -> dict:

@@ -1,0 +1,81 @@
+"""Reading a request: its JSON or form body, its query and its cookies, each checked once.
+
+Bodies are checked against their route's schema in openapi.json (contract.py) before any use
+case sees them: a use case's `parse()` may assume the types and sizes the document states.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from chalicelib import contract
+from chalicelib.errors import InvalidRequest, PayloadTooLarge
+
+MAX_BODY_BYTES = 16 * 1024
+
+
+def json_body(request: Any) -> dict:
+    """The JSON object a request carries, checked against its route's schema (openapi.json)."""
+    raw = _raw(request)
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:  # deep nesting recurses
+        raise InvalidRequest("body must be a JSON object") from err
+    if not isinstance(body, dict):
+        raise InvalidRequest("body must be a JSON object")
+    _check(request, "application/json", body)
+    return body
+
+
+def form_body(request: Any) -> dict[str, str]:
+    """application/x-www-form-urlencoded; a parameter sent twice is an error (RFC 6749 3.2)."""
+    try:  # strict: a value that is not UTF-8 once decoded is refused, not turned into "�"
+        pairs = parse_qsl(_raw(request).decode("ascii"), keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError) as err:
+        raise InvalidRequest("body must be form-encoded UTF-8") from err
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        if name in form:
+            raise InvalidRequest(f"{name} appears more than once")
+        form[name] = value
+    _check(request, "application/x-www-form-urlencoded", form)
+    return form
+
+
+def _check(request: Any, media_type: str, body: dict) -> None:
+    route = (request.context or {}).get("resourcePath") or ""
+    try:
+        contract.check_body(request.method, route, media_type, body)
+    except RecursionError as err:  # nesting json.loads took but a walk of it does not
+        raise InvalidRequest("body is nested too deeply") from err
+
+
+def _raw(request: Any) -> bytes:
+    raw = request.raw_body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge()
+    return raw
+
+
+def query(request: Any) -> dict[str, str]:
+    """Query parameters; a repeated one is named in `_repeated` (RFC 6749 3.1: an error)."""
+    params = request.query_params or {}
+    flat = {name: params.get(name) for name in params}
+    repeated = [name for name in params if len(params.getlist(name)) > 1]
+    if repeated:
+        flat["_repeated"] = repeated[0]
+    return flat
+
+
+def cookies(request: Any) -> dict[str, str]:
+    """The request's cookies, read leniently, one by one: SimpleCookie gives up on the whole
+    header at the first cookie it dislikes (a space in another site's value, say), and that
+    would cost the page its CSRF token and the browser its recognition."""
+    found: dict[str, str] = {}
+    for pair in (request.headers.get("cookie") or "").split(";"):
+        name, sep, value = pair.strip().partition("=")
+        if sep and name and name not in found:
+            found[name] = value.strip().strip('"')
+    return found

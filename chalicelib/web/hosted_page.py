@@ -1,0 +1,121 @@
+"""The hosted sign-in page: serving it, its static files, and its cookies.
+
+The page's own calls must come from the page (Origin, and a CSRF double-submit cookie where a
+password or code is sent); after a sign-in, two cookies remember the method used and that
+this browser signed this person in (domain/browsers.py).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+from chalice import Response
+
+from chalicelib.domain import browsers
+from chalicelib.errors import CrossSiteRequest, NotFound
+from chalicelib.service import Services
+from chalicelib.usecases import authorize
+from chalicelib.web import page
+from chalicelib.web.bodies import cookies
+from chalicelib.web.responses import ErrorResponse, as_service_error, error_response
+
+CSRF_COOKIE = "psi_csrf"
+METHOD_COOKIE = "psi_last_method"
+YEAR = 365 * 24 * 3600
+
+
+def from_page(request: Any, svc: Services, csrf: bool = False) -> Any:
+    """Refuse a browser request sent by another site: its Origin must be ours, and forms
+    that carry a password or code also echo the page's CSRF cookie (double submit)."""
+    sent_from = request.headers.get("origin")
+    base = urlsplit(svc.settings.public_base_url)
+    if sent_from is not None and sent_from != f"{base.scheme}://{base.netloc}":
+        raise CrossSiteRequest()
+    if csrf:
+        expected = cookies(request).get(CSRF_COOKIE)
+        sent = request.headers.get("x-csrf-token")
+        if not expected or not sent or not secrets.compare_digest(expected, sent):
+            raise CrossSiteRequest()
+    return request
+
+
+def _cookie(
+    svc: Services, tenant_id: str, name: str, value: str, max_age: int, same_site: str
+) -> str:
+    secure = "; Secure" if svc.settings.public_base_url.startswith("https://") else ""
+    path = urlsplit(svc.settings.issuer(tenant_id)).path
+    return f"{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite={same_site}{secure}"
+
+
+def remember(svc: Services, tenant_id: str, request: Any, answer: dict, signin_id: str) -> dict:
+    """After a successful sign-in, remember how (the page offers that method first next
+    time), and that this browser signed this person in (browsers.py: the owner's browser is
+    then counted apart from strangers)."""
+    if answer.get("status") != "approved" or answer.get("method") not in ("phone", "password"):
+        return {}
+    key = browsers.cookie_key(svc.directory.get(tenant_id).data_key)
+    held = cookies(request).get(browsers.COOKIE)
+    browser = browsers.remember(key, held, signin_id[:16], svc.now(), svc.rng)
+    return {
+        "Set-Cookie": [
+            _cookie(svc, tenant_id, METHOD_COOKIE, answer["method"], YEAR, "Lax"),
+            _cookie(svc, tenant_id, browsers.COOKIE, browser, browsers.LIFETIME_SECONDS, "Strict"),
+        ]
+    }
+
+
+def html(status: int, body: str, extra_headers: dict | None = None, error: str = "") -> Response:
+    headers = {**page.PAGE_HEADERS, **(extra_headers or {})}
+    if error:
+        return ErrorResponse(error, body=body, status_code=status, headers=headers)
+    return Response(body=body, status_code=status, headers=headers)
+
+
+def authorize_page(svc: Services, tenant_id: str, params: dict[str, str], request: Any) -> Response:
+    """The sign-in page, an error page of ours, or a redirect with an error to the client."""
+    try:
+        checked = authorize.check(svc, tenant_id, params)
+    except authorize.AuthorizeError as err:
+        headers = {"Location": err.location, "Cache-Control": "no-store"}
+        return Response(body="", status_code=302, headers=headers)
+    except Exception as caught:
+        err = as_service_error(caught)
+        status = err.status if err.status >= 500 else 400
+        body = page.render("error.html", message=err.description, code=err.code)
+        return html(status, body, err.headers(), error=err.code)
+    csrf = secrets.token_urlsafe(32)
+    policy = checked.tenant.tenant.policy
+    remembered = cookies(request).get(METHOD_COOKIE)
+    body = page.render(
+        "signin.html",
+        app_name=checked.app_name,
+        tenant_name=checked.tenant.tenant.name,
+        client_id=checked.client_id,
+        redirect_uri=checked.redirect_uri,
+        state=checked.state,
+        nonce=checked.nonce,
+        code_challenge=checked.code_challenge,
+        issuer=checked.tenant.issuer,
+        login_hint=checked.login_hint,
+        csrf=csrf,
+        phone_enabled="yes" if policy.phone_signin else "no",
+        first_method="password" if remembered == "password" or not policy.phone_signin else "phone",
+        number_match=policy.number_match.value,
+    )
+    cookie = _cookie(svc, tenant_id, CSRF_COOKIE, csrf, 3600, "Strict")
+    return html(200, body, {"Set-Cookie": cookie})
+
+
+def static(name: str) -> Response:
+    found = page.static_file(name)
+    if found is None:
+        return error_response(NotFound("No such file."))
+    content, content_type = found
+    headers = {
+        "Content-Type": content_type,
+        "Cache-Control": "public, max-age=300",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(body=content, status_code=200, headers=headers)

@@ -1,0 +1,59 @@
+"""What every request gets, whatever its route: one access log line, and HSTS behind https.
+
+Chalice runs these around every view, including the page (/authorize), /static and the
+errors the views turned into responses (responses.handler), so no route can forget them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Response
+
+from chalicelib import service
+from chalicelib.web.responses import log
+
+YEAR = 365 * 24 * 3600
+# Behind https, browsers are told to never try plain http for this host again (RFC 6797).
+HSTS = f"max-age={YEAR}"
+
+
+def bind(app: Any) -> None:
+    def access_log(event: Any, get_response: Callable[[Any], Response]) -> Response:
+        started = time.perf_counter()
+        response = get_response(event)
+        if _https():
+            response.headers["Strict-Transport-Security"] = HSTS
+        log.info(json.dumps(_line(app, event, response, started), separators=(",", ":")))
+        return response
+
+    app.register_middleware(access_log, "http")
+
+
+def _line(app: Any, event: Any, response: Response, started: float) -> dict:
+    """What happened, never who: no usernames, secrets or tokens."""
+    context = event.context or {}
+    route = app.routes.get(context.get("resourcePath") or "", {}).get(event.method)
+    status = response.status_code
+    line = {
+        "level": "info" if status < 500 else "error",
+        "request_id": context.get("requestId"),
+        "view": route.view_name if route else None,
+        "tenant": (event.uri_params or {}).get("tenant_id"),
+        "status": status,
+        "ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+    error = getattr(response, "error", None)
+    if error:
+        line["error"] = error
+    return line
+
+
+def _https() -> bool:
+    try:
+        return service.get().settings.public_base_url.startswith("https://")
+    except KeyError:  # no PUBLIC_BASE_URL: only routes that need no settings can answer
+        return False

@@ -1,0 +1,48 @@
+"""Where a request comes from, and when to believe a CDN in front of us about it.
+
+Behind our CloudFront the API sees only CloudFront's address; CloudFront proves itself with
+the origin secret (Settings.cloudfront_secret_sha256), and only then are its viewer headers
+(the person's address and place) believed. Anyone else's such headers are ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import ipaddress
+import secrets
+from typing import Any
+from urllib.parse import unquote
+
+from chalicelib.domain import browsers
+from chalicelib.domain.signins import Origin
+from chalicelib.service import Services
+from chalicelib.web.bodies import cookies
+
+
+def origin(request: Any, svc: Services) -> Origin:
+    """Where a request comes from, as the phone will show it: the address, the browser, and
+    the place where our CloudFront tells us (it sees the person; the API then sees only
+    CloudFront's own address). CloudFront proves itself with the origin secret."""
+    identity = (request.context or {}).get("identity") or {}
+    ip, place, headers = identity.get("sourceIp"), None, request.headers
+    if _from_our_cloudfront(headers, svc.settings.cloudfront_secret_sha256):
+        viewer = headers.get("cloudfront-viewer-address") or ""  # "ip:port", IPv6 unbracketed
+        with contextlib.suppress(ValueError):  # not an address: keep the one API Gateway saw
+            ip = str(ipaddress.ip_address(viewer.rpartition(":")[0]))
+        parts = [
+            headers.get("cloudfront-viewer-city"),
+            headers.get("cloudfront-viewer-country-region-name"),
+            headers.get("cloudfront-viewer-country-name")
+            or headers.get("cloudfront-viewer-country"),
+        ]
+        place = ", ".join(unquote(p) for p in parts if p) or None
+    return Origin.of(ip, headers.get("user-agent"), place, cookies(request).get(browsers.COOKIE))
+
+
+def _from_our_cloudfront(headers: Any, secret_sha256: str | None) -> bool:
+    sent = headers.get("x-origin-secret")
+    if not secret_sha256 or not sent:
+        return False
+    digest = hashlib.sha256(sent.encode("utf-8", "replace")).hexdigest()
+    return secrets.compare_digest(digest, secret_sha256.lower())
