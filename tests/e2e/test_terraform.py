@@ -8,7 +8,9 @@ them, and does not enforce IAM: the role's policy is checked instead against the
 the function made, recorded in the API suite and in this sign-in (tests/aws_calls.py).
 
 Uses the Terraform CLI and the AWS provider already on the machine (infrastructure/
-terraform.rc, a filesystem mirror); nothing is downloaded.
+terraform.rc, a filesystem mirror); nothing is downloaded. Terraform runs, the copy of
+infrastructure/ it runs in and the function's zip are tools/tf_local.py's, which `make
+tf-local` uses (tests/e2e/test_tf_local.py).
 """
 
 from __future__ import annotations
@@ -16,11 +18,8 @@ from __future__ import annotations
 import base64
 import functools
 import json
-import os
 import secrets
-import shutil
 import subprocess
-import zipfile
 from pathlib import Path
 
 import boto3
@@ -28,56 +27,31 @@ import pytest
 
 from tests import aws_calls
 from tests.aws_calls import Call
+from tools import tf_local
 from tools.local_aws import FAKE_CREDENTIALS, start_moto
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infrastructure"
-RC = INFRA / "terraform.rc"
 ACCOUNT = "123456789012"  # moto's
 TF_WEB_SECRET = secrets.token_urlsafe(32)  # the tenant module's client secret, this run only
 REDIRECT = "https://tf.example/cb"  # tf-web's, in environments/local
 pytestmark = pytest.mark.e2e
 
 
-def _provider_present() -> bool:
-    return any(
-        Path("/opt/tf-plugins").glob(
-            "registry.terraform.io/hashicorp/aws/*/*/terraform-provider-aws*"
-        )
-    )
-
-
-if shutil.which("terraform") is None or not _provider_present():
-    pytest.skip(
-        "Terraform CLI or its AWS provider mirror (/opt/tf-plugins) is not on this machine",
-        allow_module_level=True,
-    )
+if tf_local.missing():
+    pytest.skip(f"Terraform cannot run here: {tf_local.missing()}", allow_module_level=True)
 
 
 def terraform(*args: str, workdir: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(RC), "TF_IN_AUTOMATION": "1",
-           "CHECKPOINT_DISABLE": "1", "TF_VAR_tf_web_secret": TF_WEB_SECRET}  # fmt: skip
-    run = subprocess.run(
-        ["terraform", f"-chdir={workdir}", *args, "-no-color"],
-        env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-3000:]
-    return run
+    env = {"TF_VAR_tf_web_secret": TF_WEB_SECRET}
+    return tf_local.terraform(*args, workdir=workdir, env=env)
 
 
 @pytest.fixture(scope="module")
 def infra(tmp_path_factory) -> Path:
     """A copy of the repository's Terraform (and the schema it reads), so state and plugin
     caches stay out of the work tree."""
-    root = tmp_path_factory.mktemp("tf")
-    shutil.copytree(
-        INFRA,
-        root / "infrastructure",
-        ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*", "terraform.tfvars"),
-    )
-    (root / "chalicelib").mkdir()
-    shutil.copy(ROOT / "chalicelib" / "schema.json", root / "chalicelib" / "schema.json")
-    return root / "infrastructure"
+    return tf_local.copy_infrastructure(tmp_path_factory.mktemp("tf"))
 
 
 def test_terraform_is_formatted():
@@ -103,10 +77,11 @@ def test_apply_to_moto_then_sign_in_against_what_it_created(
         monkeypatch.setenv(name, value)
     aws = functools.partial(boto3.client, endpoint_url=moto.url)
     try:
-        variables = [f"-var=endpoint={moto.url}", f"-var=lambda_zip={_lambda_zip(tmp_path)}"]
+        zipped = tf_local.lambda_zip(tmp_path / "lambda.zip")
+        variables = [f"-var=endpoint={moto.url}", f"-var=lambda_zip={zipped}"]
         terraform("init", "-input=false", workdir=workdir)
         terraform("apply", "-auto-approve", "-input=false", *variables, workdir=workdir)
-        outputs = _outputs(workdir)
+        outputs = tf_local.outputs(workdir)
         env = outputs["environment"]
 
         _check_function_and_front(aws, outputs)
@@ -128,7 +103,7 @@ def test_apply_to_moto_then_sign_in_against_what_it_created(
         # The other front: a function URL (no per-request charge) in place of the HTTP API.
         url_front = [*variables, "-var=front=function_url"]
         terraform("apply", "-auto-approve", "-input=false", *url_front, workdir=workdir)
-        outputs = _outputs(workdir)
+        outputs = tf_local.outputs(workdir)
         function_url = aws("lambda").get_function_url_config(FunctionName=outputs["function_name"])
         assert function_url["AuthType"] == "NONE"
         assert outputs["base_url"] == function_url["FunctionUrl"].rstrip("/")
@@ -142,23 +117,6 @@ def test_apply_to_moto_then_sign_in_against_what_it_created(
         assert outputs["role_name"] not in roles
     finally:
         moto.stop()
-
-
-def _lambda_zip(tmp_path: Path) -> Path:
-    """The app and chalicelib: enough for moto, which stores the function but never runs it
-    (`chalice package` builds the real one, dependencies included, in about a minute)."""
-    path = tmp_path / "lambda.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.write(ROOT / "app.py", "app.py")
-        for file in sorted((ROOT / "chalicelib").rglob("*")):
-            if file.is_file() and "__pycache__" not in file.parts:
-                zf.write(file, file.relative_to(ROOT).as_posix())
-    return path
-
-
-def _outputs(workdir: Path) -> dict:
-    raw = json.loads(terraform("output", "-json", workdir=workdir).stdout)
-    return {name: output["value"] for name, output in raw.items()}
 
 
 def _check_function_and_front(aws, outputs: dict) -> None:
