@@ -1,22 +1,30 @@
-# Everything a newcomer needs: `make demo` and `make test`. Each builds its own virtualenv.
+# Everything a newcomer needs: `make demo` and `make test`. Both install into .venv: the demo
+# only what it runs (requirements-demo.txt), the tests the whole toolchain (requirements-dev.txt).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.ready
+DEMO_READY := $(VENV)/.demo-ready
 export TF_CLI_CONFIG_FILE := $(CURDIR)/infrastructure/terraform.rc
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: demo smoke test lint chromium bench load package clean tf-local
 
-$(READY): requirements.txt requirements-dev.txt
+$(DEMO_READY): requirements.txt requirements-demo.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-demo.txt
 	touch $@
 
-demo: $(READY)        ## run the service, a demo tenant and a phone on 127.0.0.1
+# requirements-dev.txt includes requirements-demo.txt: the full set serves the demo too.
+$(READY): requirements.txt requirements-demo.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@ $(DEMO_READY)
+
+demo: $(DEMO_READY)   ## run the service, a demo tenant and a phone on 127.0.0.1
 	$(BIN)/python -m tools.demo
 
-smoke: $(READY)       ## one complete sign-in over HTTP, non-interactively
+smoke: $(DEMO_READY)  ## one complete sign-in over HTTP, non-interactively
 	$(BIN)/python -m tools.demo --smoke
 
 tf-local: $(READY)    ## the Terraform example applied to moto on 127.0.0.1, until Ctrl-C

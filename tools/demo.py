@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import threading
-import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -18,23 +18,29 @@ from authenticator import cli as phone
 from chalicelib import service
 from chalicelib.domain.accounts import AccountKind
 from chalicelib.domain.tenants import Policy
-from tools import simulator
+from tools import demo_rp, scenario, simulator
 from tools.admin import flows as admin
-from tools.demo_rp import RelyingParty, serve
-from tools.local_aws import free_port, running
+from tools.demo_rp import RelyingParty
+from tools.local_aws import running
 
 # The demo's state, and the smoke run's apart from it: a smoke run beside a running demo must
 # not replace the demo's phone or coordinates.
 STATE_DIRS = {"demo": Path("build/demo"), "smoke": Path("build/smoke")}
 TENANT, CLIENT, USERNAME, PIN = "demo", "demo-app", "alice@example.com", "123456"
 PASSWORD = "correct horse battery staple"
+# The usual ports, so the URLs stay the same from one run to the next; when one is taken, the
+# server is bound on a port the OS picks, and demo.json and the instructions name that one.
+API_PORT, APP_PORT = 8000, 8700
+# Limits for trying things out: more pushes than a person's default (3 a minute, 30 a day), and
+# a 2-minute lock instead of 15, so the held sign-in can be seen and then left behind quickly.
+DEMO_POLICY = Policy(pushes_per_minute=10, pushes_per_day=200, lock_seconds=120)
 
 
 def set_up(stack, rp_port: int, state_dir: Path) -> dict:
     """Tenant, client, account and an enrolled reference phone (its state in `state_dir`);
     returns the coordinates, also written to `state_dir`/demo.json."""
     svc = service.get()
-    admin.create_tenant(svc, TENANT, "Demo Organisation", Policy())
+    admin.create_tenant(svc, TENANT, "Demo Organisation", DEMO_POLICY)
     redirect_uri = f"http://127.0.0.1:{rp_port}/callback"
     client = admin.add_client(svc, TENANT, CLIENT, "Demo App", [redirect_uri])
     admin.create_account(svc, TENANT, USERNAME, AccountKind.WORK)
@@ -76,30 +82,15 @@ def _post(url: str, body: dict) -> dict:
 
 
 def smoke(coordinates: dict, rp: RelyingParty) -> dict:
-    """Play the browser and the phone: page → number → phone approves → code → ID token."""
-    authorize = rp.authorization_url()
-    with urllib.request.urlopen(authorize, timeout=10) as page:
-        assert page.status == 200 and b'id="number-step"' in page.read()
-    params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(authorize).query))
-    started = _post(
-        f"{coordinates['issuer']}/signin",
-        {"client_id": CLIENT, "username": USERNAME, "nonce": params["nonce"],
-         "redirect_uri": params["redirect_uri"], "code_challenge": params["code_challenge"],
-         "code_challenge_method": "S256"},
-    )  # fmt: skip
-    state = ["--state", coordinates["phone_state"], "--pin", PIN]
-    if phone.main([*state, "approve", "--number", str(started["number"])]) != 0:
-        raise SystemExit("the phone could not approve")
-    result = _post(
-        f"{coordinates['issuer']}/signin/{started['signin_id']}/result",
-        {"secret": started["secret"]},
-    )
-    if result["status"] != "approved":
-        raise SystemExit(f"sign-in ended {result}")
-    return rp.complete(params["state"], result["code"])
+    """Play the browser and the phone (tools/scenario.py): page → number → the reference
+    phone's command line approves → code → the demo app redeems it and verifies the ID token."""
+    http = scenario.UrlHttp(coordinates["api_url"], timeout=10)
+    phone_cli = scenario.CliPhone(coordinates["phone_state"], PIN)
+    return scenario.SignIn(http, phone_cli, TENANT).run(rp, USERNAME)
 
 
 def instructions(c: dict) -> str:
+    """What to do next, every URL and path from the coordinates just written to demo.json."""
     run = f"PHONE_PIN={c['phone_pin']} .venv/bin/python -m authenticator --state {c['phone_state']}"
     return f"""
 Phone sign-in is running on 127.0.0.1 (moto plays AWS; nothing leaves this machine).
@@ -123,7 +114,7 @@ enrols itself with a fresh activation code; sign-in requests then appear in that
 No phone at hand? "Use your password instead" on the page; the password is: {PASSWORD}
 
 The issuer, client id and secret, redirect URI, username, password and phone state are in
-{STATE_DIRS["demo"] / "demo.json"}.
+{Path(c["phone_state"]).parent / "demo.json"}.
 Press Ctrl-C to stop.
 """
 
@@ -131,39 +122,43 @@ Press Ctrl-C to stop.
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--smoke", action="store_true", help="one sign-in, then exit")
-    parser.add_argument("--port", type=int, default=0, help="API port (default: 8000 if free)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=API_PORT,
+        help=f"the API's port if free (default {API_PORT}; 0: any)",
+    )
+    parser.add_argument(
+        "--state-dir", type=Path, help="the phone and demo.json (default build/demo, build/smoke)"
+    )
     args = parser.parse_args(argv)
-    api_port = args.port or _prefer(8000)
-    rp_port = _prefer(8700)
-    with running(api_port, blueprints=(simulator.blueprint,)) as stack:
-        coordinates = set_up(stack, rp_port, STATE_DIRS["smoke" if args.smoke else "demo"])
+    state_dir = args.state_dir or STATE_DIRS["smoke" if args.smoke else "demo"]
+    with (
+        running(args.port, blueprints=(simulator.blueprint,)) as stack,
+        demo_rp.bind(APP_PORT) as app_server,
+    ):
+        coordinates = set_up(stack, app_server.server_address[1], state_dir)
         rp = RelyingParty(
             coordinates["issuer"], CLIENT, coordinates["client_secret"], coordinates["redirect_uri"]
         )
-        with serve(rp, rp_port):
+        with demo_rp.serve(rp, app_server):
             if args.smoke:
                 claims = smoke(coordinates, rp)
                 print(json.dumps(claims, sort_keys=True))
                 return 0
             print(instructions(coordinates), flush=True)
-            try:
-                threading.Event().wait()
-            except KeyboardInterrupt:
-                print("\nStopped.")
+            threading.Event().wait()
     return 0
 
 
-def _prefer(port: int) -> int:
-    """The usual port when it is free, so the printed URLs stay the same; else any free one."""
-    import socket
-
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            return free_port()
+def _stop(signum, frame):
+    raise KeyboardInterrupt  # `kill` stops the demo as Ctrl-C does: servers shut down
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # Ctrl-C, at any point: one line, no traceback
+        print("\nStopped.")
+        sys.exit(0)  # a stop asked for; under make, a non-zero status adds make's own line

@@ -90,7 +90,7 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Demo
 <body style="font-family: system-ui; max-width: 40rem; margin: 3rem auto">{body}</body></html>"""
 
 
-def _handler(rp: RelyingParty):
+def _handler():
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):  # quiet: the demo prints what matters
             pass
@@ -104,6 +104,7 @@ def _handler(rp: RelyingParty):
             self.wfile.write(PAGE.format(body=body).encode())
 
         def do_GET(self):
+            rp: RelyingParty = self.server.rp
             url = urllib.parse.urlsplit(self.path)
             params = dict(urllib.parse.parse_qsl(url.query))
             if url.path == "/login":
@@ -130,9 +131,20 @@ def _handler(rp: RelyingParty):
     return Handler
 
 
+def bind(port: int) -> ThreadingHTTPServer:
+    """The demo app's server, bound on 127.0.0.1:`port` if that is free, else on a port the OS
+    picks (tools.local_aws.bind). Bound before its relying party exists: the client is
+    registered with a redirect URI on the port it really has. `serve` gives it the party."""
+    from tools.local_aws import bind as bind_port
+
+    return bind_port(lambda p: ThreadingHTTPServer(("127.0.0.1", p), _handler()), port)
+
+
 @contextmanager
-def serve(rp: RelyingParty, port: int):
+def serve(rp: RelyingParty, server: ThreadingHTTPServer):
+    """Serve `rp` on the bound `server` for the `with` block; yields the app's URL."""
     from tools.local_aws import in_thread
 
-    with in_thread(ThreadingHTTPServer(("127.0.0.1", port), _handler(rp)), port) as url:
+    server.rp = rp
+    with in_thread(server) as url:
         yield url

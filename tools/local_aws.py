@@ -8,10 +8,11 @@ KMS key for tenant data keys, and one SNS platform application per push platform
 from __future__ import annotations
 
 import os
-import socket
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from chalicelib.adapters.dynamodb.base import create_tables
 
@@ -30,10 +31,24 @@ PLATFORMS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+Server = TypeVar("Server")
+
+
+def bind(make: Callable[[int], Server], preferred: int = 0) -> Server:
+    """`make(port)` builds a server, which binds its port: on `preferred` if that is free, else
+    on one the OS picks (0), read back from the bound server. Bound once and kept: choosing a
+    free port and binding it later lets another process take it in between."""
+    if preferred:
+        try:
+            return make(preferred)
+        except OSError:  # taken: any port will do
+            pass
+    return make(0)
+
+
+def port_of(server) -> int:
+    """The port a socketserver-based server (http.server, werkzeug, chalice) is bound on."""
+    return server.server_address[1]
 
 
 def provision(session, prefix: str, kms_alias: str) -> dict[str, str]:
@@ -58,22 +73,33 @@ def provision(session, prefix: str, kms_alias: str) -> dict[str, str]:
 class MotoServer:
     url: str
     server: object
+    thread: threading.Thread
 
     def stop(self) -> None:
-        self.server.stop()
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+        self.server.server_close()
 
 
-def start_moto(port: int | None = None) -> MotoServer:
+def start_moto() -> MotoServer:
+    """moto's server app, served as moto's ThreadedMotoServer serves it, but bound on a port
+    the OS picks before anything reads its number (ThreadedMotoServer takes a number first)."""
     import logging
 
-    from moto.server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
-    port = port or free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    return MotoServer(url=f"http://127.0.0.1:{port}", server=server)
+    app = DomainDispatcherApplication(create_backend_app)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return MotoServer(url=f"http://127.0.0.1:{port_of(server)}", server=server, thread=thread)
 
 
 def use_moto(url: str) -> None:
@@ -92,10 +118,9 @@ def _quiet_handler():
     return Quiet
 
 
-@contextmanager
-def api_server(port: int, blueprints: tuple = ()):
-    """Serve the Chalice app on 127.0.0.1:port in a thread (as `chalice local` does), with
-    any local-only blueprints (the phone simulator) added."""
+def api_server(port: int = 0, blueprints: tuple = ()):
+    """The Chalice app as `chalice local` serves it, with any local-only blueprints (the phone
+    simulator) added, bound on 127.0.0.1 (`port` if free, see `bind`); `in_thread` serves it."""
     from chalice.cli import factory
     from chalice.local import LocalChalice, LocalDevServer
 
@@ -111,21 +136,30 @@ def api_server(port: int, blueprints: tuple = ()):
     config = factory.CLIFactory(os.path.dirname(os.path.dirname(__file__))).create_config_obj(
         chalice_stage_name="local"
     )
-    server = LocalDevServer(app_module.app, config, "127.0.0.1", port, handler_cls=_quiet_handler())
-    with in_thread(server, port) as url:
-        yield url
+    handler = _quiet_handler()
+    # LocalDevServer binds its HTTP server (.server) when made; its own serve_forever would
+    # print the port it was asked for, 0 when the OS picks.
+    server = bind(
+        lambda p: LocalDevServer(app_module.app, config, "127.0.0.1", p, handler_cls=handler),
+        port,
+    ).server
+    # A browser keeps its connection open: its thread must not hold the process at Ctrl-C.
+    server.daemon_threads = True
+    return server
 
 
 @contextmanager
-def in_thread(server, port: int):
-    """Run a server with serve_forever/shutdown on a daemon thread for the `with` block."""
+def in_thread(server):
+    """Serve a bound server on a daemon thread for the `with` block; yields its URL. Closes
+    it afterwards."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port_of(server)}"
     finally:
         server.shutdown()
         thread.join(timeout=5)
+        server.server_close()
 
 
 @dataclass
@@ -139,10 +173,10 @@ class Stack:
 
 
 @contextmanager
-def running(
-    api_port: int | None = None, prefix: str = "phonesignin-local-", blueprints: tuple = ()
-):
-    """Moto on 127.0.0.1, the resources in it, and the API in front: the whole service, local."""
+def running(api_port: int = 0, prefix: str = "phonesignin-local-", blueprints: tuple = ()):
+    """Moto on 127.0.0.1, the resources in it, and the API in front: the whole service, local.
+    The API is on `api_port` if that is free (0: any), else on a port the OS picks; the
+    issuers name the port it is really on."""
     import boto3
 
     from chalicelib import service
@@ -151,13 +185,14 @@ def running(
     moto = start_moto()
     try:
         use_moto(moto.url)
-        api_port = api_port or free_port()
         env = provision(boto3.session.Session(), prefix, f"alias/{prefix}tenants")
-        env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{api_port}"
+        api = api_server(api_port, blueprints)
+        # Before it serves: the settings, and so every issuer, name the port it is bound on.
+        env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port_of(api)}"
         os.environ.update(env)
         aws.reset()
         service.get.cache_clear()
-        with api_server(api_port, blueprints) as api_url:
+        with in_thread(api) as api_url:
             yield Stack(moto_url=moto.url, api_url=api_url, env=env)
     finally:
         service.get.cache_clear()

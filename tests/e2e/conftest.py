@@ -17,7 +17,7 @@ from chalicelib import service
 from chalicelib.adapters import aws
 from chalicelib.settings import Settings
 from tools import simulator
-from tools.local_aws import free_port, running
+from tools.local_aws import running
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "build" / "screenshots"
@@ -142,8 +142,3 @@ def shoot(page, name: str) -> None:
 
 def claims_on(page) -> dict:
     return json.loads(page.locator("#claims").inner_text())
-
-
-@pytest.fixture(scope="session")
-def rp_port():
-    return free_port()

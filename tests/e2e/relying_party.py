@@ -44,7 +44,14 @@ def build(clients: dict[str, dict]) -> Flask:
     return app
 
 
+def bind():
+    """The relying party's server, bound now on a port the OS picks (its redirect URIs are
+    registered with that port before the app exists); `serve` gives it the app."""
+    return make_server("127.0.0.1", 0, None, threaded=True)
+
+
 @contextmanager
-def serve(app: Flask, port: int):
-    with in_thread(make_server("127.0.0.1", port, app, threaded=True), port) as url:
+def serve(app: Flask, server):
+    server.app = app
+    with in_thread(server) as url:
         yield url

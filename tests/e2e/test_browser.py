@@ -21,10 +21,11 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="module")
-def world(svc, stack, make_phone, rp_port, clock):
+def world(svc, stack, make_phone, clock):
     """Three tenants: phone sign-in on, two-step required, and phone sign-in off. Alice signs
     in a dozen times a minute here: more pushes than the default per-account limit."""
     clients, phones = {}, {}
+    server = relying_party.bind()
     busy = {"pushes_per_minute": 20}
     for tenant_id, policy in (
         ("web", Policy(**busy)),
@@ -32,7 +33,7 @@ def world(svc, stack, make_phone, rp_port, clock):
         ("nophone", Policy(phone_signin=False)),
     ):
         admin.create_tenant(svc, tenant_id, f"{tenant_id.title()} Inc", policy)
-        redirect = f"http://127.0.0.1:{rp_port}/callback/{tenant_id}"
+        redirect = f"http://127.0.0.1:{server.port}/callback/{tenant_id}"
         client = admin.add_client(svc, tenant_id, f"{tenant_id}-rp", "Payroll", [redirect])
         clients[tenant_id] = {
             "issuer": stack.issuer(tenant_id),
@@ -52,7 +53,7 @@ def world(svc, stack, make_phone, rp_port, clock):
             phone.enrol(admin.issue_activation_code(svc, tenant_id, username)["activation_code"])
             phones[username] = phone
     app = relying_party.build(clients)
-    with relying_party.serve(app, rp_port) as rp_url:
+    with relying_party.serve(app, server) as rp_url:
         yield {"rp": rp_url, "phones": phones, "clock": clock}
 
 
