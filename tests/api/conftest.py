@@ -6,19 +6,17 @@ import base64
 import contextlib
 import json
 import secrets
-from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
 import boto3
 import pytest
 from chalice.test import Client
-from cryptography.hazmat.primitives.asymmetric import ec
 from moto import mock_aws
 from moto.dynamodb.models import dynamodb_backends
 from moto.sns.models import sns_backends
 
 import app as app_module
-from authenticator.device_api import DeviceApi, device_id
+from authenticator.device_api import DeviceApi
 from chalicelib import service
 from chalicelib.domain.accounts import AccountKind
 from chalicelib.domain.tenants import Policy
@@ -26,6 +24,7 @@ from chalicelib.settings import Settings
 from tests.conftest import BASE_URL, CHEAP_PASSWORDS, PREFIX, Clock, _botocore_session
 from tools.admin import flows as admin
 from tools.local_aws import FAKE_CREDENTIALS, provision
+from tools.scenario import ChaliceHttp, Phone, SignIn
 
 
 @contextlib.contextmanager
@@ -80,32 +79,9 @@ def post(api):
     return send
 
 
-@dataclass
-class TestPhone:
-    api: DeviceApi
-    key: ec.EllipticCurvePrivateKey = field(
-        default_factory=lambda: ec.generate_private_key(ec.SECP256R1())
-    )
-    installation_id: str = field(default_factory=lambda: "inst-" + secrets.token_hex(8))
-    enrolment: dict | None = None
-
-    @property
-    def device_id(self) -> str:
-        return device_id(self.key)
-
-    def enrol(self, code: str, **kwargs) -> tuple[int, dict]:
-        kwargs.setdefault("platform", "ios")
-        kwargs.setdefault("installation_id", self.installation_id)
-        status, body = self.api.enrol(self.key, activation_code=code, **kwargs)
-        if status == 200:
-            self.enrolment = body
-        return status, body
-
-    def pending(self):
-        return self.api.pending(self.key)
-
-    def respond(self, signin_id: str, decision: str = "approve", number: int | None = None):
-        return self.api.respond(self.key, signin_id, decision, number)
+# The scenario's phone (the reference phone's device API, its key in memory), by the name the
+# tests have always called it.
+TestPhone = Phone
 
 
 @pytest.fixture
@@ -143,19 +119,12 @@ def enrolled(new_account, make_phone):
 
 
 @pytest.fixture
-def start(post, tenant):
+def start(api, tenant):
     """Start a sign-in on acme's web client (or as told) and return the page's view of it."""
 
     def send(username: str = "alice@acme.test", tenant_id: str = "acme", **extra) -> dict:
-        body = {
-            "client_id": tenant["client_id"],
-            "username": username,
-            "redirect_uri": "https://app.acme.test/cb",
-            **extra,
-        }
-        status, started = post(f"/t/{tenant_id}/signin", body)
-        assert status == 200, started
-        return started
+        fields = {"client_id": tenant["client_id"], "redirect_uri": "https://app.acme.test/cb"}
+        return SignIn(ChaliceHttp(api), None, tenant_id).start(username, **(fields | extra))
 
     return send
 
@@ -271,14 +240,11 @@ def alice(enrolled):
 
 
 @pytest.fixture
-def approved(result):
+def approved(api):
     """Have a phone approve a started sign-in; return the authorization code the page gets."""
 
     def approve(phone, started: dict, tenant_id: str = "acme") -> str:
-        assert phone.respond(started["signin_id"], "approve", started["number"])[0] == 200
-        status, answer = result(started, tenant_id)
-        assert (status, answer["status"]) == (200, "approved"), answer
-        return answer["code"]
+        return SignIn(ChaliceHttp(api), phone, tenant_id).approve(started)
 
     return approve
 
