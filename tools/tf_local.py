@@ -238,8 +238,9 @@ def instructions(applied: Applied) -> str:
     exports = [f"{k}={shlex.quote(v)}" for k, v in applied.admin_env.items()]
     return "\n".join([
         f"The Terraform example (infrastructure/{EXAMPLE}: the service and the tenant acme)",
-        f"is applied to moto on {applied.moto_url}. Nothing leaves this machine. Terraform's",
-        f"copy and state: {_shown(applied.workdir)}/ (nothing is written in infrastructure/).",
+        f"is applied to moto on {applied.moto_url}. Nothing leaves this machine.",
+        f"Terraform's copy and state: {_shown(applied.workdir)}/",
+        "(nothing is written in infrastructure/).",
         "",
         "What it made:",
         *textwrap.wrap(
