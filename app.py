@@ -8,6 +8,7 @@ from chalicelib.usecases import (
     device_api,
     oidc,
     password_signin,
+    phone_answers,
     phone_signin,
     token_endpoint,
 )
@@ -145,13 +146,13 @@ def enrol(tenant_id):
 @app.route(T + "/device/signins", methods=["POST"])
 @json_view
 def pending_signins(tenant_id):
-    return phone_signin.pending(service.get(), tenant_id, body().get("proof"))
+    return phone_answers.pending(service.get(), tenant_id, body().get("proof"))
 
 
 @app.route(T + "/device/respond", methods=["POST"])
 @json_view
 def respond(tenant_id):
-    return phone_signin.respond(service.get(), tenant_id, body().get("proof"))
+    return phone_answers.respond(service.get(), tenant_id, body().get("proof"))
 
 
 @app.route(T + "/device/push-token", methods=["POST"])

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.adapters.dynamodb.base import SCHEMA
-from chalicelib.adapters.dynamodb.signins import INBOX_ITEMS, KEEP_SECONDS, DecisionRefused
+from chalicelib.adapters.dynamodb.signin_items import KEEP_SECONDS
+from chalicelib.adapters.dynamodb.signins import INBOX_ITEMS
 from chalicelib.domain import secret_codes, signins
 from chalicelib.domain.accounts import user_key
-from chalicelib.domain.signins import Notice, Outcome, Status
+from chalicelib.domain.signins import DecisionRefused, Notice, Outcome, Status
 from chalicelib.errors import InvalidGrant
 from tests.stores.conftest import ALICE
 

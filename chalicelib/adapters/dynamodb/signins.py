@@ -12,12 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.adapters.dynamodb.base import decode_item, encode_item, is_condition_failure, values
+from chalicelib.adapters.dynamodb.signin_items import item_of, notice_of, signin_of
 from chalicelib.domain.signins import (
     CODE_SECONDS,
-    PHONE_AMR,
     DecisionRefused,
     Notice,
-    Origin,
     Outcome,
     SignIn,
     oldest_open_id,
@@ -25,7 +24,6 @@ from chalicelib.domain.signins import (
 from chalicelib.domain.tenants import MAX_SIGNIN_SECONDS
 from chalicelib.errors import InvalidGrant
 
-KEEP_SECONDS = 3600  # ended sign-ins stay an hour for support questions, then TTL removes them
 # The phone's list reads at most this many items, newest first. Only pushed sign-ins and the
 # person's notices are in its range (held and password-only ones sort outside it): at most the
 # pushes the policy allows in ten minutes (20 a minute at the most: 200), so a stranger cannot
@@ -45,7 +43,7 @@ class SignInStore:
     def create(self, signin: SignIn) -> None:
         self._client.put_item(
             TableName=self._table,
-            Item=encode_item(_item(signin)),
+            Item=encode_item(item_of(signin)),
             ConditionExpression="attribute_not_exists(pk)",
         )
 
@@ -55,7 +53,7 @@ class SignInStore:
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=encode_item(_item(signin)),
+                Item=encode_item(item_of(signin)),
                 ConditionExpression="attribute_not_exists(pk) OR expires_at < :spent",
                 ExpressionAttributeValues=values(spent=now - CODE_SECONDS),
             )
@@ -87,7 +85,7 @@ class SignInStore:
             TableName=self._table, Key=self._key(tenant_id, signin_id), ConsistentRead=True
         )
         item = decode_item(response.get("Item"))
-        return None if item is None else _signin(tenant_id, item)
+        return None if item is None else signin_of(tenant_id, item)
 
     def inbox(
         self, tenant_id: str, user_key: str, now: int, consistent: bool = True
@@ -112,9 +110,9 @@ class SignInStore:
         for raw in reversed(page["Items"]):
             item = decode_item(raw)
             if "notice" in item:
-                notices.append(_notice(item))
+                notices.append(notice_of(item))
             else:
-                signins.append(_signin(tenant_id, item))
+                signins.append(signin_of(tenant_id, item))
         return signins, notices
 
     def pending_for(
@@ -181,8 +179,8 @@ class SignInStore:
             if not is_condition_failure(err):
                 raise
             item = decode_item(err.response.get("Item"))
-            raise DecisionRefused(None if item is None else _signin(tenant_id, item)) from err
-        return _signin(tenant_id, decode_item(response["Attributes"]))
+            raise DecisionRefused(None if item is None else signin_of(tenant_id, item)) from err
+        return signin_of(tenant_id, decode_item(response["Attributes"]))
 
     def cancel(
         self, tenant_id: str, signin_id: str, now: int, outcome: Outcome = Outcome.CANCELLED
@@ -268,71 +266,4 @@ class SignInStore:
             if is_condition_failure(err):
                 raise InvalidGrant() from err
             raise
-        return _signin(tenant_id, decode_item(response["Attributes"]))
-
-
-def _item(signin: SignIn) -> dict:
-    return {
-        "pk": f"{signin.tenant_id}#{signin.user_key}",
-        "sk": signin.signin_id,
-        "client_id": signin.client_id,
-        "number": signin.number,
-        "choices": list(signin.choices),
-        "created_at": signin.created_at,
-        "expires_at": signin.expires_at,
-        "ttl": signin.expires_at + KEEP_SECONDS,
-        "binding_hash": signin.binding_hash,
-        "code_hash": signin.code_hash,
-        "ip": signin.origin.ip,
-        "ua": signin.origin.user_agent,
-        "device": signin.origin.device,
-        "place": signin.origin.place,
-        "account_id": signin.account_id,
-        "nonce": signin.nonce,
-        "code_challenge": signin.code_challenge,
-        "redirect_uri": signin.redirect_uri,
-        "amr": list(signin.amr),
-        "binding_message": signin.binding_message,
-        "resets_failures": signin.resets_failures or None,
-        "outcome": signin.outcome.value if signin.outcome else None,
-        "decided_at": signin.decided_at,
-    }
-
-
-def _notice(item: dict) -> Notice:
-    kind, _, key = item["sk"][17:].partition("~")
-    return Notice(
-        kind=kind,
-        at=item["at"],
-        account_id=item.get("account_id"),
-        key=key or None,
-        detail=item.get("detail", {}),
-    )
-
-
-def _signin(tenant_id: str, item: dict) -> SignIn:
-    return SignIn(
-        tenant_id=tenant_id,
-        signin_id=item["sk"],
-        client_id=item["client_id"],
-        number=item.get("number"),
-        choices=tuple(item["choices"]),
-        created_at=item["created_at"],
-        expires_at=item["expires_at"],
-        binding_hash=item["binding_hash"],
-        code_hash=item["code_hash"],
-        origin=Origin(
-            ip=item["ip"], user_agent=item["ua"], device=item["device"], place=item.get("place")
-        ),
-        account_id=item.get("account_id"),
-        nonce=item.get("nonce"),
-        code_challenge=item.get("code_challenge"),
-        redirect_uri=item.get("redirect_uri"),
-        amr=tuple(item.get("amr", PHONE_AMR)),
-        binding_message=item.get("binding_message"),
-        resets_failures=item.get("resets_failures", False),
-        outcome=Outcome(item["outcome"]) if "outcome" in item else None,
-        decided_at=item.get("decided_at"),
-        decided_by=item.get("decided_by"),
-        redeemed_at=item.get("redeemed_at"),
-    )
+        return signin_of(tenant_id, decode_item(response["Attributes"]))
