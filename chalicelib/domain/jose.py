@@ -1,27 +1,26 @@
-"""Compact JWS with ES256 and nothing else (RFC 7515, RFC 7518 3.4), on `cryptography`.
+"""Compact JWS with ES256 and nothing else, signed and verified by PyJWT.
 
-The service signs ID and access tokens and verifies phones' proofs; both are ES256 only.
-These few lines replace a general JWT library: no algorithm is ever chosen by a header
-(RFC 8725 2.1), and the Lambda imports and ships less.
+The service signs ID and access tokens and verifies phones' proofs; both are ES256 only, and
+PyJWT is always told so (no algorithm is ever chosen by a header: RFC 8725 2.1). Around it, a
+thin layer of what PyJWT does not check: each segment must be canonical base64url (PyJWT's
+decoder skips stray characters), the signature must carry the low S, and JSON member names
+must be unique (PyJWT keeps the last duplicate). Without these, one signed statement could be
+spelled several ways, or read two ways.
 """
 
 from __future__ import annotations
 
 import json
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
+import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
 
 from chalicelib.domain.secret_codes import b64url, b64url_decode
 
-_ES256 = ec.ECDSA(hashes.SHA256())
+ALGORITHMS = ["ES256"]
 # n, the order of the P-256 group (FIPS 186-4 D.1.2.3, SEC 2 2.4.2).
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+_JWS = jwt.PyJWS(algorithms=ALGORITHMS)
 
 
 class JoseError(ValueError):
@@ -29,13 +28,13 @@ class JoseError(ValueError):
 
 
 def sign(claims: dict, key: ec.EllipticCurvePrivateKey, header: dict) -> str:
-    protected = {"alg": "ES256", **header}
-    signing_input = ".".join(
-        b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (protected, claims)
-    )
-    r, s = decode_dss_signature(key.sign(signing_input.encode("ascii"), _ES256))
-    s = min(s, P256_ORDER - s)  # the low-S twin, the only one `verify` accepts
-    return f"{signing_input}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+    token = jwt.encode(claims, key, algorithm="ES256", headers=header)
+    signing_input, _, signature = token.rpartition(".")
+    raw = b64url_decode(signature)
+    s = int.from_bytes(raw[32:], "big")
+    if s > P256_ORDER // 2:  # the low-S twin, the only one `verify` accepts
+        raw = raw[:32] + (P256_ORDER - s).to_bytes(32, "big")
+    return f"{signing_input}.{b64url(raw)}"
 
 
 class _DuplicateMember(ValueError):
@@ -75,29 +74,25 @@ def verify(token: str, key: ec.EllipticCurvePublicKey) -> dict:
     """The payload, once the ES256 signature by `key` checks out; the header must say ES256."""
     if header(token).get("alg") != "ES256":
         raise JoseError("alg must be ES256")
-    protected, payload, signature = token.split(".")
+    _, payload, signature = token.split(".")
     try:
         raw = b64url_decode(signature)
-        signing_input = f"{protected}.{payload}".encode("ascii")
+        b64url_decode(payload)  # canonical spelling; PyJWT then decodes it again
     except ValueError as err:  # not base64url, or not ASCII
         raise JoseError("malformed JWS") from err
     if len(raw) != 64:
         raise JoseError("an ES256 signature is 64 bytes")
-    r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
-    if not (0 < r < P256_ORDER and 0 < s < P256_ORDER):
-        raise JoseError("r and s must be in [1, n-1]")
     # ECDSA is malleable: whenever (r, s) verifies, so does (r, n - s), which anyone can
     # make without the key. Accepting only the low S gives each message one signature, as
-    # codes.b64url_decode gives each signature one spelling: nobody can turn a proof or token
+    # b64url_decode gives each signature one spelling: nobody can turn a proof or token
     # into a different string that still verifies (and that a cache keyed by it takes as new).
-    if s > P256_ORDER // 2:
+    if int.from_bytes(raw[32:], "big") > P256_ORDER // 2:
         raise JoseError("s must be in the lower half of the group (low-S)")
-    der = encode_dss_signature(r, s)
     try:
-        key.verify(der, signing_input, _ES256)
-    except InvalidSignature as err:
+        body = _JWS.decode(token, key, algorithms=ALGORITHMS)
+    except jwt.InvalidTokenError as err:
         raise JoseError("signature does not verify") from err
-    claims = _json(payload, "payload")
+    claims = _json(b64url(body), "payload")
     if not isinstance(claims, dict):
         raise JoseError("payload must be a JSON object")
     return claims
