@@ -36,7 +36,7 @@ class AccountStore:
         return {"pk": {"S": f"{tenant_id}#{username}"}}
 
     def create(self, account: Account) -> None:
-        item = {
+        item: dict[str, Any] = {
             "pk": f"{account.tenant_id}#{account.username}",
             "account_id": account.account_id,
             "kind": account.kind.value,
@@ -173,7 +173,7 @@ class AccountStore:
         """List a phone on the account. With `code_hash`, the phone redeems that activation
         code: only if it is the account's newest (which it then spends) and the account is
         enabled, checked in this very write."""
-        update = {
+        update: dict[str, Any] = {
             "TableName": self._table,
             "Key": self._key(tenant_id, username),
             "UpdateExpression": "SET devices.#d = :summary",

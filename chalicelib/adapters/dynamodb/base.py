@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 SCHEMA = json.loads((Path(__file__).parents[2] / "schema.json").read_text())["tables"]
 
@@ -73,6 +73,12 @@ def encode_item(item: dict) -> dict:
     return {k: encode(v) for k, v in item.items() if v is not None}
 
 
+@overload
+def decode_item(item: dict) -> dict: ...
+@overload
+def decode_item(item: None) -> None: ...
+@overload
+def decode_item(item: dict | None) -> dict | None: ...
 def decode_item(item: dict | None) -> dict | None:
     return None if item is None else {k: decode(v) for k, v in item.items()}
 

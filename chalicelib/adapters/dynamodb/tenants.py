@@ -92,7 +92,7 @@ class TenantStore:
         )
 
     def load(self, tenant_id: str) -> Tenant | None:
-        items = []
+        items: list[dict] = []
         kwargs = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk",

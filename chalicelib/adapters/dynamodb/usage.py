@@ -30,7 +30,7 @@ class UsageStore:
         """One day's counts: the sum of its shards (one BatchGetItem)."""
         keys = [{"pk": {"S": f"{tenant_id}#{day}#{shard}"}} for shard in range(SHARDS)]
         total: Counter = Counter()
-        request = {self._table: {"Keys": keys}}
+        request: dict | None = {self._table: {"Keys": keys}}
         while request:
             response = self._client.batch_get_item(RequestItems=request)
             for item in response["Responses"].get(self._table, []):
