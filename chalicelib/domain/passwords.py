@@ -59,10 +59,10 @@ class PasswordHasher:
                 return low_level.verify_secret(encoded.encode("ascii"), secret, Type.ID)
             except (VerificationError, InvalidHashError):
                 return False
-        scheme, n, r, p, salt, digest = encoded.split("$")
+        scheme, *cost, salt, digest = encoded.split("$")
         if scheme != "scrypt":
             return False
-        n, r, p = int(n), int(r), int(p)
+        n, r, p = (int(part) for part in cost)
         derived = hashlib.scrypt(
             secret,
             salt=secret_codes.b64url_decode(salt),
