@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +24,7 @@ from chalicelib.adapters.sns_push import SnsPush
 from chalicelib.domain import secret_codes
 from chalicelib.domain.metering import SHARDS, Meter
 from chalicelib.domain.passwords import PasswordHasher
+from chalicelib.domain.ports import Clock, Push, Vault
 from chalicelib.domain.secret_codes import RandomSource
 from chalicelib.settings import Settings
 from chalicelib.usecases.tenant_directory import TenantDirectory
@@ -44,12 +44,12 @@ class Services:
     usage: UsageStore
     meter: Meter
     directory: TenantDirectory
-    push: Any  # push.SnsPush, or a stand-in with the same methods
-    vault: Any  # vault.KmsVault
+    push: Push
+    vault: Vault
     passwords: PasswordHasher
-    clock: Callable[[], float]
+    clock: Clock
     rng: RandomSource
-    dynamodb: Any
+    dynamodb: Any  # a boto3 DynamoDB client, for transactions across stores
 
     def now(self) -> int:
         return int(self.clock())
@@ -70,7 +70,7 @@ def build(
     dynamodb: Any,
     sns: Any,
     kms: Any,
-    clock: Callable[[], float] = time.time,
+    clock: Clock = time.time,
     rng: RandomSource = secrets,
 ) -> Services:
     names = table_names(settings.table_prefix)

@@ -1,4 +1,4 @@
-"""KMS envelope keys: one data key per tenant, unwrapped once per container."""
+"""KMS envelope keys: one data key per tenant, unwrapped once per container (the Vault port)."""
 
 from __future__ import annotations
 

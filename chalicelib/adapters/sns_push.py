@@ -1,6 +1,7 @@
 """Push notifications through SNS mobile push: endpoints per phone, and one Publish per push.
 
-Nothing else knows SNS: the payloads themselves are domain/push_messages.py's.
+Nothing else knows SNS: the payloads themselves are domain/push_messages.py's. SnsPush is the
+use cases' Push port (domain/ports.py).
 """
 
 from __future__ import annotations
@@ -8,9 +9,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.domain.ports import PlatformEndpoint
 from chalicelib.domain.push_messages import TITLE, Challenge, apns_payload, fcm_payload
 
 _EXISTING_ENDPOINT = re.compile(r"Endpoint (arn:[^ ]+) already exists")
@@ -38,15 +39,6 @@ def publish_request(endpoint_arn: str, channel: str, challenge: Challenge) -> di
             }
         },
     }
-
-
-@dataclass(frozen=True)
-class PlatformEndpoint:
-    """An SNS platform endpoint for a push token. `existing`: SNS already had one for the
-    token with other attributes (another registration's, or one nobody holds any more)."""
-
-    arn: str
-    existing: bool
 
 
 class SnsPush:

@@ -25,6 +25,8 @@ from collections import Counter
 from collections.abc import Callable
 from enum import StrEnum
 
+from chalicelib.domain.ports import Clock
+
 SHARDS = 16
 FLUSH_SECONDS = 5
 FLUSH_EVENTS = 100
@@ -44,7 +46,7 @@ def day_of(unix_time: float) -> str:
 
 
 class Meter:
-    def __init__(self, store, clock: Callable[[], float], shard: Callable[[], int]):
+    def __init__(self, store, clock: Clock, shard: Callable[[], int]):
         self._store = store
         self._clock = clock
         self._shard = shard

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from chalicelib.domain import envelope
+from chalicelib.domain.ports import Clock, Vault
 from chalicelib.domain.secret_codes import RandomSource
 from chalicelib.domain.tenants import TENANT_ID, Client, SigningKey, Tenant
 from chalicelib.errors import UnknownTenant
@@ -71,9 +72,9 @@ class TenantDirectory:
     def __init__(
         self,
         store,
-        vault,
+        vault: Vault,
         issuer: Callable[[str], str],
-        clock: Callable[[], float],
+        clock: Clock,
         cache_seconds: int,
         rng: RandomSource,
     ):
