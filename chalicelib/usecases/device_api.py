@@ -15,6 +15,7 @@ from chalicelib.domain.devices import (
     push_channel,
     thumbprint,
 )
+from chalicelib.domain.ports import PlatformEndpoint
 from chalicelib.domain.signins import NOTICE_SECONDS, Notice
 from chalicelib.errors import (
     DeviceAlreadyEnrolled,
@@ -50,7 +51,7 @@ def enrol(svc: Services, tenant_id: str, token: object) -> dict:
     installation_id = field(claims, "installation_id", str, max_len=128)
     if not INSTALLATION_ID.match(installation_id):
         raise InvalidRequest("installation_id must be 8-128 characters of A-Z a-z 0-9 . _ -")
-    push_token = _push_token(claims, required=False)
+    push_token = _push_token(claims)
     sandbox = claims.get("apns_sandbox") is True
 
     code = secret_codes.normalise_activation_code(field(claims, "activation_code", str, max_len=64))
@@ -71,11 +72,14 @@ def enrol(svc: Services, tenant_id: str, token: object) -> dict:
     if account.kind is AccountKind.WORK and svc.installations.is_claimed(installation_id):
         raise WorkAccountAlreadyEnrolled()
     secret = totp.new_secret(svc.rng)
-    channel = push_channel(platform, sandbox) if push_token else None
-    if channel and not svc.push.supports(channel):
-        raise PushUnavailable()
-    # An existing endpoint for the token is left as it is until the transaction holds it.
-    endpoint = svc.push.endpoint_for(channel, push_token, device_id) if channel else None
+    channel: str | None = None
+    endpoint: PlatformEndpoint | None = None
+    if push_token:
+        channel = push_channel(platform, sandbox)
+        if not svc.push.supports(channel):
+            raise PushUnavailable()
+        # An existing endpoint for the token is left as it is until the transaction holds it.
+        endpoint = svc.push.endpoint_for(channel, push_token, device_id)
     endpoint_arn = endpoint.arn if endpoint else None
     device = Device(
         tenant_id=tenant_id,
@@ -116,11 +120,11 @@ def enrol(svc: Services, tenant_id: str, token: object) -> dict:
     except Exception:
         # No hold was taken. Delete only an endpoint made just now that nobody holds: the
         # token's endpoint may be another registration's, even this very key's (enrolled twice).
-        if endpoint and not endpoint.existing and not svc.installations.is_held(endpoint_arn):
-            svc.push.delete_endpoint(endpoint_arn)
+        if endpoint and not endpoint.existing and not svc.installations.is_held(endpoint.arn):
+            svc.push.delete_endpoint(endpoint.arn)
         raise
     if endpoint and endpoint.existing:
-        svc.push.enable_endpoint(endpoint_arn, device_id)
+        svc.push.enable_endpoint(endpoint.arn, device_id)
     svc.record(
         tenant_id, "device_enrolled", account=account.account_id, device=device_id,
         detail={"platform": platform.value, "push": endpoint is not None},
@@ -144,13 +148,13 @@ def enrol(svc: Services, tenant_id: str, token: object) -> dict:
 
 def _platform(claims: dict) -> Platform:
     try:
-        return Platform(claims.get("platform"))
+        return Platform(claims.get("platform", ""))
     except ValueError as err:
         raise InvalidRequest("platform must be ios or android") from err
 
 
-def _push_token(claims: dict, required: bool) -> str | None:
-    token = field(claims, "push_token", str, required=required, max_len=MAX_PUSH_TOKEN)
+def _push_token(claims: dict) -> str | None:
+    token = field(claims, "push_token", str, required=False, max_len=MAX_PUSH_TOKEN)
     if token is not None and not PUSH_TOKEN.match(token):
         raise InvalidRequest("push_token must be printable ASCII without spaces")
     return token
@@ -164,7 +168,9 @@ def register_push(svc: Services, tenant_id: str, token: object) -> dict:
     """
     tenant = svc.directory.get(tenant_id)
     device, proof = authenticate_device(svc, tenant, token, proofs.REQUEST_TYP, "push-token")
-    push_token = _push_token(proof.claims, required=True)
+    push_token = _push_token(proof.claims)
+    if push_token is None:
+        raise InvalidRequest("push_token is required")
     channel = push_channel(device.platform, proof.claims.get("apns_sandbox") is True)
     if not svc.push.supports(channel):
         raise PushUnavailable()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal, TypeVar, overload
+
 from chalicelib.domain.devices import Device, public_key_from_jwk
 from chalicelib.domain.proofs import (
     MAX_AGE_SECONDS,
@@ -13,8 +15,22 @@ from chalicelib.errors import InvalidDeviceProof, InvalidRequest
 from chalicelib.service import Services
 from chalicelib.usecases.tenant_directory import ActiveTenant
 
+T = TypeVar("T")
 
-def field(body: dict, name: str, kind: type, *, required: bool = True, max_len: int = 256):
+
+@overload
+def field(
+    body: dict, name: str, kind: type[T], *, required: Literal[True] = True, max_len: int = 256
+) -> T: ...
+@overload
+def field(
+    body: dict, name: str, kind: type[T], *, required: bool, max_len: int = 256
+) -> T | None: ...
+def field(
+    body: dict, name: str, kind: type[T], *, required: bool = True, max_len: int = 256
+) -> T | None:
+    """The named value, of type `kind` (a bool is not an int), a string 1-`max_len` long;
+    None when it is missing and not `required`. InvalidRequest otherwise."""
     value = body.get(name)
     if value is None:
         if required:
