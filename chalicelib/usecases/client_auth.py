@@ -15,6 +15,8 @@ def authenticate_client(
     tenant: ActiveTenant, form: dict[str, str], authorization: str | None
 ) -> Client:
     """client_secret_basic (RFC 6749 2.3.1, form-encoded id and secret), _post, or none."""
+    client_id: str | None
+    secret: str | None  # None: a public client's request, or a missing secret
     if authorization:
         scheme, _, encoded = authorization.partition(" ")
         if scheme.lower() != "basic":

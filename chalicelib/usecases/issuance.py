@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from chalicelib.domain import tokens
 from chalicelib.domain.metering import Billable
-from chalicelib.domain.signins import SignIn
+from chalicelib.domain.signins import Outcome, SignIn
+from chalicelib.errors import InvalidGrant
 from chalicelib.service import Services
 from chalicelib.usecases.tenant_directory import ActiveTenant
 
@@ -15,17 +16,20 @@ from chalicelib.usecases.tenant_directory import ActiveTenant
 def issue_tokens(
     svc: Services, tenant: ActiveTenant, signin: SignIn, client_id: str, now: int
 ) -> dict:
+    subject, auth_time = signin.account_id, signin.decided_at
+    if signin.outcome is not Outcome.APPROVED or subject is None or auth_time is None:
+        raise InvalidGrant()  # only a sign-in approved for an account has tokens to give
     id_token = tokens.id_token_claims(
         issuer=tenant.issuer,
-        subject=signin.account_id,
+        subject=subject,
         audience=client_id,
-        auth_time=signin.decided_at,
+        auth_time=auth_time,
         now=now,
         nonce=signin.nonce,
         amr=signin.amr,
     )
     access = tokens.access_token_claims(
-        issuer=tenant.issuer, subject=signin.account_id, client_id=client_id, now=now, rng=svc.rng
+        issuer=tenant.issuer, subject=subject, client_id=client_id, now=now, rng=svc.rng
     )
     svc.meter.count(tenant.tenant_id, Billable.TOKEN_ISSUED)
     return {
