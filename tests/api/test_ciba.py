@@ -177,7 +177,7 @@ def test_an_unanswered_request_expires(alice, ask, poll, clock):
 
 @pytest.mark.parametrize("number", [None, "wrong"])
 def test_an_approval_without_the_number_fails_the_request(number, alice, ask, poll):
-    """Needs CIBA sign-ins numbered like the page's (flows/ciba.py backchannel_authorize
+    """Needs CIBA sign-ins numbered like the page's (usecases/ciba.py backchannel_authorize
     opens a numbered sign-in): without it, a tap on the phone approved a request that no
     number tied to the client's screen, yet the tokens claimed what a number match proves."""
     phone, _ = alice
@@ -316,7 +316,7 @@ def flip_last(text: str) -> str:
 
 def test_a_tampered_auth_req_id_is_refused(alice, ask, poll):
     """Needs every auth_req_id that is not a live one of this client answered invalid_grant
-    (flows/ciba.py poll; CIBA Core 11): a secret missing or too long once got another code."""
+    (usecases/ciba.py poll; CIBA Core 11): a secret missing or too long once got another code."""
     phone, _ = alice
     asked = ask()
     auth_req_id = asked["auth_req_id"]

@@ -367,8 +367,8 @@ def test_wrong_codes_in_a_row_back_off_per_account_and_a_right_one_ends_the_run(
     two_step, with_password, with_code, result, clock, svc
 ):
     """Needs the consecutive failures counted per account and claimed before the check
-    (flows/password.py second_step_code): new sign-ins do not buy new guesses, and after the
-    first few each wait doubles."""
+    (usecases/password_signin.py second_step_code): new sign-ins do not buy new guesses, and
+    after the first few each wait doubles."""
     phone, _ = two_step
     started = with_password()[1]
     for _ in range(password.FREE_CODE_FAILURES):

@@ -102,7 +102,7 @@ def fixed_parts(world: World, operation, mode: GenerationMode) -> dict:
         params["signin_id"] = held_signin(world, path)["signin_id"]
     headers = {}
     if "/device/" not in path and ("/signin" in path or path.endswith("/password")):
-        headers = {"Origin": ORIGIN, "X-CSRF-Token": CSRF}  # the page's calls (http.from_page)
+        headers = {"Origin": ORIGIN, "X-CSRF-Token": CSRF}  # hosted_page.from_page's checks
     return {"path_parameters": params, "headers": headers}
 
 

@@ -472,7 +472,7 @@ def three_starts(enrolled, new_account, post, tenant):
 
 
 def test_unknown_usernames_look_like_accounts_without_a_phone(three_starts, snapshot):
-    """Needs flows/signin.py `start` to answer an unknown username as an account without a
+    """Needs usecases/phone_signin.py `start` to answer an unknown username as an account without a
     phone, and to store nothing for either: nothing to poll, nothing in anyone's partition."""
     _, (no_phone_status, no_phone), (unknown_status, unknown) = three_starts
 

@@ -44,7 +44,7 @@ def queries(svc) -> list[dict]:
 
 
 def test_a_flood_of_made_up_static_names_is_not_remembered(api):
-    """Defence: `web/__init__.py` `static_file` serves from the files under web/static, read
+    """Defence: `web/page.py` `static_file` serves from the files under web/static, read
     once; a name asked for is never a cache key."""
     assert api.http.get("/static/signin.js").status_code == 200
     shipped = sum(1 for path in page.HERE.rglob("*") if path.is_file())
@@ -110,6 +110,6 @@ def test_tenants_that_exist_are_bounded_too(api, svc, monkeypatch):
     "name", ["..%2Ferror.html", "signin.html", "__init__.py", "%2E%2E%2Fsignin.html"]
 )
 def test_only_the_shipped_static_files_are_served(api, name):
-    """Defence: `web/__init__.py` `static_file` knows only web/static's own files: nothing
+    """Defence: `web/page.py` `static_file` knows only web/static's own files: nothing
     above it, nor a template, nor the code."""
     assert api.http.get(f"/static/{name}").status_code == 404

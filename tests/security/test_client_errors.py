@@ -42,7 +42,7 @@ def send(api, endpoint: str, method: str, client: tuple[str, str]):
 def test_an_unknown_client_and_a_failed_authentication_get_one_answer(
     api, tenant, globex, alice, snapshot, endpoint
 ):
-    """Defence: `flows/oidc.py` `authenticate_client` answers an unknown client, a wrong
+    """Defence: `usecases/client_auth.py` `authenticate_client` answers an unknown client, a wrong
     secret and a public client's secret with the same InvalidClient (`tenants.py`
     `Client.authenticate` too)."""
     before = snapshot()

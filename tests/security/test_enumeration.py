@@ -8,7 +8,7 @@ value), the AWS calls made (the deterministic part of the timing argument: which
 which tables, in order), and the wall-clock time of many interleaved requests.
 
 An account that has a phone answers `method: phone` (the page needs it), held or not: the push
-limits and locks hold its requests back (flows/fatigue.py) and no longer pretend it has no
+limits and locks hold its requests back (usecases/fatigue.py) and no longer pretend it has no
 phone, since the person must be told to open the app. What its answer tells is that the
 username has phone sign-in, which its first start already told.
 
@@ -226,9 +226,9 @@ def test_a_start_refused_past_its_sources_limit_reads_the_account_and_nothing_mo
     people, start_as_page, svc, aws_calls
 ):
     """Needs a full window refused from the container's memory once it has been seen
-    (stores/limits.py LimitStore.take), the push allowance's and the source's: without it,
-    each refused start of a flood would make the limits' conditional writes again, on one
-    item each."""
+    (adapters/dynamodb/limits.py LimitStore.take), the push allowance's and the source's:
+    without it, each refused start of a flood would make the limits' conditional writes again,
+    on one item each."""
     while start_as_page(people.with_phone).status_code == 200:  # 3 pushed, then held ones
         pass  # until the source's window for held starts is full, and remembered
 
@@ -298,7 +298,7 @@ def password_cases(people: Cast) -> dict[str, tuple[str, str]]:
 def test_a_password_for_an_unknown_username_is_answered_as_a_wrong_password(
     password_cast, password_as_page
 ):
-    """Needs one answer for every failure (passwords.verify_password, flows/password.py):
+    """Needs one answer for every failure (PasswordHasher.verify, usecases/password_signin.py):
     without it, a disabled account would sign in, or answer otherwise. The bodies of unknown,
     wrong and unset are compared in tests/api/test_password.py; this adds the status and
     headers, and the disabled account with its right password."""

@@ -55,7 +55,7 @@ def backchannel(api, tenant):
 def test_requested_expiry_that_is_not_one_to_six_ascii_digits_is_refused(
     backchannel, snapshot, value
 ):
-    """Defence: `flows/ciba.py` `_seconds`: ASCII digits only (`[0-9]`, not isdigit()), at
+    """Defence: `usecases/ciba.py` `_seconds`: ASCII digits only (`[0-9]`, not isdigit()), at
     most six of them, at least 1."""
     before = snapshot()
 

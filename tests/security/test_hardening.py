@@ -74,7 +74,7 @@ def test_the_token_endpoint_needs_the_exact_redirect_uri_the_signin_started_with
 
 
 def test_any_auth_req_id_that_is_not_a_live_one_is_invalid_grant(alice, ask, token, tenant):
-    """Needs flows/ciba.py `poll` to answer invalid_grant (CIBA Core 11) for anything that is
+    """Needs usecases/ciba.py `poll` to answer invalid_grant (CIBA Core 11) for anything that is
     not a live request of this client: a malformed one once answered invalid_request."""
     real = ask()["auth_req_id"]
     signin_id = real.split(".")[0]
@@ -129,8 +129,8 @@ def test_the_phone_is_shown_a_readable_device_and_the_stored_user_agent_is_clean
     "path", ["/t/acme/.well-known/openid-configuration", "/static/signin.js", "/openapi.json"]
 )
 def test_every_answer_over_https_tells_browsers_to_stay_on_https(path, api, tenant):
-    """Needs HSTS on every response when PUBLIC_BASE_URL is https (http.py
-    _strict_transport): without it, a first visit over http can be intercepted."""
+    """Needs HSTS on every response when PUBLIC_BASE_URL is https (web/middleware.py, around
+    every route): without it, a first visit over http can be intercepted."""
     response = api.http.get(path)
 
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
@@ -198,7 +198,7 @@ def test_a_hash_made_before_is_made_again_at_the_next_right_password(
     ids=["ff", "surrogate", "overlong", "latin1"],
 )
 def test_a_form_value_that_is_not_utf8_is_refused_not_replaced(value, alice, backchannel, snapshot):
-    """Needs http.form_body to decode strictly: parse_qsl's default turned such bytes into
+    """Needs bodies.form_body to decode strictly: parse_qsl's default turned such bytes into
     U+FFFD, and the phone would have shown "Order \ufffd" as the binding message."""
     before = snapshot()
 
@@ -219,7 +219,7 @@ def test_a_binding_message_of_only_spaces_is_refused(alice, backchannel):
 
 
 def test_the_accounts_other_phones_are_told_of_a_new_enrolment(alice, make_phone, svc):
-    """Needs the enrolment notice (flows/devices.py enrol): a phone added by someone holding
+    """Needs the enrolment notice (usecases/device_api.py enrol): a phone added by someone holding
     a leaked activation code would otherwise go unseen by its owner."""
     code = admin.issue_activation_code(svc, "acme", "alice@acme.test")["activation_code"]
     newcomer = make_phone()

@@ -59,7 +59,7 @@ def test_a_code_is_exchanged_while_the_usage_table_is_gone_and_its_counts_come_l
     svc, tenant, alice, start, approved, token, clock, usage_writes, caplog
 ):
     """Defence: `metering.py` `Meter.flush` keeps what the table did not take and never
-    raises, so `flows/oidc.py` `issue_tokens` answers after the code was spent."""
+    raises, so `usecases/issuance.py` `issue_tokens` answers after the code was spent."""
     code = approved(alice, start(redirect_uri=ACME_REDIRECT))
     clock.advance(FLUSH_SECONDS)
     assert exchange(token, tenant, code)[0] == 200  # flushes the start, the answer and the tokens

@@ -4,7 +4,7 @@ start sign-ins until the person approves one to make the notifications stop.
 Past the push limits or while phone sign-in is locked, a start is *held*: nothing is pushed, no
 phone lists it, and the page shows a six-digit number that the person enters in the app to
 find it. The attacker's held requests never reach the person; the owner's own can always be
-approved, because they hold the page with its number (flows/fatigue.py).
+approved, because they hold the page with its number (usecases/fatigue.py).
 
 Each test says which defence it needs: without it, the test fails.
 """

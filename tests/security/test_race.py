@@ -1,7 +1,7 @@
 """One sign-in, twenty answers at once from the account's two phones, against a moto server
 over HTTP: DynamoDB's conditional writes really race, and exactly one answer may win.
 
-Needs the conditional decision write (stores/signins.py `decide`): without its
+Needs the conditional decision write (adapters/dynamodb/signins.py `decide`): without its
 `attribute_not_exists(outcome)` condition, several answers win and the result changes
 under the page's feet.
 """

@@ -2,7 +2,7 @@
 phone's answer, for ids nobody was given.
 
 A sign-in id is the user key (16 hex), the creation time (8 hex) and 22 base64url characters
-drawn from the CSPRNG (chalicelib/signins.py). The first 24 characters can be worked out by
+drawn from the CSPRNG (domain/signins.py). The first 24 characters can be worked out by
 anyone who knows the username and the second, so the random part alone has to stand against
 guessing, and the binding secret against someone who learns the id (a phone shows it).
 
@@ -198,8 +198,8 @@ def test_a_real_prefix_with_a_guessed_random_part_is_not_found(
 def test_the_real_id_without_its_secret_gives_nothing_and_changes_nothing(
     alice, start, page_call, snapshot, result
 ):
-    """Needs the binding secret checked on every page call (signin._followed, and
-    password.second_step_code): without it, whoever learns the id (it is on the phone's
+    """Needs the binding secret checked on every page call (phone_signin._followed, and
+    password_signin.second_step_code): without it, whoever learns the id (it is on the phone's
     screen and in its push) could follow the sign-in, end it, or collect its code. The
     secret tried includes a real one, of another sign-in the guesser started for Alice."""
     started = start()

@@ -1,6 +1,6 @@
 """Nobody can lock a person out: whatever a stranger who knows the username sends, the owner
 still signs in with the phone, and a browser that signed the owner in before keeps its
-password path (flows/fatigue.py, browsers.py, flows/password.py).
+password path (usecases/fatigue.py, domain/browsers.py, usecases/password_signin.py).
 
 Requests come from distinct networks the way the deployed service sees them: behind CloudFront,
 whose viewer address the service believes only with the origin secret.
@@ -506,7 +506,7 @@ def test_a_right_password_buys_no_flood_of_held_second_steps(alice, browser, svc
 def test_a_malformed_cookie_of_another_site_costs_neither_the_csrf_token_nor_recognition(
     alice, browser
 ):
-    """Needs the lenient cookie reading (http.cookies): SimpleCookie dropped every cookie of
+    """Needs the lenient cookie reading (bodies.cookies): SimpleCookie dropped every cookie of
     the header at the first one it disliked, and the page's calls then failed as cross-site,
     and the owner's browser was a stranger."""
     home = browser(HOME)

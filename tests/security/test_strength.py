@@ -38,7 +38,7 @@ def other_number(number: int) -> int:
 def test_ciba_approves_only_with_the_number_the_client_shows_in_every_mode(
     mode, alice, ask, token, tenant, svc
 ):
-    """Needs CIBA sign-ins numbered under the tenant's mode (flows/ciba.py): before, a tap
+    """Needs CIBA sign-ins numbered under the tenant's mode (usecases/ciba.py): before, a tap
     approved a CIBA request in any mode, strict included, with tokens claiming what a
     number match proves."""
     admin.set_policy(svc, "acme", Policy(number_match=mode))

@@ -2,8 +2,8 @@
 nothing half-written.
 
 Faults are injected at the AWS boundary (botocore's event hooks on the service's own clients,
-built as in production by chalicelib/aws.py), never by replacing service code. Each test says
-which defence it needs: without it, the test fails.
+built as in production by chalicelib/adapters/aws.py), never by replacing service code. Each
+test says which defence it needs: without it, the test fails.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def alice(enrolled):
 def test_a_throttled_signin_write_is_a_503_and_no_signin_is_stored_or_pushed(
     alice, api, tenant, svc, code
 ):
-    """Needs the 503 mapping in http.handler: without it, throttling is a 500."""
+    """Needs the 503 mapping in responses.json_view: without it, throttling is a 500."""
     before = stored_state()
     busy(svc.dynamodb, "before-call.dynamodb.PutItem", code)
 

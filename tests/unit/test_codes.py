@@ -1,4 +1,4 @@
-"""Activation codes and hashed secrets (chalicelib/secret_codes.py)."""
+"""Activation codes and hashed secrets (chalicelib/domain/secret_codes.py)."""
 
 from __future__ import annotations
 

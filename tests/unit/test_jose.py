@@ -1,4 +1,4 @@
-"""chalicelib/jose.py against PyJWT, a widely used implementation: each reads the other."""
+"""chalicelib/domain/jose.py against PyJWT, a widely used implementation: each reads the other."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The browser and device the phone names (chalicelib/useragent.py), and text cleaned for it."""
+"""The browser and device the phone names (domain/useragent.py), and text cleaned for it."""
 
 from __future__ import annotations
 

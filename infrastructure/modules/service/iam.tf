@@ -56,7 +56,8 @@ data "aws_iam_policy_document" "function" {
   }
 
   # Tenant data keys: only with an encryption context, and only the "tenant" key in it
-  # (chalicelib/vault.py). ForAllValues alone would also match a request with no context.
+  # (chalicelib/adapters/kms_vault.py). ForAllValues alone would also match a request with no
+  # context.
   statement {
     sid       = "TenantDataKeys"
     actions   = ["kms:GenerateDataKey", "kms:Decrypt"]

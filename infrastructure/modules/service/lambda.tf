@@ -1,5 +1,6 @@
 # The whole service is one function: app.handler adapts every front's event for Chalice
-# (chalicelib/fronts.py). Only the zip comes from `chalice package`; see docs/deploy.md.
+# (chalicelib/web/gateway_events.py). Only the zip comes from `chalice package`; see
+# docs/deploy.md.
 locals {
   function_name      = "${var.name}api"
   function_log_group = "/aws/lambda/${local.function_name}"

@@ -1,5 +1,5 @@
 # One SNS platform application per platform for the whole deployment; one platform endpoint
-# per registered phone is created by the service (chalicelib/push.py).
+# per registered phone is created by the service (chalicelib/adapters/sns_push.py).
 # APNs uses token auth (.p8 key); FCM uses HTTP v1 (SNS's GCM platform with the service
 # account JSON as credential, no principal).
 resource "aws_sns_platform_application" "push" {

@@ -1,10 +1,10 @@
 # One tenant: its head item (name and policy) and one item per OIDC client, in the tenants
-# table, laid out exactly as chalicelib/stores/tenants.py reads them.
+# table, laid out exactly as chalicelib/adapters/dynamodb/tenants.py reads them.
 #
 # The service gives the tenant its data key (KMS) and signing key itself when it first loads
-# it (chalicelib/tenancy.py): no key material passes through Terraform or its state. The
-# provider owns these items whole: an apply deletes any attribute of them it did not write.
-# So the service keeps what it adds in items of its own (sk "datakey", "key#<kid>"), and a
+# it (chalicelib/usecases/tenant_directory.py): no key material passes through Terraform or its
+# state. The provider owns these items whole: an apply deletes any attribute of them it did not
+# write. So the service keeps what it adds in items of its own (sk "datakey", "key#<kid>"), and a
 # policy or client changed with the admin CLI is reverted by the next apply.
 
 locals {

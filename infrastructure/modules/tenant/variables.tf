@@ -31,13 +31,14 @@ variable "name" {
 
 variable "policy" {
   description = <<-EOT
-    The tenant's sign-in policy (chalicelib/tenants.py Policy): phone_signin (the organisation
-    allows phone sign-in), signin_seconds (30-600: how long a sign-in may wait for the phone),
+    The tenant's sign-in policy (chalicelib/domain/tenants.py Policy): phone_signin (the
+    organisation allows phone sign-in), signin_seconds (30-600: how long a sign-in may wait for
+    the phone),
     number_match ("type", the default: type the page's two-digit number on the phone; "pick":
     tap it among three; "strict": type a six-digit number, for NIST SP 800-63B-4 out-of-band
     authenticators),
     require_two_step (password sign-ins also need the phone or a TOTP code).
-    Push-fatigue limits (chalicelib/tenants.py PUSH_LIMITS; null: the service's default):
+    Push-fatigue limits (chalicelib/domain/tenants.py PUSH_LIMITS; null: the service's default):
     pushes_per_minute (1-20), pushes_per_day (1-1000), max_pending (1-10 sign-ins waiting at
     once), deny_lock_after (1-100 denials in a row lock phone sign-in), lock_seconds (60-86400).
   EOT
