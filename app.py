@@ -22,8 +22,9 @@ T = "/t/{tenant_id}"
 FORM = ["application/x-www-form-urlencoded"]
 
 
-def body() -> dict:
-    return bodies.json_body(app.current_request)
+def body(schema: str) -> dict:
+    """The request's JSON body, checked against the named schema of openapi.json."""
+    return bodies.json_body(app.current_request, schema)
 
 
 # OpenID Connect
@@ -51,7 +52,7 @@ def authorize(tenant_id):
 @json_view
 def token(tenant_id):
     request = app.current_request
-    form = bodies.form_body(request)
+    form = bodies.form_body(request, "TokenForm")
     return token_endpoint.token(
         service.get(), tenant_id, form, request.headers.get("authorization")
     )
@@ -61,7 +62,7 @@ def token(tenant_id):
 @json_view
 def backchannel_authorize(tenant_id):
     request = app.current_request
-    form, auth = bodies.form_body(request), request.headers.get("authorization")
+    form, auth = bodies.form_body(request, "CibaForm"), request.headers.get("authorization")
     return ciba.backchannel_authorize(
         service.get(), tenant_id, form, auth, origin(request, service.get())
     )
@@ -91,7 +92,7 @@ def static(name):
 @json_view
 def start_signin(tenant_id):
     request = hosted_page.from_page(app.current_request, service.get())
-    start = phone_signin.StartRequest.parse(body())
+    start = phone_signin.StartRequest.parse(body("StartSignIn"))
     return phone_signin.start(service.get(), tenant_id, start, origin(request, service.get()))
 
 
@@ -99,7 +100,9 @@ def start_signin(tenant_id):
 @json_view
 def signin_result(tenant_id, signin_id):
     request = hosted_page.from_page(app.current_request, service.get())
-    answer = phone_signin.result(service.get(), tenant_id, signin_id, body().get("secret"))
+    answer = phone_signin.result(
+        service.get(), tenant_id, signin_id, body("BindingSecret")["secret"]
+    )
     return answer, hosted_page.remember(service.get(), tenant_id, request, answer, signin_id)
 
 
@@ -107,7 +110,7 @@ def signin_result(tenant_id, signin_id):
 @json_view
 def cancel_signin(tenant_id, signin_id):
     hosted_page.from_page(app.current_request, service.get())
-    return phone_signin.cancel(service.get(), tenant_id, signin_id, body().get("secret"))
+    return phone_signin.cancel(service.get(), tenant_id, signin_id, body("BindingSecret")["secret"])
 
 
 @app.route(T + "/password", methods=["POST"])
@@ -117,7 +120,7 @@ def sign_in_with_password(tenant_id):
     answer = password_signin.sign_in(
         service.get(),
         tenant_id,
-        password_signin.PasswordRequest.parse(body()),
+        password_signin.PasswordRequest.parse(body("PasswordSignIn")),
         origin(request, service.get()),
     )
     signin_id = answer.get("signin_id", "")
@@ -129,7 +132,7 @@ def sign_in_with_password(tenant_id):
 def second_step_code(tenant_id, signin_id):
     request = hosted_page.from_page(app.current_request, service.get(), csrf=True)
     answer = password_signin.second_step_code(
-        service.get(), tenant_id, signin_id, body(), origin(request, service.get())
+        service.get(), tenant_id, signin_id, body("SecondStepCode"), origin(request, service.get())
     )
     return answer, hosted_page.remember(service.get(), tenant_id, request, answer, signin_id)
 
@@ -140,31 +143,31 @@ def second_step_code(tenant_id, signin_id):
 @app.route(T + "/device/enrol", methods=["POST"])
 @json_view
 def enrol(tenant_id):
-    return device_api.enrol(service.get(), tenant_id, body().get("proof"))
+    return device_api.enrol(service.get(), tenant_id, body("DeviceProof").get("proof"))
 
 
 @app.route(T + "/device/signins", methods=["POST"])
 @json_view
 def pending_signins(tenant_id):
-    return phone_answers.pending(service.get(), tenant_id, body().get("proof"))
+    return phone_answers.pending(service.get(), tenant_id, body("DeviceProof").get("proof"))
 
 
 @app.route(T + "/device/respond", methods=["POST"])
 @json_view
 def respond(tenant_id):
-    return phone_answers.respond(service.get(), tenant_id, body().get("proof"))
+    return phone_answers.respond(service.get(), tenant_id, body("DeviceProof").get("proof"))
 
 
 @app.route(T + "/device/push-token", methods=["POST"])
 @json_view
 def push_token(tenant_id):
-    return device_api.register_push(service.get(), tenant_id, body().get("proof"))
+    return device_api.register_push(service.get(), tenant_id, body("DeviceProof").get("proof"))
 
 
 @app.route(T + "/device/unregister", methods=["POST"])
 @json_view
 def unregister(tenant_id):
-    return device_api.unregister(service.get(), tenant_id, body().get("proof"))
+    return device_api.unregister(service.get(), tenant_id, body("DeviceProof").get("proof"))
 
 
 def handler(event, context):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.domain import envelope, passwords, secret_codes, signins, totp
+from chalicelib.domain import envelope, secret_codes, signins, totp
 from chalicelib.domain.accounts import normalise_username, user_key
 from chalicelib.domain.browsers import Source
 from chalicelib.domain.metering import Billable
@@ -42,7 +42,6 @@ from chalicelib.errors import (
 )
 from chalicelib.service import Services
 from chalicelib.usecases import fatigue
-from chalicelib.usecases.device_auth import field
 from chalicelib.usecases.phone_signin import check_client, open_signin, page_view, push_to_phones
 from chalicelib.usecases.tenant_directory import totp_context
 
@@ -71,15 +70,16 @@ class PasswordRequest:
 
     @classmethod
     def parse(cls, body: dict) -> PasswordRequest:
+        """From a body checked against openapi.json's PasswordSignIn (types, sizes, required)."""
         return cls(
-            client_id=field(body, "client_id", str, max_len=64),
-            username=normalise_username(field(body, "username", str, max_len=1024)),
-            password=field(body, "password", str, max_len=passwords.MAX_LENGTH),
+            client_id=body["client_id"],
+            username=normalise_username(body["username"]),
+            password=body["password"],
             nonce=signins.validate_nonce(body.get("nonce")),
             code_challenge=validate_code_challenge(
                 body.get("code_challenge"), body.get("code_challenge_method")
             ),
-            redirect_uri=field(body, "redirect_uri", str, max_len=512),
+            redirect_uri=body["redirect_uri"],
         )
 
 
@@ -192,9 +192,8 @@ def second_step_code(
     administrator resets it (the phone approval still works). Each failure is audited and
     left as a notice for the person's phones; a right code ends the run."""
     signins.parse_signin_id(signin_id)
-    secret = field(body, "secret", str, max_len=64)
-    code = field(body, "code", str, max_len=16)
-    username = normalise_username(field(body, "username", str, max_len=1024))
+    # `body` was checked against openapi.json's SecondStepCode: three strings, sized there.
+    secret, code, username = body["secret"], body["code"], normalise_username(body["username"])
     tenant = svc.directory.get(tenant_id)
     signin = svc.signins.get(tenant_id, signin_id)
     if signin is None or signin.user_key != user_key(username):

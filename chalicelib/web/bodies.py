@@ -16,7 +16,7 @@ from chalicelib.errors import InvalidRequest, PayloadTooLarge
 MAX_BODY_BYTES = 16 * 1024
 
 
-def json_body(request: Any) -> dict:
+def json_body(request: Any, schema: str) -> dict:
     """The JSON object a request carries, checked against its route's schema (openapi.json)."""
     raw = _raw(request)
     try:
@@ -25,11 +25,11 @@ def json_body(request: Any) -> dict:
         raise InvalidRequest("body must be a JSON object") from err
     if not isinstance(body, dict):
         raise InvalidRequest("body must be a JSON object")
-    _check(request, "application/json", body)
+    _check(body, schema)
     return body
 
 
-def form_body(request: Any) -> dict[str, str]:
+def form_body(request: Any, schema: str) -> dict[str, str]:
     """application/x-www-form-urlencoded; a parameter sent twice is an error (RFC 6749 3.2)."""
     try:  # strict: a value that is not UTF-8 once decoded is refused, not turned into "�"
         pairs = parse_qsl(_raw(request).decode("ascii"), keep_blank_values=True, errors="strict")
@@ -40,14 +40,13 @@ def form_body(request: Any) -> dict[str, str]:
         if name in form:
             raise InvalidRequest(f"{name} appears more than once")
         form[name] = value
-    _check(request, "application/x-www-form-urlencoded", form)
+    _check(form, schema)
     return form
 
 
-def _check(request: Any, media_type: str, body: dict) -> None:
-    route = (request.context or {}).get("resourcePath") or ""
+def _check(body: dict, schema: str) -> None:
     try:
-        contract.check_body(request.method, route, media_type, body)
+        contract.check_named(body, schema)
     except RecursionError as err:  # nesting json.loads took but a walk of it does not
         raise InvalidRequest("body is nested too deeply") from err
 
