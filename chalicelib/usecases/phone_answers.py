@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import NoReturn, TypedDict
+
 from chalicelib.domain import proofs, signins
 from chalicelib.domain.accounts import user_key
+from chalicelib.domain.devices import Device
 from chalicelib.domain.metering import Billable
 from chalicelib.domain.signins import Decision, DecisionRefused, Outcome, SignIn, Status
 from chalicelib.errors import InvalidRequest, NotFound, SignInClosed, WrongNumber
@@ -57,16 +60,25 @@ def _describe(tenant: ActiveTenant, signin: SignIn) -> dict:
     }
 
 
+class Answerer(TypedDict):
+    """Who answers and when: the arguments every SignInStore.decide of one answer shares."""
+
+    account_id: str
+    device_id: str
+    response_id: str
+    now: int
+
+
 def respond(svc: Services, tenant_id: str, token: object) -> dict:
     """The phone's signed answer. Accepted once, before expiry, from a phone of the account,
     and for approval only with the page's number; a wrong number ends the sign-in."""
     tenant = svc.directory.get(tenant_id)
     device, proof = authenticate_device(svc, tenant, token, proofs.RESPONSE_TYP)
     claims = proof.claims
-    signin_id = claims.get("sid")
+    signin_id = claims.get("sid", "")
     signins.parse_signin_id(signin_id)
     try:
-        decision = Decision(claims.get("decision"))
+        decision = Decision(claims.get("decision", ""))
     except ValueError as err:
         raise InvalidRequest("decision must be approve, deny or report_fraud") from err
     number = claims.get("number")
@@ -77,7 +89,7 @@ def respond(svc: Services, tenant_id: str, token: object) -> dict:
         Decision.DENY: Outcome.DENIED,
         Decision.REPORT_FRAUD: Outcome.FRAUD_REPORTED,
     }[decision]
-    decide = dict(
+    decide = Answerer(
         account_id=device.account_id,
         device_id=device.device_id,
         response_id=proof.jti,
@@ -106,7 +118,14 @@ def respond(svc: Services, tenant_id: str, token: object) -> dict:
     return {"status": Status.APPROVED.value if outcome is Outcome.APPROVED else "denied"}
 
 
-def _explain_refusal(svc, tenant, device, signin_id, current, decide) -> None:
+def _explain_refusal(
+    svc: Services,
+    tenant: ActiveTenant,
+    device: Device,
+    signin_id: str,
+    current: SignIn | None,
+    decide: Answerer,
+) -> NoReturn:
     if current is None or current.account_id != device.account_id:
         raise NotFound("No such sign-in for this phone.")
     if current.status(decide["now"]) is not Status.PENDING:
