@@ -1,7 +1,7 @@
 """What every request gets, whatever its route: one access log line, and HSTS behind https.
 
 Chalice runs these around every view, including the page (/authorize), /static and the
-errors the views turned into responses (responses.handler), so no route can forget them.
+errors the views turned into responses (responses.json_view), so no route can forget them.
 """
 
 from __future__ import annotations
