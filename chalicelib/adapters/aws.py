@@ -24,8 +24,9 @@ def client(service: str) -> Any:
     # Bounded retries: "standard" mode retries throttling, 5xx and connection errors with
     # exponential backoff and full jitter (so retrying containers do not stampede), 3 attempts
     # in all (botocore's `max_attempts` would count retries, one more), within short timeouts
-    # that keep the worst case under API Gateway's 30 s. What still fails reaches web/responses.py as a
-    # 503 with Retry-After: the caller retries later, instead of Lambda piling retries on AWS.
+    # that keep the worst case under API Gateway's 30 s. What still fails reaches
+    # web/responses.py as a 503 with Retry-After: the caller retries later, instead of Lambda
+    # piling retries on AWS.
     config = Config(
         connect_timeout=2,
         read_timeout=5,
