@@ -120,7 +120,8 @@ def _quiet_handler():
 
 def api_server(port: int = 0, blueprints: tuple = ()):
     """The Chalice app as `chalice local` serves it, with any local-only blueprints (the phone
-    simulator) added, bound on 127.0.0.1 (`port` if free, see `bind`); `in_thread` serves it."""
+    simulator) added, bound on 127.0.0.1 (`port` if free, see `bind`); `in_thread` serves it.
+    It changes the app's class and routes for good: `running` puts them back when it stops."""
     from chalice.cli import factory
     from chalice.local import LocalChalice, LocalDevServer
 
@@ -179,9 +180,16 @@ def running(api_port: int = 0, prefix: str = "phonesignin-local-", blueprints: t
     issuers name the port it is really on."""
     import boto3
 
+    import app as app_module
     from chalicelib import service
     from chalicelib.adapters import aws
 
+    # What use_moto, provision's env and api_server change in this process, put back when the
+    # stack stops (after its servers have), so that a test run goes on as it was.
+    saved_env = dict(os.environ)
+    saved_class = app_module.app.__class__
+    saved_routes = {path: dict(methods) for path, methods in app_module.app.routes.items()}
+    saved_handlers = dict(app_module.app.handler_map)
     moto = start_moto()
     try:
         use_moto(moto.url)
@@ -198,3 +206,10 @@ def running(api_port: int = 0, prefix: str = "phonesignin-local-", blueprints: t
         service.get.cache_clear()
         aws.reset()
         moto.stop()
+        os.environ.clear()
+        os.environ.update(saved_env)
+        app_module.app.__class__ = saved_class
+        app_module.app.routes.clear()
+        app_module.app.routes.update(saved_routes)
+        app_module.app.handler_map.clear()
+        app_module.app.handler_map.update(saved_handlers)

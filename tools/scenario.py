@@ -4,9 +4,9 @@
     -> the result poll that sees "approved" -> the relying party redeems the code
 
 `make smoke` (tools/demo.py), `make bench` (tools/bench), `make load` (tools/load.py) and the API
-tests (tests/api/conftest.py) each drive `SignIn` over their own `Http`: chalice's test client,
+tests (tests/fixtures/api.py) each drive `SignIn` over their own `Http`: chalice's test client,
 urllib against a running server, or the Lambda handler itself. A step that does not answer as a
-sign-in must raises `SignInFailed`, so a change to the flow fails all of them the same way.
+sign-in must raise `SignInFailed`, so a change to the flow fails all of them the same way.
 """
 
 from __future__ import annotations

@@ -22,9 +22,9 @@ from authenticator.device_api import DeviceApi, b64url, es256, public_jwk
 from chalicelib.domain import proofs
 from chalicelib.domain.accounts import AccountKind
 from chalicelib.domain.tenants import Policy
-from tests.api import conftest as api_fixtures
-from tests.api.conftest import app_for_a_module, stored_state
-from tests.conftest import BASE_URL, Clock
+from tests.fixtures import api as api_fixtures
+from tests.fixtures.api import app_for_a_module, stored_state
+from tests.fixtures.core import BASE_URL, Clock
 from tools.admin import flows as admin
 
 ACME = f"{BASE_URL}/t/acme"

@@ -11,7 +11,7 @@ from authenticator.device_api import jws, public_jwk
 from chalicelib.domain import envelope, totp
 from chalicelib.domain.accounts import AccountKind
 from chalicelib.usecases.tenant_directory import totp_context
-from tests.conftest import PREFIX
+from tests.fixtures.core import PREFIX
 from tools.admin import flows as admin
 
 DAY = 24 * 3600

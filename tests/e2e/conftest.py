@@ -16,6 +16,7 @@ from authenticator.device_api import DeviceApi, http_transport
 from chalicelib import service
 from chalicelib.adapters import aws
 from chalicelib.settings import Settings
+from tests.fixtures import isolation
 from tools import simulator
 from tools.local_aws import running
 
@@ -87,7 +88,10 @@ class Phone:
 
 @pytest.fixture(scope="session")
 def stack():
+    # The stack stays up for the rest of the run and running() undoes its changes to the
+    # process (environment, the app's class and routes) when the session ends.
     with running(blueprints=(simulator.blueprint,)) as local:
+        isolation.accept_session_state()
         yield local
 
 
@@ -104,6 +108,7 @@ def svc(stack, clock):
     )
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(service, "get", lambda: built)
+        isolation.accept_session_state()
         yield built
 
 

@@ -276,7 +276,7 @@ def _sign_in_with(env: dict, issuer: str, moto_url: str, monkeypatch) -> dict[Ca
     from chalicelib.adapters import aws
     from chalicelib.domain.accounts import AccountKind
     from chalicelib.settings import Settings
-    from tests.api.conftest import TestPhone
+    from tests.fixtures.api import TestPhone
     from tools.admin import flows as admin
 
     for name, value in {**FAKE_CREDENTIALS, **env, "AWS_ENDPOINT_URL": moto_url}.items():

@@ -32,8 +32,8 @@ from chalicelib.domain.accounts import AccountKind
 from chalicelib.domain.tenants import Policy
 from chalicelib.errors import ServiceError
 from chalicelib.web.hosted_page import CSRF_COOKIE
-from tests.api.conftest import TestPhone, app_for_a_module, stored_state
-from tests.conftest import BASE_URL, PREFIX, Clock
+from tests.fixtures.api import TestPhone, app_for_a_module, stored_state
+from tests.fixtures.core import BASE_URL, PREFIX, Clock
 from tools.admin import flows as admin
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib.adapters.dynamodb.base import create_tables
 from chalicelib.domain.metering import FLUSH_SECONDS, SHARDS, Billable, day_of
-from tests.conftest import PREFIX
+from tests.fixtures.core import PREFIX
 
 USAGE = f"{PREFIX}usage"
 ACME_REDIRECT = "https://app.acme.test/cb"

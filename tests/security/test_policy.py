@@ -11,7 +11,7 @@ from chalicelib import service
 from chalicelib.adapters.dynamodb.base import encode_item
 from chalicelib.domain.tenants import PUSH_LIMITS, NumberMatch, Policy
 from chalicelib.errors import InvalidRequest
-from tests.api.conftest import stored_state
+from tests.fixtures.api import stored_state
 from tools import admin as admin_cli
 
 DEFAULTS = {

@@ -27,8 +27,8 @@ from chalicelib.domain import proofs
 from chalicelib.domain.accounts import AccountKind
 from chalicelib.domain.tenants import Policy
 from chalicelib.settings import Settings
-from tests.api import conftest as api_fixtures
-from tests.conftest import BASE_URL, CHEAP_PASSWORDS, Clock
+from tests.fixtures import api as api_fixtures
+from tests.fixtures.core import BASE_URL, CHEAP_PASSWORDS, Clock
 from tools.admin import flows as admin
 from tools.local_aws import provision, start_moto, use_moto
 

@@ -33,7 +33,7 @@ from chalicelib.domain import signins
 from chalicelib.domain.accounts import user_key
 from chalicelib.domain.secret_codes import b64url
 from chalicelib.domain.tenants import Policy
-from tests.conftest import BASE_URL
+from tests.fixtures.core import BASE_URL
 from tools.admin import flows as admin
 
 ISSUER = f"{BASE_URL}/t/acme"

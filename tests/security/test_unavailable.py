@@ -26,7 +26,7 @@ from botocore.exceptions import (
 from chalicelib import service
 from chalicelib.adapters import aws as aws_clients
 from chalicelib.web.responses import TRY_AGAIN_CODES
-from tests.api.conftest import stored_state
+from tests.fixtures.api import stored_state
 
 ROOT = Path(__file__).resolve().parents[2]
 DYNAMODB_BUSY = [
