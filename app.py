@@ -1,6 +1,7 @@
 """Routes only: parse the request, call one use case, return its answer."""
 
 from chalice import Chalice
+from chalice.app import Request
 
 from chalicelib import contract, service
 from chalicelib.usecases import (
@@ -22,9 +23,16 @@ T = "/t/{tenant_id}"
 FORM = ["application/x-www-form-urlencoded"]
 
 
+def current_request() -> Request:
+    """The request a view answers (Chalice sets it before calling the view)."""
+    if app.current_request is None:
+        raise RuntimeError("no request is being handled")
+    return app.current_request
+
+
 def body(schema: str) -> dict:
     """The request's JSON body, checked against the named schema of openapi.json."""
-    return bodies.json_body(app.current_request, schema)
+    return bodies.json_body(current_request(), schema)
 
 
 # OpenID Connect
@@ -44,14 +52,14 @@ def jwks(tenant_id):
 
 @app.route(T + "/authorize", methods=["GET"])
 def authorize(tenant_id):
-    request = app.current_request
+    request = current_request()
     return hosted_page.authorize_page(service.get(), tenant_id, bodies.query(request), request)
 
 
 @app.route(T + "/token", methods=["POST"], content_types=FORM)
 @json_view
 def token(tenant_id):
-    request = app.current_request
+    request = current_request()
     form = bodies.form_body(request, "TokenForm")
     return token_endpoint.token(
         service.get(), tenant_id, form, request.headers.get("authorization")
@@ -61,7 +69,7 @@ def token(tenant_id):
 @app.route(T + "/bc-authorize", methods=["POST"], content_types=FORM)
 @json_view
 def backchannel_authorize(tenant_id):
-    request = app.current_request
+    request = current_request()
     form, auth = bodies.form_body(request, "CibaForm"), request.headers.get("authorization")
     return ciba.backchannel_authorize(
         service.get(), tenant_id, form, auth, origin(request, service.get())
@@ -71,7 +79,7 @@ def backchannel_authorize(tenant_id):
 @app.route(T + "/userinfo", methods=["GET", "POST"])
 @json_view
 def userinfo(tenant_id):
-    return oidc.userinfo(service.get(), tenant_id, app.current_request.headers.get("authorization"))
+    return oidc.userinfo(service.get(), tenant_id, current_request().headers.get("authorization"))
 
 
 # The sign-in page's calls
@@ -91,7 +99,7 @@ def static(name):
 @app.route(T + "/signin", methods=["POST"])
 @json_view
 def start_signin(tenant_id):
-    request = hosted_page.from_page(app.current_request, service.get())
+    request = hosted_page.from_page(current_request(), service.get())
     start = phone_signin.StartRequest.parse(body("StartSignIn"))
     return phone_signin.start(service.get(), tenant_id, start, origin(request, service.get()))
 
@@ -99,7 +107,7 @@ def start_signin(tenant_id):
 @app.route(T + "/signin/{signin_id}/result", methods=["POST"])
 @json_view
 def signin_result(tenant_id, signin_id):
-    request = hosted_page.from_page(app.current_request, service.get())
+    request = hosted_page.from_page(current_request(), service.get())
     answer = phone_signin.result(
         service.get(), tenant_id, signin_id, body("BindingSecret")["secret"]
     )
@@ -109,14 +117,14 @@ def signin_result(tenant_id, signin_id):
 @app.route(T + "/signin/{signin_id}/cancel", methods=["POST"])
 @json_view
 def cancel_signin(tenant_id, signin_id):
-    hosted_page.from_page(app.current_request, service.get())
+    hosted_page.from_page(current_request(), service.get())
     return phone_signin.cancel(service.get(), tenant_id, signin_id, body("BindingSecret")["secret"])
 
 
 @app.route(T + "/password", methods=["POST"])
 @json_view
 def sign_in_with_password(tenant_id):
-    request = hosted_page.from_page(app.current_request, service.get(), csrf=True)
+    request = hosted_page.from_page(current_request(), service.get(), csrf=True)
     answer = password_signin.sign_in(
         service.get(),
         tenant_id,
@@ -130,7 +138,7 @@ def sign_in_with_password(tenant_id):
 @app.route(T + "/signin/{signin_id}/code", methods=["POST"])
 @json_view
 def second_step_code(tenant_id, signin_id):
-    request = hosted_page.from_page(app.current_request, service.get(), csrf=True)
+    request = hosted_page.from_page(current_request(), service.get(), csrf=True)
     answer = password_signin.second_step_code(
         service.get(), tenant_id, signin_id, body("SecondStepCode"), origin(request, service.get())
     )

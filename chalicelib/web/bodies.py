@@ -7,8 +7,9 @@ case sees them: a use case's `parse()` may assume the types and sizes the docume
 from __future__ import annotations
 
 import json
-from typing import Any
 from urllib.parse import parse_qsl
+
+from chalice.app import Request
 
 from chalicelib import contract
 from chalicelib.errors import InvalidRequest, PayloadTooLarge
@@ -16,7 +17,7 @@ from chalicelib.errors import InvalidRequest, PayloadTooLarge
 MAX_BODY_BYTES = 16 * 1024
 
 
-def json_body(request: Any, schema: str) -> dict:
+def json_body(request: Request, schema: str) -> dict:
     """The JSON object a request carries, checked against its route's schema (openapi.json)."""
     raw = _raw(request)
     try:
@@ -29,7 +30,7 @@ def json_body(request: Any, schema: str) -> dict:
     return body
 
 
-def form_body(request: Any, schema: str) -> dict[str, str]:
+def form_body(request: Request, schema: str) -> dict[str, str]:
     """application/x-www-form-urlencoded; a parameter sent twice is an error (RFC 6749 3.2)."""
     try:  # strict: a value that is not UTF-8 once decoded is refused, not turned into "�"
         pairs = parse_qsl(_raw(request).decode("ascii"), keep_blank_values=True, errors="strict")
@@ -51,24 +52,28 @@ def _check(body: dict, schema: str) -> None:
         raise InvalidRequest("body is nested too deeply") from err
 
 
-def _raw(request: Any) -> bytes:
+def _raw(request: Request) -> bytes:
     raw = request.raw_body or b""
+    if isinstance(raw, str):  # typed str | bytes by Chalice, which hands views bytes
+        raw = raw.encode("utf-8")
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge()
     return raw
 
 
-def query(request: Any) -> dict[str, str]:
+def query(request: Request) -> dict[str, str]:
     """Query parameters; a repeated one is named in `_repeated` (RFC 6749 3.1: an error)."""
-    params = request.query_params or {}
-    flat = {name: params.get(name) for name in params}
+    params = request.query_params
+    if not params:
+        return {}
+    flat = {name: params[name] for name in params}  # the last of repeated ones
     repeated = [name for name in params if len(params.getlist(name)) > 1]
     if repeated:
         flat["_repeated"] = repeated[0]
     return flat
 
 
-def cookies(request: Any) -> dict[str, str]:
+def cookies(request: Request) -> dict[str, str]:
     """The request's cookies, read leniently, one by one: SimpleCookie gives up on the whole
     header at the first cookie it dislikes (a space in another site's value, say), and that
     would cost the page its CSRF token and the browser its recognition."""

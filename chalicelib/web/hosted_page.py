@@ -8,10 +8,10 @@ this browser signed this person in (domain/browsers.py).
 from __future__ import annotations
 
 import secrets
-from typing import Any
 from urllib.parse import urlsplit
 
 from chalice import Response
+from chalice.app import HeadersType, Request
 
 from chalicelib.domain import browsers
 from chalicelib.errors import CrossSiteRequest, NotFound
@@ -26,7 +26,7 @@ METHOD_COOKIE = "psi_last_method"
 YEAR = 365 * 24 * 3600
 
 
-def from_page(request: Any, svc: Services, csrf: bool = False) -> Any:
+def from_page(request: Request, svc: Services, csrf: bool = False) -> Request:
     """Refuse a browser request sent by another site: its Origin must be ours, and forms
     that carry a password or code also echo the page's CSRF cookie (double submit)."""
     sent_from = request.headers.get("origin")
@@ -49,7 +49,7 @@ def _cookie(
     return f"{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite={same_site}{secure}"
 
 
-def remember(svc: Services, tenant_id: str, request: Any, answer: dict, signin_id: str) -> dict:
+def remember(svc: Services, tenant_id: str, request: Request, answer: dict, signin_id: str) -> dict:
     """After a successful sign-in, remember how (the page offers that method first next
     time), and that this browser signed this person in (browsers.py: the owner's browser is
     then counted apart from strangers)."""
@@ -73,14 +73,17 @@ def html(status: int, body: str, extra_headers: dict | None = None, error: str =
     return Response(body=body, status_code=status, headers=headers)
 
 
-def authorize_page(svc: Services, tenant_id: str, params: dict[str, str], request: Any) -> Response:
+def authorize_page(
+    svc: Services, tenant_id: str, params: dict[str, str], request: Request
+) -> Response:
     """The sign-in page, an error page of ours, or a redirect with an error to the client."""
     try:
         checked = authorize.check(svc, tenant_id, params)
-    except authorize.AuthorizeError as err:
-        headers = {"Location": err.location, "Cache-Control": "no-store"}
-        return Response(body="", status_code=302, headers=headers)
     except Exception as caught:
+        # authorize.check gives every error for the client its redirect (location).
+        if isinstance(caught, authorize.AuthorizeError) and caught.location is not None:
+            headers: HeadersType = {"Location": caught.location, "Cache-Control": "no-store"}
+            return Response(body="", status_code=302, headers=headers)
         err = as_service_error(caught)
         status = err.status if err.status >= 500 else 400
         body = page.render("error.html", message=err.description, code=err.code)
@@ -113,7 +116,7 @@ def static(name: str) -> Response:
     if found is None:
         return error_response(NotFound("No such file."))
     content, content_type = found
-    headers = {
+    headers: HeadersType = {
         "Content-Type": content_type,
         "Cache-Control": "public, max-age=300",
         "X-Content-Type-Options": "nosniff",

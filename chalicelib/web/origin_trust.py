@@ -11,8 +11,10 @@ import contextlib
 import hashlib
 import ipaddress
 import secrets
-from typing import Any
+from collections.abc import Mapping
 from urllib.parse import unquote
+
+from chalice.app import Request
 
 from chalicelib.domain import browsers
 from chalicelib.domain.signins import Origin
@@ -20,7 +22,7 @@ from chalicelib.service import Services
 from chalicelib.web.bodies import cookies
 
 
-def origin(request: Any, svc: Services) -> Origin:
+def origin(request: Request, svc: Services) -> Origin:
     """Where a request comes from, as the phone will show it: the address, the browser, and
     the place where our CloudFront tells us (it sees the person; the API then sees only
     CloudFront's own address). CloudFront proves itself with the origin secret."""
@@ -40,7 +42,7 @@ def origin(request: Any, svc: Services) -> Origin:
     return Origin.of(ip, headers.get("user-agent"), place, cookies(request).get(browsers.COOKIE))
 
 
-def _from_our_cloudfront(headers: Any, secret_sha256: str | None) -> bool:
+def _from_our_cloudfront(headers: Mapping[str, str], secret_sha256: str | None) -> bool:
     sent = headers.get("x-origin-secret")
     if not secret_sha256 or not sent:
         return False
