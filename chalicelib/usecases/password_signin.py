@@ -92,7 +92,8 @@ def sign_in(svc: Services, tenant_id: str, request: PasswordRequest, origin: Ori
     account = svc.accounts.get(tenant_id, request.username)
     stored = account.password_hash if account and not account.disabled else None
     svc.meter.count(tenant_id, Billable.PASSWORD_CHECK)
-    if not svc.passwords.verify(request.password, stored):
+    # verify is False without a stored hash, hence without an account.
+    if not svc.passwords.verify(request.password, stored) or account is None or stored is None:
         svc.limits.failed(claim, now, backoff_seconds(claim.failures), FORGET_SECONDS)
         if claim.failures == MAX_FAILURES:
             who = {"user_key": user_key(request.username)}
@@ -183,7 +184,7 @@ def backoff_seconds(failures: int, free: int = FREE_FAILURES, locked: int = LOCK
 
 
 def second_step_code(
-    svc: Services, tenant_id: str, signin_id: object, body: dict, origin: Origin
+    svc: Services, tenant_id: str, signin_id: str, body: dict, origin: Origin
 ) -> dict:
     """The second step by a TOTP code from the app, instead of approving on the phone.
 

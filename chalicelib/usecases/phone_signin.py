@@ -133,7 +133,7 @@ def open_signin(
             number=number,
             choices=(
                 signins.number_choices(svc.rng, number, policy.number_match)
-                if numbered and not held
+                if number is not None and not held
                 else ()
             ),
             created_at=now,
@@ -205,7 +205,7 @@ def push_to_phones(svc: Services, tenant: ActiveTenant, signin: SignIn, account:
             svc.devices.record_push_failure(tenant.tenant_id, device_id, now)
 
 
-def _followed(svc: Services, tenant_id: str, signin_id: object, secret: object) -> SignIn:
+def _followed(svc: Services, tenant_id: str, signin_id: str, secret: str) -> SignIn:
     """The sign-in, for the one who opened it (who alone holds its binding secret)."""
     signins.parse_signin_id(signin_id)
     if not isinstance(secret, str) or not 0 < len(secret) <= 64 or not secret.isascii():
@@ -219,7 +219,7 @@ def _followed(svc: Services, tenant_id: str, signin_id: object, secret: object) 
     return signin
 
 
-def result(svc: Services, tenant_id: str, signin_id: object, secret: object) -> dict:
+def result(svc: Services, tenant_id: str, signin_id: str, secret: str) -> dict:
     """What the page that started the sign-in may learn: its status, and on approval a code."""
     signin = _followed(svc, tenant_id, signin_id, secret)
     status = signin.status(svc.now())
@@ -227,12 +227,12 @@ def result(svc: Services, tenant_id: str, signin_id: object, secret: object) -> 
     if status is Status.APPROVED:
         answer["code"] = signins.authorization_code(secret, signin.signin_id)
         answer["method"] = "password" if "pwd" in signin.amr else "phone"
-    elif status is Status.DENIED:
+    elif status is Status.DENIED and signin.outcome is not None:
         answer["reason"] = signin.outcome.value
     return answer
 
 
-def cancel(svc: Services, tenant_id: str, signin_id: object, secret: object) -> dict:
+def cancel(svc: Services, tenant_id: str, signin_id: str, secret: str) -> dict:
     """The page gave up on this sign-in (the person chose the password, or left): end it, so
     no phone keeps offering a request nobody is waiting for."""
     signin = _followed(svc, tenant_id, signin_id, secret)
