@@ -8,110 +8,102 @@ Loopback only (a moto server and the API on 127.0.0.1), and self-stopping: at mo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import statistics
 import threading
 import time
-import urllib.parse
-import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from cryptography.hazmat.primitives.asymmetric import ec
-
-from authenticator.device_api import DeviceApi, http_transport
+from authenticator.device_api import DeviceApi
 from chalicelib import service
 from chalicelib.adapters import aws
 from chalicelib.domain.accounts import AccountKind, user_key
 from chalicelib.domain.metering import SHARDS
 from chalicelib.domain.tenants import Policy
 from tools.admin import flows as admin
-from tools.bench_meter import Meter, MotoItems
+from tools.bench.meter import Meter
 from tools.local_aws import running
+from tools.scenario import Client, Phone, Response, SignIn, SignInFailed, UrlHttp, transport
 
 CALLBACK = "https://load.test/cb"
 PER_KEY_WCU = 1000  # DynamoDB: writes per second a single partition key can take
 PER_KEY_RCU = 3000
 
 
-def _post(url: str, body: dict | str, form: bool = False) -> tuple[int, dict]:
-    data = body.encode() if form else json.dumps(body).encode()
-    kind = "application/x-www-form-urlencoded" if form else "application/json"
-    request = urllib.request.Request(url, data, {"Content-Type": kind}, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"{}")
+class TimedHttp:
+    """One worker's HTTP: each request timed under the step the scenario names (the page's
+    final poll is `result`), and each refusal counted as `step:status:error`."""
+
+    def __init__(self, base_url: str, latencies: dict, errors: Counter, lock: threading.Lock):
+        self.http, self.step = UrlHttp(base_url), None
+        self.latencies, self.errors, self.lock = latencies, errors, lock
+
+    def at(self, step: str) -> None:
+        self.step = "result" if step == "poll_final" else step
+
+    def get(self, path: str, headers: dict | None = None) -> Response:
+        return self._timed(self.http.get, path, headers)
+
+    def post(self, path: str, body: dict | str, headers: dict | None = None) -> Response:
+        return self._timed(self.http.post, path, body, headers)
+
+    def _timed(self, send, *args) -> Response:
+        t0 = time.perf_counter()
+        response = send(*args)
+        if self.step is not None:  # setup (enrolment) is not timed
+            with self.lock:
+                self.latencies[self.step].append((time.perf_counter() - t0) * 1000)
+                if response.status != 200:
+                    error = response.json().get("error") if response.text.startswith("{") else None
+                    self.errors[f"{self.step}:{response.status}:{error}"] += 1
+        return response
 
 
 def run(signins: int, concurrency: int, seconds: float) -> dict:
+    latencies: dict[str, list[float]] = {"start": [], "respond": [], "result": [], "token": []}
+    errors: Counter = Counter()
+    lock = threading.Lock()
     with running() as stack:
         svc = service.get()
-        meter = Meter(MotoItems("123456789012", "us-east-1"))
+        meter = Meter()
         for name in ("dynamodb", "sns", "kms"):
             meter.attach(aws.client(name))
         # The busiest limits a tenant may set: one test account signs in far more often than a
-        # person would (each worker has its own account; see ACCOUNTS_PER_WORKER).
+        # person would (each worker has its own account and phone: no shared sign-ins).
         admin.create_tenant(
             svc, "load", "Load Test",
             Policy(signin_seconds=600, pushes_per_minute=20, pushes_per_day=1000, max_pending=10),
         )  # fmt: skip
         secret = admin.add_client(svc, "load", "load-app", "Load", [CALLBACK])["client_secret"]
-        issuer = stack.issuer("load")
-        phones = []
-        for i in range(concurrency):  # one account and phone per worker: no shared sign-ins
+        workers = []
+        for i in range(concurrency):
             username = f"user{i}@load.test"
             admin.create_account(svc, "load", username, AccountKind.WORK)
             code = admin.issue_activation_code(svc, "load", username)["activation_code"]
-            key = ec.generate_private_key(ec.SECP256R1())
-            api = DeviceApi(http_transport(stack.api_url), "load", issuer)
-            status, body = api.enrol(
-                key, activation_code=code, platform="ios", installation_id=f"load-inst-{i}",
-                push_token=f"load-token-{i}",
-            )  # fmt: skip
+            http = TimedHttp(stack.api_url, latencies, errors, lock)
+            phone = Phone(DeviceApi(transport(http), "load", stack.issuer("load")))
+            status, body = phone.enrol(
+                code, installation_id=f"load-inst-{i}", push_token=f"load-token-{i}"
+            )
             assert status == 200, body
-            phones.append((username, api, key))
+            rp = Client(http, "load", "load-app", secret, CALLBACK)
+            workers.append((SignIn(http, phone, "load", on_step=http.at), rp, username))
         meter.phase = "load"
-        latencies: dict[str, list[float]] = {"start": [], "respond": [], "result": [], "token": []}
-        errors: Counter = Counter()
         done = [0]
-        lock = threading.Lock()
         deadline = time.monotonic() + seconds
 
-        def timed(step: str, call):
-            t0 = time.perf_counter()
-            status, body = call()
-            with lock:
-                latencies[step].append((time.perf_counter() - t0) * 1000)
-                if status != 200:
-                    errors[f"{step}:{status}:{body.get('error')}"] += 1
-            return status, body
-
         def worker(index: int) -> None:
-            username, api, key = phones[index]
+            signin, rp, username = workers[index]
             while time.monotonic() < deadline:
                 with lock:
                     if done[0] >= signins:
                         return
                     done[0] += 1
-                start = {"client_id": "load-app", "username": username, "redirect_uri": CALLBACK}
-                _, started = timed("start", lambda body=start: _post(f"{issuer}/signin", body))
-                if "signin_id" not in started:
-                    continue
-                sign_in(api, key, started)
-
-        def sign_in(api, key, started: dict) -> None:
-            sid, secret_of_page = started["signin_id"], started["secret"]
-            timed("respond", lambda: api.respond(key, sid, "approve", started["number"]))
-            poll = {"secret": secret_of_page}
-            _, result = timed("result", lambda: _post(f"{issuer}/signin/{sid}/result", poll))
-            form = urllib.parse.urlencode(
-                {"grant_type": "authorization_code", "code": result.get("code", ""),
-                 "client_id": "load-app", "client_secret": secret, "redirect_uri": CALLBACK}
-            )  # fmt: skip
-            timed("token", lambda: _post(f"{issuer}/token", form, form=True))
+                with contextlib.suppress(SignInFailed):  # counted in `errors`; the next one
+                    signin.run(rp, username, page=False)
 
         started_at = time.perf_counter()
         with ThreadPoolExecutor(concurrency) as pool:
