@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from decimal import Decimal
 
 import pytest
 
@@ -93,9 +94,9 @@ def test_usage_counts_each_billable_event_and_the_bill_charges_completed_signins
         "tokens_issued": 1,
     }
     bill = admin.bill(
-        svc, "acme", today, today, price_per_signin=0.002, aws_cost_per_signin=15.2e-6
+        svc, "acme", today, today, price_per_signin=Decimal("2.50"), aws_cost_per_signin=Decimal(0)
     )
-    assert (bill["billable_signins"], bill["amount_usd"]) == (1, 0.002)
+    assert (bill["billable_signins"], bill["amount"]) == (1, "2.50 USD")
 
 
 def test_usage_is_spread_over_shards_and_summed_on_read(svc, tenant, today):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import asdict
+from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlsplit
 
 from chalicelib.adapters.dynamodb.activation_codes import ActivationCode
@@ -26,12 +27,17 @@ ACTIVATION_CODE_SECONDS = 24 * 3600
 ACTIVATION_CODE_MIN_SECONDS = 5 * 60
 ACTIVATION_CODE_MAX_SECONDS = 7 * 24 * 3600
 MAX_APP_NAME = 64  # it is in every push, and APNs allows 4 KB
+CENT = Decimal("0.01")  # a bill's amounts are rounded to this, half up
 
 
 def create_tenant(svc: Services, tenant_id: str, name: str, policy: Policy) -> dict:
-    """The tenant's policy; its keys are made when the service first loads it."""
+    """The tenant's policy and data key; its signing key is made as it is first loaded, here.
+    The data key comes first, so a KMS key the CLI cannot use leaves no tenant half made."""
     validate_tenant_id(tenant_id)
-    svc.tenants.create(Tenant(tenant_id=tenant_id, name=name, policy=policy))
+    sealed = svc.vault.new_data_key(tenant_id)[1]
+    svc.tenants.create(
+        Tenant(tenant_id=tenant_id, name=name, policy=policy, sealed_data_key=sealed)
+    )
     svc.directory.forget(tenant_id)
     tenant = svc.directory.get(tenant_id)
     svc.record(tenant_id, "tenant_created", actor="admin")
@@ -297,22 +303,32 @@ def bill(
     tenant_id: str,
     first_day: str,
     last_day: str,
-    price_per_signin: float,
-    aws_cost_per_signin: float,
+    price_per_signin: Decimal,
+    aws_cost_per_signin: Decimal,
 ) -> dict:
-    """What the tenant owes: completed sign-ins (tokens issued) times the price; beside it,
-    the AWS cost those sign-ins caused, from the benchmark's per-sign-in figure."""
+    """What the tenant owes: completed sign-ins (tokens issued) times the price, to the cent;
+    beside it, the AWS cost those sign-ins caused, from the benchmark's per-sign-in figure.
+    Money is Decimal throughout and printed as "12.50 USD": never a float's 12.499999."""
     counted = usage(svc, tenant_id, first_day, last_day)["total"]
     signins = counted.get(Billable.TOKEN_ISSUED.value, 0)
     return {
         "tenant_id": tenant_id,
         "period": [first_day, last_day],
         "billable_signins": signins,
-        "price_per_signin_usd": price_per_signin,
-        "amount_usd": round(signins * price_per_signin, 6),
-        "estimated_aws_cost_usd": round(signins * aws_cost_per_signin, 6),
+        "price_per_signin": _usd(price_per_signin),
+        "amount": _usd(_to_cent(signins * price_per_signin)),
+        "aws_cost_per_signin": _usd(aws_cost_per_signin),
+        "estimated_aws_cost": _usd(_to_cent(signins * aws_cost_per_signin)),
         "events": counted,
     }
+
+
+def _to_cent(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _usd(amount: Decimal) -> str:
+    return f"{amount:f} USD"
 
 
 def audit_log(
