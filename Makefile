@@ -38,9 +38,10 @@ chromium:             ## Debian's Chromium for the browser tests (installs when 
 		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
 		echo "Chromium is missing and this is not root: the browser tests will be skipped"
 
-lint: $(READY)
+lint: $(READY)        ## ruff check, ruff format --check, then mypy (settings in pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: $(READY)       ## AWS calls, capacity units, CPU, cold start, package size, cost
 	$(BIN)/python -m tools.bench
