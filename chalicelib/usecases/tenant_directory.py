@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -68,10 +69,20 @@ def totp_context(tenant_id: str, device_id: str) -> str:
     return f"totp:{tenant_id}:{device_id}"
 
 
+class TenantRecords(Protocol):
+    """What the directory reads and completes in the tenants table (TenantStore)."""
+
+    def load(self, tenant_id: str) -> Tenant | None: ...
+
+    def set_data_key(self, tenant_id: str, sealed: bytes) -> bool: ...
+
+    def put_signing_key(self, tenant_id: str, key: SigningKey) -> None: ...
+
+
 class TenantDirectory:
     def __init__(
         self,
-        store,
+        store: TenantRecords,
         vault: Vault,
         issuer: Callable[[str], str],
         clock: Clock,
@@ -125,11 +136,11 @@ class TenantDirectory:
 
     def _load(self, tenant_id: str) -> ActiveTenant | None:
         tenant = self._store.load(tenant_id)
-        if tenant is None:
-            return None
-        if tenant.sealed_data_key is None:
+        if tenant is not None and tenant.sealed_data_key is None:
             self._store.set_data_key(tenant_id, self._vault.new_data_key(tenant_id)[1])
             tenant = self._store.load(tenant_id)  # ours, or the one a racing container set
+        if tenant is None or tenant.sealed_data_key is None:
+            return None  # no such tenant, or one removed while it was being loaded
         data_key = self._vault.unwrap(tenant.sealed_data_key, tenant_id)
         if not any(key.active for key in tenant.signing_keys):
             now = int(self._clock())
@@ -137,6 +148,8 @@ class TenantDirectory:
                 tenant_id, new_signing_key(tenant_id, data_key, now, self._rng)
             )
             tenant = self._store.load(tenant_id)
+            if tenant is None:
+                return None
         key = tenant.active_key
         der = envelope.unseal(
             data_key, key.sealed_private_key, signing_key_context(tenant_id, key.kid)
