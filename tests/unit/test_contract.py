@@ -268,7 +268,7 @@ def reads(view) -> str | None:
     source = inspect.getsource(inspect.unwrap(view))
     if "form_body(" in source:
         return "application/x-www-form-urlencoded"
-    if "body(\"" in source or "json_body(" in source:
+    if 'body("' in source or "json_body(" in source:
         return "application/json"
     return None
 
