@@ -119,13 +119,14 @@ def codes_of(phone, clock) -> tuple[str, str]:
     return totp.code_at(secret, clock()), wrong
 
 
-def fail_until_refused(code, second_step, wrong: str, clock) -> int:
+def fail_until_refused(code, second_step, phone, clock) -> int:
     """Send wrong codes, waiting whatever the service says (and starting the second step
     again when it expires), until one is refused for good (a wait over a day); return the
-    wait of that refusal."""
+    wait of that refusal. Each code is wrong at the time it is sent: the clock moves hours
+    on, and a code fixed at the start could become a right one."""
     started = second_step()
     while True:
-        status, body = code(started, wrong)
+        status, body = code(started, codes_of(phone, clock)[1])
         if status == 401:
             continue
         if status == 409:  # the sign-in expired meanwhile
@@ -147,9 +148,7 @@ def test_a_hundred_wrong_codes_in_a_row_stop_the_codes_until_a_reset_but_not_the
     forgotten with time (only a right code or an administrator ends it): before, 10 guesses
     per 15 minutes went on for ever. The phone's own approval is another authenticator, and
     still works."""
-    _, wrong = codes_of(two_step, clock)
-
-    fail_until_refused(code, second_step, wrong, clock)
+    fail_until_refused(code, second_step, two_step, clock)
     clock.advance(30 * 86400)  # a month later
     started = second_step()
     right, wrong = codes_of(two_step, clock)
