@@ -151,7 +151,7 @@ def test_a_hundred_wrong_codes_in_a_row_stop_the_codes_until_a_reset_but_not_the
     fail_until_refused(code, second_step, two_step, clock)
     clock.advance(30 * 86400)  # a month later
     started = second_step()
-    right, wrong = codes_of(two_step, clock)
+    right, _ = codes_of(two_step, clock)
 
     status, body = code(started, right)
     assert (status, body["error"]) == (429, "too_many_attempts")  # even the right one
@@ -160,7 +160,7 @@ def test_a_hundred_wrong_codes_in_a_row_stop_the_codes_until_a_reset_but_not_the
 
     admin.reset_limits(svc, "acme", "alice@acme.test", None)
     started = second_step()
-    right, wrong = codes_of(two_step, clock)
+    right, _ = codes_of(two_step, clock)
     assert code(started, right)[0] == 200
 
 
