@@ -11,7 +11,6 @@ import json
 import signal
 import sys
 import threading
-import urllib.request
 from pathlib import Path
 
 from authenticator import cli as phone
@@ -71,14 +70,6 @@ def set_up(stack, rp_port: int, state_dir: Path) -> dict:
     }
     (state_dir / "demo.json").write_text(json.dumps(coordinates, indent=2))
     return coordinates
-
-
-def _post(url: str, body: dict) -> dict:
-    request = urllib.request.Request(
-        url, json.dumps(body).encode(), {"Content-Type": "application/json"}, method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.load(response)
 
 
 def smoke(coordinates: dict, rp: RelyingParty) -> dict:
