@@ -2,7 +2,8 @@
 
 Built on Authlib, an off-the-shelf OAuth and OpenID Connect client, used as its documentation
 shows: discovery, the authorization code with PKCE (S256), state and nonce, the code exchanged
-with client_secret_basic, and the ID token verified against the tenant's published JWKS.
+with client_secret_basic, and the ID token verified against the tenant's published JWKS (with
+joserfc, the JOSE library Authlib now builds on).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
-from authlib.jose import JsonWebKey, jwt
-from authlib.oidc.core import CodeIDToken
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 
 @dataclass
@@ -62,16 +63,17 @@ class RelyingParty:
         token = self._session().fetch_token(
             self.metadata["token_endpoint"], code=code, code_verifier=expected["verifier"]
         )
-        keys = JsonWebKey.import_key_set(requests.get(self.metadata["jwks_uri"], timeout=10).json())
-        claims = jwt.decode(
-            token["id_token"],
-            keys,
-            claims_cls=CodeIDToken,
-            claims_options={"iss": {"essential": True, "values": [self.issuer]}},
-            claims_params={"nonce": expected["nonce"], "client_id": self.client_id},
-        )
-        claims.validate()
-        return dict(claims)
+        keys = KeySet.import_key_set(requests.get(self.metadata["jwks_uri"], timeout=10).json())
+        verified = jwt.decode(token["id_token"], keys, algorithms=["ES256"])
+        jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": self.issuer},
+            aud={"essential": True, "value": self.client_id},
+            nonce={"essential": True, "value": expected["nonce"]},
+            sub={"essential": True},
+            exp={"essential": True},
+            iat={"essential": True},
+        ).validate(verified.claims)
+        return dict(verified.claims)
 
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Demo App</title></head>
