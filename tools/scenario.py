@@ -61,10 +61,10 @@ def encode(body: dict | str, headers: dict | None) -> tuple[str, dict]:
 
 
 class ChaliceHttp:
-    """chalice.test.Client: the app in-process, as the API tests call it."""
+    """chalice.test.Client (or its `.http`): the app in-process, as the API tests call it."""
 
     def __init__(self, client):
-        self.http = client.http
+        self.http = getattr(client, "http", client)
 
     def get(self, path: str, headers: dict | None = None) -> Response:
         return self._answer(self.http.get(path, headers=headers or {}))
@@ -174,8 +174,8 @@ class RelyingParty(Protocol):
 @dataclass
 class Client:
     """A confidential client redeeming over the same Http (client_secret_basic): state, nonce
-    and, unless told otherwise, PKCE, as a relying party sends them. `complete` returns the
-    token response."""
+    and, unless told otherwise, PKCE, as a relying party sends them; a fresh nonce each time
+    unless given one (a test that checks it). `complete` returns the token response."""
 
     http: Http
     tenant: str
@@ -183,10 +183,11 @@ class Client:
     client_secret: str
     redirect_uri: str
     pkce: bool = True
+    nonce: str | None = None
     pending: dict[str, dict] = field(default_factory=dict)
 
     def authorization_url(self) -> str:
-        state, nonce = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
+        state, nonce = secrets.token_urlsafe(12), self.nonce or secrets.token_urlsafe(12)
         query = {"response_type": "code", "scope": "openid", "client_id": self.client_id}
         query |= {"redirect_uri": self.redirect_uri, "state": state, "nonce": nonce}
         verifier = secrets.token_urlsafe(48) if self.pkce else None

@@ -70,12 +70,9 @@ def authorize(api):
 
 
 @pytest.fixture
-def signed_in(alice, start, approved, token, tenant):
+def signed_in(alice, completed):
     """A finished phone sign-in on acme's web client: the token response."""
-    code = approved(alice, start(nonce="n-1"))
-    status, tokens = token(code_form(code), client=web_client(tenant))
-    assert status == 200, tokens
-    return tokens
+    return completed(alice, nonce="n-1")
 
 
 def published_kids(api, tenant_id: str = "acme") -> set[str]:

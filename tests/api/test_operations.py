@@ -29,12 +29,9 @@ def alice(new_account, make_phone):
     return account, phone
 
 
-def sign_in(post, phone, tenant, decision="approve"):
-    status, started = post(
-        "/t/acme/signin",
-        {"client_id": tenant["client_id"], "username": "alice@acme.test", "redirect_uri": CB},
-    )
-    assert status == 200
+def sign_in(start, phone, decision="approve"):
+    """Alice starts a sign-in on acme's web client and her phone answers; the page never polls."""
+    started = start()
     phone.respond(
         started["signin_id"], decision, started["number"] if decision == "approve" else None
     )
@@ -42,11 +39,11 @@ def sign_in(post, phone, tenant, decision="approve"):
 
 
 def test_the_audit_log_records_enrolment_answers_and_admin_actions_per_account(
-    svc, tenant, alice, post, today
+    svc, tenant, alice, start, today
 ):
     account, phone = alice
-    sign_in(post, phone, tenant, "approve")
-    sign_in(post, phone, tenant, "report_fraud")
+    sign_in(start, phone, "approve")
+    sign_in(start, phone, "report_fraud")
 
     events = admin.audit_log(svc, "acme", today, today, "alice@acme.test")["events"]
     # Events of the same second come in no particular order: compare them as a set.
@@ -69,22 +66,11 @@ def test_the_audit_log_records_enrolment_answers_and_admin_actions_per_account(
 
 
 def test_usage_counts_each_billable_event_and_the_bill_charges_completed_signins(
-    svc, tenant, alice, post, api, today
+    svc, tenant, alice, start, completed, today
 ):
     _, phone = alice
-    started = sign_in(post, phone, tenant)
-    _status, result = post(
-        f"/t/acme/signin/{started['signin_id']}/result", {"secret": started["secret"]}
-    )
-    form = (
-        f"grant_type=authorization_code&code={result['code']}&redirect_uri={CB}"
-        f"&client_id={tenant['client_id']}&client_secret={tenant['client_secret']}"
-    )
-    response = api.http.post(
-        "/t/acme/token", headers={"Content-Type": "application/x-www-form-urlencoded"}, body=form
-    )
-    assert response.status_code == 200
-    sign_in(post, phone, tenant, "deny")
+    completed(phone)  # start, the phone approves, the result, the token
+    sign_in(start, phone, "deny")
 
     total = admin.usage(svc, "acme", today, today)["total"]
     assert total == {
