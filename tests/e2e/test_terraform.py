@@ -276,7 +276,7 @@ def _sign_in_with(env: dict, issuer: str, moto_url: str, monkeypatch) -> dict[Ca
     from chalicelib.adapters import aws
     from chalicelib.domain.accounts import AccountKind
     from chalicelib.settings import Settings
-    from tests.fixtures.api import TestPhone
+    from tools import scenario
     from tools.admin import flows as admin
 
     for name, value in {**FAKE_CREDENTIALS, **env, "AWS_ENDPOINT_URL": moto_url}.items():
@@ -304,36 +304,12 @@ def _sign_in_with(env: dict, issuer: str, moto_url: str, monkeypatch) -> dict[Ca
             assert not shown["clients"]["tf-web"]["public"]
             admin.create_account(svc, "tfco", "bob@tf.example", AccountKind.WORK)
             code = admin.issue_activation_code(svc, "tfco", "bob@tf.example")["activation_code"]
-
-            def post(path, body):
-                response = http.http.post(
-                    path, headers={"Content-Type": "application/json"}, body=json.dumps(body)
-                )
-                return response.status_code, json.loads(response.body)
-
-            phone = TestPhone(DeviceApi(post, "tfco", issuer))
+            web = scenario.ChaliceHttp(http)
+            phone = scenario.Phone(DeviceApi(scenario.transport(web), "tfco", issuer))
             assert phone.enrol(code, push_token="tf-token")[0] == 200
-            status, started = post(
-                "/t/tfco/signin",
-                {"client_id": "tf-web", "username": "bob@tf.example", "redirect_uri": REDIRECT},
-            )
-            assert status == 200, started
-            assert phone.respond(started["signin_id"], "approve", started["number"])[0] == 200
-            status, result = post(
-                f"/t/tfco/signin/{started['signin_id']}/result", {"secret": started["secret"]}
-            )
-            assert result["status"] == "approved"
-            form = (
-                f"grant_type=authorization_code&code={result['code']}&redirect_uri={REDIRECT}"
-                f"&client_id=tf-web&client_secret={TF_WEB_SECRET}"
-            )
-            response = http.http.post(
-                "/t/tfco/token",
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-                body=form,
-            )
-            assert response.status_code == 200, response.body
-            claims = _jwt_claims(json.loads(response.body)["id_token"])
+            rp = scenario.Client(web, "tfco", "tf-web", TF_WEB_SECRET, REDIRECT, pkce=False)
+            tokens = scenario.SignIn(web, phone, "tfco").run(rp, "bob@tf.example", page=False)
+            claims = _jwt_claims(tokens["id_token"])
             assert (claims["iss"], claims["aud"]) == (issuer, "tf-web")
         sns = boto3.client("sns", endpoint_url=moto_url)
         endpoints = sns.list_endpoints_by_platform_application(

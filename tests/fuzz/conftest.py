@@ -17,7 +17,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass, field
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -35,6 +35,7 @@ from chalicelib.web.hosted_page import CSRF_COOKIE
 from tests.fixtures.api import TestPhone, app_for_a_module, stored_state
 from tests.fixtures.core import BASE_URL, PREFIX, Clock
 from tools.admin import flows as admin
+from tools.scenario import ChaliceHttp, Client, SignIn
 
 
 def _subclasses(kind: type) -> list[type]:
@@ -225,32 +226,15 @@ def build_world(http, svc: service.Services, clock: Clock) -> World:
     assert response.status_code == 200, response.body
     world.second_step = json.loads(response.body)
     assert world.second_step["status"] == "second_step", world.second_step
-    world.access_token = complete_signin(world, post)
+    world.access_token = complete_signin(world)
     return world
 
 
-def complete_signin(world: World, post) -> str:
-    """A phone sign-in from start to tokens; Alice's access token."""
-    status, started = post(
-        "/t/acme/signin", {"client_id": world.client[0], "username": ALICE, "redirect_uri": WEB}
-    )
-    assert status == 200 and started["method"] == "phone", started
-    assert world.phone.respond(started["signin_id"], "approve", started["number"])[0] == 200
-    path = f"/t/acme/signin/{started['signin_id']}/result"
-    status, answer = post(path, {"secret": started["secret"]})
-    assert status == 200 and answer["status"] == "approved", answer
-    form = urlencode(
-        {
-            "grant_type": "authorization_code",
-            "code": answer["code"],
-            "client_id": world.client[0],
-            "client_secret": world.client[1],
-            "redirect_uri": WEB,
-        }
-    )
-    response = world.http.post("/t/acme/token", headers={"Content-Type": FORM}, body=form.encode())
-    assert response.status_code == 200, response.body
-    return json.loads(response.body)["access_token"]
+def complete_signin(world: World) -> str:
+    """A phone sign-in from start to tokens (tools/scenario.py); Alice's access token."""
+    http = ChaliceHttp(world.http)
+    rp = Client(http, "acme", *world.client, WEB, pkce=False)
+    return SignIn(http, world.phone, "acme").run(rp, ALICE, page=False)["access_token"]
 
 
 @pytest.fixture(scope="module")
