@@ -148,6 +148,9 @@ def _stop(signum, frame):
 
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, _stop)
+    # Started in the background by a shell without job control, SIGINT arrives ignored: take
+    # Python's own handler back, so `kill -INT` stops the demo as Ctrl-C does.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         sys.exit(main())
     except KeyboardInterrupt:  # Ctrl-C, at any point: one line, no traceback
