@@ -41,6 +41,21 @@ def _pattern(source: str) -> re.Pattern:
     return re.compile(source[:-1] + r"\Z" if source.endswith("$") else source)
 
 
+def schema(name: str) -> dict:
+    """A named schema (components/schemas): where the domain reads the limits the document
+    publishes, so that no limit is written twice."""
+    return document()["components"]["schemas"][name]
+
+
+def parameter_pattern(name: str) -> re.Pattern:
+    """The pattern of a named path parameter (components/parameters), compiled as `check` does."""
+    return _pattern(document()["components"]["parameters"][name]["schema"]["pattern"])
+
+
+def pattern(name: str) -> re.Pattern:
+    return _pattern(schema(name)["pattern"])
+
+
 def body_schema(method: str, route: str, media_type: str) -> dict | None:
     """The schema of a route's request body, from the document (None: it takes no body)."""
     operation = document()["paths"].get(route, {}).get(method.lower(), {})

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from argon2 import Type, low_level
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from chalicelib import contract
 from chalicelib.domain import secret_codes
 from chalicelib.domain.secret_codes import RandomSource
 from chalicelib.errors import InvalidRequest
@@ -27,7 +28,7 @@ from chalicelib.errors import InvalidRequest
 OWASP_MEMORY_KIB, OWASP_TIME_COST, LANES = 19456, 2, 1  # OWASP Password Storage Cheat Sheet
 SALT_BYTES, HASH_BYTES = 16, 32
 MIN_LENGTH = 8
-MAX_LENGTH = 256
+MAX_LENGTH = contract.schema("PasswordSignIn")["properties"]["password"]["maxLength"]
 ARGON2ID = "$argon2id$"
 
 

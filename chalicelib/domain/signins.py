@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from chalicelib import contract
 from chalicelib.domain import secret_codes, useragent
 from chalicelib.domain.secret_codes import RandomSource
 from chalicelib.domain.tenants import NumberMatch
@@ -28,13 +28,13 @@ PASSWORD_AND_TOTP_AMR = ("pwd", "mfa", "otp")
 # A held sign-in (no push: a limit or a lock) has the time 00000000 and a tail derived from
 # its number instead: it sorts outside that query, and the phone finds it by the number. A
 # password-only sign-in (no phone answers it) has the time 00000000 and a random tail.
-SIGNIN_ID = re.compile(r"^[0-9a-f]{16}[0-9a-f]{8}[A-Za-z0-9_-]{22}\Z")
+SIGNIN_ID = contract.parameter_pattern("SigninId")
 HELD_TIME = "00000000"
 CODE_SECONDS = 60  # an authorization code must be redeemed within a minute of approval
 POLL_SECONDS = 2
 MAX_USER_AGENT = 160
 MAX_PLACE = 100
-MAX_NONCE = 128
+MAX_NONCE = contract.schema("Nonce")["maxLength"]
 NOTICE_SECONDS = 7 * 86400  # how long the person's phones show a notice
 
 

@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from chalicelib import contract
 from chalicelib.domain import secret_codes
 from chalicelib.errors import InvalidClient, InvalidRequest
 
-TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]\Z")
+TENANT_ID = contract.parameter_pattern("TenantId")
 CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{3,64}\Z")
 DEFAULT_SIGNIN_SECONDS = 120
 MAX_SIGNIN_SECONDS = 600  # OWASP ASVS 5.0: out-of-band requests live at most 10 minutes

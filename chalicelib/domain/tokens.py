@@ -8,6 +8,7 @@ import re
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from chalicelib import contract
 from chalicelib.domain import jose, secret_codes
 from chalicelib.domain.secret_codes import RandomSource
 from chalicelib.domain.tenants import SigningKey
@@ -18,7 +19,7 @@ ACR_PASSWORD = "urn:phonesignin:acr:pwd"  # noqa: S105 - a name, not a secret
 ID_TOKEN_SECONDS = 300
 ACCESS_TOKEN_SECONDS = 300
 _VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}\Z")
-_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}\Z")
+_CHALLENGE = contract.pattern("CodeChallenge")
 
 
 def id_token_claims(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib import contract
 from chalicelib.domain import secret_codes, signins
 from chalicelib.domain.accounts import Account, normalise_username, user_key
 from chalicelib.domain.metering import Billable
@@ -24,6 +25,7 @@ from chalicelib.service import Services
 from chalicelib.usecases import fatigue
 from chalicelib.usecases.tenant_directory import ActiveTenant
 
+MAX_SECRET = contract.schema("Secret")["maxLength"]
 HELD_DRAWS = 8  # numbers tried for a held sign-in before giving up (each taken: ~1e-6)
 
 
@@ -208,7 +210,7 @@ def push_to_phones(svc: Services, tenant: ActiveTenant, signin: SignIn, account:
 def _followed(svc: Services, tenant_id: str, signin_id: str, secret: str) -> SignIn:
     """The sign-in, for the one who opened it (who alone holds its binding secret)."""
     signins.parse_signin_id(signin_id)
-    if not isinstance(secret, str) or not 0 < len(secret) <= 64 or not secret.isascii():
+    if not isinstance(secret, str) or not 0 < len(secret) <= MAX_SECRET or not secret.isascii():
         raise InvalidRequest("secret is required")
     svc.directory.get(tenant_id)
     signin = svc.signins.get(tenant_id, signin_id)
