@@ -8,8 +8,9 @@ import json
 import secrets
 from contextlib import contextmanager
 
+from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
-from flask import Flask, url_for
+from flask import Flask, request, url_for
 from werkzeug.serving import make_server
 
 from tools.local_aws import in_thread
@@ -37,7 +38,11 @@ def build(clients: dict[str, dict]) -> Flask:
 
     @app.route("/callback/<name>")
     def callback(name):
-        token = oauth.create_client(name).authorize_access_token()
+        try:
+            token = oauth.create_client(name).authorize_access_token()
+        except OAuthError as error:  # e.g. access_denied: the person cancelled
+            shown = html.escape(f"{error.error} (state {request.args.get('state')})")
+            return f"<h1>Not signed in</h1><p id='error'>{shown}</p>"
         claims = html.escape(json.dumps(dict(token["userinfo"]), indent=2))
         return f"<h1>Signed in</h1><pre id='claims'>{claims}</pre>"
 

@@ -4,6 +4,7 @@ Authlib, while a reference phone answers. Screenshots of each state land in buil
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -270,3 +271,53 @@ def test_a_held_sign_in_is_approved_by_entering_its_number_in_the_simulator(
         assert {"mfa", "hwk"} <= set(claims_on(signin)["amr"])
     finally:
         context.close()
+
+
+def page_state(page) -> str:
+    return page.locator("#signin").get_attribute("data-state")
+
+
+def back_at_the_app(page, state: str) -> dict:
+    """The app's callback got an error: the query the page sent the browser back with."""
+    expect(page.locator("#error")).to_be_visible()
+    query = dict(parse_qsl(urlsplit(page.url).query))
+    assert query["state"] == state and query["iss"].endswith("/t/web")
+    return query
+
+
+def test_cancel_on_the_number_step_ends_the_sign_in_and_tells_the_app(page, world):
+    enter_username(page, world, "web", "alice@web.test")
+    number = shown_number(page)
+    phone = world["phones"]["alice@web.test"]
+    waiting = phone.wait_for_signin(number)
+    state = page_state(page)
+    page.click("#cancel")
+    assert back_at_the_app(page, state)["error"] == "access_denied"
+    expect(page.locator("#error")).to_contain_text("access_denied")
+    listed = [s["signin_id"] for s in phone.api.pending(phone.key)[1]["signins"]]
+    assert waiting["signin_id"] not in listed  # the phone stopped listing it
+
+
+@pytest.mark.parametrize("step", ["username", "password"])
+def test_cancel_on_the_username_and_password_steps_goes_back_to_the_app(page, world, step):
+    page.goto(f"{world['rp']}/login/web")
+    if step == "password":
+        page.fill("#username", "carol@web.test")
+        page.click("#username-step button[type=submit]")
+        expect(page.locator("#password-step")).to_be_visible()
+    expect(page.locator("#cancel")).to_be_visible()
+    state = page_state(page)
+    page.click("#cancel")
+    assert back_at_the_app(page, state)["error"] == "access_denied"
+
+
+def test_after_a_deny_the_person_goes_back_to_the_app_the_same_way(page, world):
+    enter_username(page, world, "web", "alice@web.test")
+    number = shown_number(page)
+    phone = world["phones"]["alice@web.test"]
+    phone.answer(phone.wait_for_signin(number)["signin_id"], "deny")
+    expect(page.locator("#status")).to_have_text("The sign-in was denied on your phone.")
+    expect(page.locator("#cancel")).to_have_accessible_name("Go back to Payroll")
+    state = page_state(page)
+    page.click("#cancel")
+    assert back_at_the_app(page, state)["error"] == "access_denied"

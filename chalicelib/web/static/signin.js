@@ -11,8 +11,16 @@
   let current = null; // the sign-in being followed: {signin_id, secret, interval, ...}
   let timers = [];
 
+  // Every sentence this script shows, in one place (the template holds the rest).
+  const TEXT = {
+    signedIn: "Signed in.",
+    cancelled: "The person cancelled the sign-in.", // error_description, for the app's developers
+  };
+
   function show(stepId, focusId) {
     for (const id of STEPS) $(id).hidden = id !== stepId;
+    $("cancel-active").hidden = false;
+    $("cancel-ended").hidden = true;
     const target = $(focusId || stepId);
     if (target && target.focus) target.focus();
   }
@@ -51,19 +59,39 @@
   function authorizeFields() {
     const fields = { client_id: cfg.clientId, username };
     if (cfg.nonce) fields.nonce = cfg.nonce;
+    if (cfg.scope) fields.scope = cfg.scope;
     if (cfg.redirectUri) fields.redirect_uri = cfg.redirectUri;
     if (cfg.codeChallenge) { fields.code_challenge = cfg.codeChallenge; fields.code_challenge_method = "S256"; }
     return fields;
   }
 
-  function finish(code) {
-    stopTimers();
-    if (!cfg.redirectUri) { setStatus("Signed in.", "good"); return; }
+  // Back to the app's redirect_uri with these parameters, the app's state and our issuer
+  // (RFC 9207), as a code or an error (OpenID Connect Core 3.1.2.5 and 3.1.2.6).
+  function toApp(params) {
     const target = new URL(cfg.redirectUri);
-    target.searchParams.set("code", code);
+    for (const [name, value] of Object.entries(params)) target.searchParams.set(name, value);
     if (cfg.state) target.searchParams.set("state", cfg.state);
     target.searchParams.set("iss", cfg.issuer);
     window.location.assign(target.toString());
+  }
+
+  function finish(code) {
+    stopTimers();
+    current = null; // approved: nothing left to cancel when the page goes
+    if (!cfg.redirectUri) { setStatus(TEXT.signedIn, "good"); return; }
+    toApp({ code });
+  }
+
+  // Cancel, from any step: end the sign-in being followed (the phone stops listing it), then
+  // tell the app the person declined.
+  async function cancelToApp() {
+    const followed = current;
+    stopTimers();
+    current = null;
+    if (followed) {
+      try { await postJson(`signin/${followed.signin_id}/cancel`, { secret: followed.secret }); } catch (e) { /* going anyway */ }
+    }
+    toApp({ error: "access_denied", error_description: TEXT.cancelled });
   }
 
   const ENDED = {
@@ -84,6 +112,8 @@
     if (body.status === "approved") { setStatus("Approved. Signing you in…", "good"); finish(body.code); return; }
     const [text, kind] = ENDED[body.reason] || ENDED[body.status] || ENDED.expired;
     setStatus(text, kind);
+    $("cancel-active").hidden = true;
+    $("cancel-ended").hidden = false;
     $("resend").textContent = "Try again";
     $("resend").hidden = false;
   }
@@ -182,6 +212,7 @@
   });
 
   $("use-password").addEventListener("click", askPassword);
+  $("cancel").addEventListener("click", cancelToApp);
   $("use-app").addEventListener("click", startPhone);
   $("change-user").addEventListener("click", () => { abandon(); show("username-step", "username"); });
   $("resend").addEventListener("click", () => { abandon(); startPhone(); });
