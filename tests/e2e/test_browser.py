@@ -4,6 +4,7 @@ Authlib, while a reference phone answers. Screenshots of each state land in buil
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -321,3 +322,20 @@ def test_after_a_deny_the_person_goes_back_to_the_app_the_same_way(page, world):
     state = page_state(page)
     page.click("#cancel")
     assert back_at_the_app(page, state)["error"] == "access_denied"
+
+
+def test_the_number_step_names_the_account_and_not_you_goes_back(page, world):
+    enter_username(page, world, "web", "alice@web.test")
+    number = shown_number(page)
+    expect(page.locator("#number-user")).to_have_text("alice@web.test")
+    phone = world["phones"]["alice@web.test"]
+    waiting = phone.wait_for_signin(number)
+    page.click("#number-change-user")
+    expect(page.locator("#username")).to_be_focused()
+    expect(page.locator("#number-step")).to_be_hidden()
+    deadline = time.monotonic() + 5
+    while waiting["signin_id"] in [
+        s["signin_id"] for s in phone.api.pending(phone.key)[1]["signins"]
+    ]:
+        assert time.monotonic() < deadline, "the phone still lists the abandoned sign-in"
+        time.sleep(0.2)

@@ -122,6 +122,7 @@
     stopTimers();
     current = signin;
     const number = String(signin.number);
+    $("number-user").textContent = username;
     $("number").textContent = number;
     // Six digits (strict number matching, or a held request) are typed on the phone.
     $("number").classList.toggle("long", number.length > 2);
@@ -214,7 +215,9 @@
   $("use-password").addEventListener("click", askPassword);
   $("cancel").addEventListener("click", cancelToApp);
   $("use-app").addEventListener("click", startPhone);
-  $("change-user").addEventListener("click", () => { abandon(); show("username-step", "username"); });
+  const notYou = () => { abandon(); show("username-step", "username"); };
+  $("change-user").addEventListener("click", notYou);
+  $("number-change-user").addEventListener("click", notYou);
   $("resend").addEventListener("click", () => { abandon(); startPhone(); });
   $("use-code").addEventListener("click", () => {
     const followed = current;
