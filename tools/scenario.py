@@ -184,11 +184,12 @@ class Client:
     redirect_uri: str
     pkce: bool = True
     nonce: str | None = None
+    scope: str = "openid"
     pending: dict[str, dict] = field(default_factory=dict)
 
     def authorization_url(self) -> str:
         state, nonce = secrets.token_urlsafe(12), self.nonce or secrets.token_urlsafe(12)
-        query = {"response_type": "code", "scope": "openid", "client_id": self.client_id}
+        query = {"response_type": "code", "scope": self.scope, "client_id": self.client_id}
         query |= {"redirect_uri": self.redirect_uri, "state": state, "nonce": nonce}
         verifier = secrets.token_urlsafe(48) if self.pkce else None
         if verifier:
@@ -229,7 +230,8 @@ class SignIn:
         query = dict(parse_qsl(urlsplit(url).query))
         if page:
             self.page(url)
-        fields = ("client_id", "nonce", "redirect_uri", "code_challenge", "code_challenge_method")
+        fields = ("client_id", "nonce", "scope", "redirect_uri", "code_challenge")
+        fields += ("code_challenge_method",)
         started = self.start(username, **{k: query[k] for k in fields if k in query})
         if started.get("method") != "phone" or "number" not in started:
             raise SignInFailed(f"start: not a phone sign-in: {started}")

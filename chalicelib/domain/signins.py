@@ -246,6 +246,7 @@ class SignIn:
     nonce: str | None = None
     code_challenge: str | None = None
     redirect_uri: str | None = None
+    scope: str = "openid"  # as granted (scopes.grant): what the tokens may say of the person
     amr: tuple[str, ...] = PHONE_AMR  # what the token will say, once approved
     binding_message: str | None = None
     # The account had a run of failed phone answers when this started: approving it ends it.

@@ -9,7 +9,7 @@ import re
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from chalicelib import contract
-from chalicelib.domain import jose, secret_codes
+from chalicelib.domain import jose, scopes, secret_codes
 from chalicelib.domain.secret_codes import RandomSource
 from chalicelib.domain.tenants import SigningKey
 from chalicelib.errors import InvalidGrant, InvalidRequest
@@ -31,7 +31,9 @@ def id_token_claims(
     now: int,
     nonce: str | None,
     amr: tuple[str, ...],
+    identity: dict | None = None,
 ) -> dict:
+    """`identity`: the claims the granted scopes release (scopes.identity_claims)."""
     claims = {
         "iss": issuer,
         "sub": subject,
@@ -44,12 +46,13 @@ def id_token_claims(
     }
     if nonce is not None:
         claims["nonce"] = nonce
-    return claims
+    return {**claims, **(identity or {})}
 
 
 def access_token_claims(
-    *, issuer: str, subject: str, client_id: str, now: int, rng: RandomSource
+    *, issuer: str, subject: str, client_id: str, now: int, rng: RandomSource, scope: str
 ) -> dict:
+    """RFC 9068: `scope` is what was granted; userinfo releases claims by it."""
     return {
         "iss": issuer,
         "sub": subject,
@@ -58,7 +61,7 @@ def access_token_claims(
         "iat": now,
         "exp": now + ACCESS_TOKEN_SECONDS,
         "jti": secret_codes.new_secret(rng, 16),
-        "scope": "openid",
+        "scope": scope,
     }
 
 
@@ -91,8 +94,11 @@ def discovery(issuer: str) -> dict:
             "none",
         ],
         "code_challenge_methods_supported": ["S256"],
-        "scopes_supported": ["openid"],
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr"],
+        "scopes_supported": list(scopes.SUPPORTED),
+        "claims_supported": [
+            *("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr"),
+            *scopes.IDENTITY_CLAIMS,
+        ],
         "acr_values_supported": [ACR_TWO_STEP, ACR_PASSWORD],
         "prompt_values_supported": ["login", "none"],
         "request_parameter_supported": False,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from chalicelib import contract
+from chalicelib.domain import scopes
 from chalicelib.domain.signins import validate_nonce
 from chalicelib.domain.tokens import validate_code_challenge
 from chalicelib.errors import ServiceError
@@ -39,6 +40,7 @@ class AuthorizeRequest:
     nonce: str | None
     code_challenge: str | None
     login_hint: str | None
+    scope: str = scopes.OPENID  # as granted: the supported scopes asked for (scopes.grant)
 
 
 def check(svc: Services, tenant_id: str, params: dict[str, str]) -> AuthorizeRequest:
@@ -91,6 +93,7 @@ def _check_rest(tenant, client, redirect_uri: str, params: dict[str, str]) -> Au
         nonce=nonce,
         code_challenge=challenge,
         login_hint=params.get("login_hint"),
+        scope=scopes.grant(params.get("scope")),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from chalicelib.domain import secret_codes, signins
+from chalicelib.domain import scopes, secret_codes, signins
 from chalicelib.domain.accounts import normalise_username
 from chalicelib.domain.browsers import Source
 from chalicelib.domain.metering import Billable
@@ -93,6 +93,7 @@ def backchannel_authorize(
         account_id=account.account_id if account else None,
         resets_failures=bool(account and account.phone_failures),
         binding_message=message,
+        scope=scopes.grant(form["scope"]),
         lifetime=lifetime,
     )
     svc.meter.count(tenant_id, Billable.SIGNIN_STARTED)

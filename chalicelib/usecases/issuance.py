@@ -5,7 +5,7 @@ Every grant ends here, so what a token says about a sign-in is decided in one pl
 
 from __future__ import annotations
 
-from chalicelib.domain import tokens
+from chalicelib.domain import scopes, tokens
 from chalicelib.domain.metering import Billable
 from chalicelib.domain.signins import Outcome, SignIn
 from chalicelib.errors import InvalidGrant
@@ -19,6 +19,10 @@ def issue_tokens(
     subject, auth_time = signin.account_id, signin.decided_at
     if signin.outcome is not Outcome.APPROVED or subject is None or auth_time is None:
         raise InvalidGrant()  # only a sign-in approved for an account has tokens to give
+    identity: dict = {}
+    if scopes.wants_identity(signin.scope):  # one GetItem, only when a claim needs it
+        username = svc.accounts.username_of(tenant.tenant_id, subject)
+        identity = scopes.identity_claims(username, signin.scope)
     id_token = tokens.id_token_claims(
         issuer=tenant.issuer,
         subject=subject,
@@ -27,9 +31,15 @@ def issue_tokens(
         now=now,
         nonce=signin.nonce,
         amr=signin.amr,
+        identity=identity,
     )
     access = tokens.access_token_claims(
-        issuer=tenant.issuer, subject=subject, client_id=client_id, now=now, rng=svc.rng
+        issuer=tenant.issuer,
+        subject=subject,
+        client_id=client_id,
+        now=now,
+        rng=svc.rng,
+        scope=signin.scope,
     )
     svc.meter.count(tenant.tenant_id, Billable.TOKEN_ISSUED)
     return {
@@ -37,5 +47,5 @@ def issue_tokens(
         "expires_in": tokens.ACCESS_TOKEN_SECONDS,
         "id_token": tokens.sign(id_token, tenant.signing_key, tenant.kid),
         "access_token": tokens.sign(access, tenant.signing_key, tenant.kid, typ="at+jwt"),
-        "scope": "openid",
+        "scope": signin.scope,
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.domain import jose, tokens
+from chalicelib.domain import jose, scopes, tokens
 from chalicelib.domain.devices import public_key_from_jwk
 from chalicelib.errors import InvalidRequest, InvalidToken
 from chalicelib.service import Services
@@ -18,7 +18,8 @@ def jwks(svc: Services, tenant_id: str) -> dict:
 
 
 def userinfo(svc: Services, tenant_id: str, authorization: str | None) -> dict:
-    """OIDC Core 5.3: the access token (RFC 9068, this tenant's key and issuer) names the sub."""
+    """OIDC Core 5.3: the access token (RFC 9068, this tenant's key and issuer) names the sub,
+    and its `scope` which claims about the person it releases (OIDC Core 5.4)."""
     tenant = svc.directory.get(tenant_id)
     scheme, _, access_token = (authorization or "").partition(" ")
     if not authorization:
@@ -40,4 +41,11 @@ def userinfo(svc: Services, tenant_id: str, authorization: str | None) -> dict:
     iat, exp = claims.get("iat"), claims.get("exp")
     if not (isinstance(iat, int) and isinstance(exp, int) and iat <= svc.now() < exp):
         raise InvalidToken()
-    return {"sub": claims["sub"]}
+    scope = claims.get("scope")
+    if not isinstance(scope, str):
+        scope = scopes.OPENID  # tokens issued before the scope was theirs
+    answer = {"sub": claims["sub"]}
+    if scopes.wants_identity(scope):  # the username, by the sub: one GetItem
+        username = svc.accounts.username_of(tenant.tenant_id, claims["sub"])
+        answer |= scopes.identity_claims(username, scope)
+    return answer

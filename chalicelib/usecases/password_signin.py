@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.domain import envelope, secret_codes, signins, totp
+from chalicelib.domain import envelope, scopes, secret_codes, signins, totp
 from chalicelib.domain.accounts import normalise_username, user_key
 from chalicelib.domain.browsers import Source
 from chalicelib.domain.metering import Billable
@@ -67,6 +67,7 @@ class PasswordRequest:
     redirect_uri: str
     nonce: str | None = None
     code_challenge: str | None = None
+    scope: str = scopes.OPENID  # the authorization request's, as granted (scopes.grant)
 
     @classmethod
     def parse(cls, body: dict) -> PasswordRequest:
@@ -75,6 +76,7 @@ class PasswordRequest:
             client_id=body["client_id"],
             username=normalise_username(body["username"]),
             password=body["password"],
+            scope=scopes.grant(body.get("scope")),
             nonce=signins.validate_nonce(body.get("nonce")),
             code_challenge=validate_code_challenge(
                 body.get("code_challenge"), body.get("code_challenge_method")
@@ -121,6 +123,7 @@ def sign_in(svc: Services, tenant_id: str, request: PasswordRequest, origin: Ori
         nonce=request.nonce,
         code_challenge=request.code_challenge,
         redirect_uri=request.redirect_uri,
+        scope=request.scope,
     )
     if not two_step:
         signin, secret = open_signin(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib import contract
-from chalicelib.domain import secret_codes, signins
+from chalicelib.domain import scopes, secret_codes, signins
 from chalicelib.domain.accounts import Account, normalise_username, user_key
 from chalicelib.domain.metering import Billable
 from chalicelib.domain.push_messages import Challenge
@@ -36,6 +36,7 @@ class StartRequest:
     redirect_uri: str
     nonce: str | None = None
     code_challenge: str | None = None
+    scope: str = scopes.OPENID  # the authorization request's, as granted (scopes.grant)
 
     @classmethod
     def parse(cls, body: dict) -> StartRequest:
@@ -44,6 +45,7 @@ class StartRequest:
             client_id=body["client_id"],
             redirect_uri=body["redirect_uri"],
             username=normalise_username(body["username"]),
+            scope=scopes.grant(body.get("scope")),
             nonce=signins.validate_nonce(body.get("nonce")),
             code_challenge=validate_code_challenge(
                 body.get("code_challenge"), body.get("code_challenge_method")
@@ -82,6 +84,7 @@ def start(svc: Services, tenant_id: str, request: StartRequest, origin: Origin) 
         nonce=request.nonce,
         code_challenge=request.code_challenge,
         redirect_uri=request.redirect_uri,
+        scope=request.scope,
     )
     svc.meter.count(tenant_id, Billable.SIGNIN_STARTED)
     if not held:

@@ -100,6 +100,7 @@ def authorize_page(
         state=checked.state,
         nonce=checked.nonce,
         code_challenge=checked.code_challenge,
+        scope=checked.scope,
         issuer=checked.tenant.issuer,
         login_hint=checked.login_hint,
         csrf=csrf,

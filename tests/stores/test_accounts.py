@@ -45,6 +45,35 @@ def test_the_same_username_in_another_tenant_is_another_account(svc):
     assert svc.accounts.get("globex", "alice@acme.test") == other
 
 
+def test_the_username_is_found_by_the_sub_and_the_sub_item_is_no_account(svc):
+    svc.accounts.create(ALICE)
+
+    assert svc.accounts.username_of("acme", "acct-alice") == "alice@acme.test"
+    assert svc.accounts.username_of("globex", "acct-alice") is None
+    assert svc.accounts.username_of("acme", "acct-bob") is None
+    assert svc.accounts.get("acme", "SUB#acct-alice") is None  # never a normalised username
+    assert svc.accounts.list("acme") == [ALICE]
+
+
+def test_a_failed_create_writes_no_sub_item(svc):
+    svc.accounts.create(ALICE)
+    with pytest.raises(AccountExists):
+        svc.accounts.create(Account("acme", "alice@acme.test", "acct-2", AccountKind.PERSONAL, 1))
+    assert svc.accounts.username_of("acme", "acct-2") is None
+
+
+def test_an_account_without_a_sub_item_gets_one_once(svc):
+    svc.accounts.create(ALICE)
+    assert svc.accounts.index_sub(ALICE) is False  # create wrote it
+    store = svc.accounts  # as an account made before sub items: delete its own
+    store._client.delete_item(TableName=store._table, Key={"pk": {"S": "acme#SUB#acct-alice"}})
+
+    assert svc.accounts.username_of("acme", "acct-alice") is None
+    assert svc.accounts.index_sub(ALICE) is True
+    assert svc.accounts.index_sub(ALICE) is False
+    assert svc.accounts.username_of("acme", "acct-alice") == "alice@acme.test"
+
+
 def test_phones_are_attached_and_detached(svc):
     svc.accounts.create(ALICE)
     svc.transact([svc.accounts.attach_device("acme", "alice@acme.test", "device-1", PUSHED)])

@@ -112,12 +112,13 @@ def test_signed_tokens_verify_with_the_public_key_and_name_it():
 
 def test_access_tokens_are_for_the_issuer_and_unique(rng):
     first = tokens.access_token_claims(
-        issuer=ISSUER, subject="acct-1", client_id="acme-web", now=NOW, rng=rng
+        issuer=ISSUER, subject="acct-1", client_id="acme-web", now=NOW, rng=rng, scope="openid"
     )
     second = tokens.access_token_claims(
-        issuer=ISSUER, subject="acct-1", client_id="acme-web", now=NOW, rng=rng
+        issuer=ISSUER, subject="acct-1", client_id="acme-web", now=NOW, rng=rng, scope="openid"
     )
     assert first["aud"] == ISSUER
     assert first["client_id"] == "acme-web"
     assert first["exp"] == NOW + tokens.ACCESS_TOKEN_SECONDS
     assert first["jti"] != second["jti"]
+    assert first["scope"] == "openid"

@@ -49,6 +49,8 @@ def run(args, svc: service.Services) -> dict:
         return admin.show_tenant(svc, args.tenant_id)
     if args.command == "list-accounts":
         return admin.list_accounts(svc, args.tenant_id)
+    if args.command == "index-subs":
+        return admin.index_subs(svc, args.tenant_id)
     if args.command in ("disable-account", "enable-account"):
         disabled = args.command == "disable-account"
         return admin.set_account_disabled(svc, args.tenant_id, args.username, disabled)

@@ -187,6 +187,11 @@ def parser() -> argparse.ArgumentParser:
         "It scans the whole accounts table: for administration, never a hot path.",
     )  # fmt: skip
     _command(
+        sub, "index-subs", "name each account's username by its sub, where none does",
+        "For accounts made before this item existed: without it their tokens and userinfo "
+        "carry no preferred_username or email. It scans the accounts table; safe to repeat.",
+    )  # fmt: skip
+    _command(
         sub, "disable-account", "turn an account off: no sign-in at all",
         account=True,
     )  # fmt: skip

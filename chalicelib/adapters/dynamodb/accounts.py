@@ -1,7 +1,9 @@
 """The accounts table: pk = "<tenant>#<normalised username>".
 
 The account item also lists its phones (id, platform, push endpoint), so starting a sign-in
-reads one item to know where to push.
+reads one item to know where to push. Beside it, pk = "<tenant>#SUB#<account id>" names the
+account's username, so userinfo finds it from the token's `sub` with one GetItem. No
+normalised username has an upper-case letter (casefold), so the two kinds never collide.
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ from chalicelib.adapters.dynamodb.base import (
     Write,
     decode_item,
     encode,
+    encode_item,
     is_condition_failure,
-    put_new,
+    put_if_new,
+    transact,
     values,
 )
 from chalicelib.domain.accounts import Account, AccountKind, DeviceSummary
 from chalicelib.errors import InvalidActivationCode, NotFound, ServiceError
+
+SUB = "SUB"  # the sub items' marker: upper case, so never part of a normalised username
 
 
 class AccountExists(ServiceError):
@@ -35,7 +41,12 @@ class AccountStore:
     def _key(tenant_id: str, username: str) -> dict:
         return {"pk": {"S": f"{tenant_id}#{username}"}}
 
+    @staticmethod
+    def _sub_key(tenant_id: str, account_id: str) -> dict:
+        return {"pk": {"S": f"{tenant_id}#{SUB}#{account_id}"}}
+
     def create(self, account: Account) -> None:
+        """The account and its sub item, both new, in one transaction."""
         item: dict[str, Any] = {
             "pk": f"{account.tenant_id}#{account.username}",
             "account_id": account.account_id,
@@ -43,14 +54,45 @@ class AccountStore:
             "created_at": account.created_at,
             "devices": {},
         }
-        put_new(self._client, self._table, item, AccountExists)
+        sub_item = self._put_new(self._sub_item(account))
+        transact(
+            self._client,
+            [Write(self._put_new(item), AccountExists), Write(sub_item, AccountExists)],
+        )
+
+    def _sub_item(self, account: Account) -> dict:
+        """The item that names the account's username by its sub."""
+        pk = self._sub_key(account.tenant_id, account.account_id)["pk"]["S"]
+        return {"pk": pk, "username": account.username, "account_id": account.account_id}
+
+    def index_sub(self, account: Account) -> bool:
+        """Give an account made before sub items its own (`tools.admin index-subs`); False
+        when it has one."""
+        return put_if_new(self._client, self._table, self._sub_item(account))
+
+    def _put_new(self, item: dict) -> dict:
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": encode_item(item),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def username_of(self, tenant_id: str, account_id: str) -> str | None:
+        """The username of the account with this sub: one GetItem (None: no such item)."""
+        response = self._client.get_item(
+            TableName=self._table, Key=self._sub_key(tenant_id, account_id)
+        )
+        item = decode_item(response.get("Item"))
+        return item["username"] if item else None
 
     def get(self, tenant_id: str, username: str, consistent: bool = False) -> Account | None:
         response = self._client.get_item(
             TableName=self._table, Key=self._key(tenant_id, username), ConsistentRead=consistent
         )
         item = decode_item(response.get("Item"))
-        if item is None:
+        if item is None or "kind" not in item:  # none, or a sub item (never a username)
             return None
         return Account(
             tenant_id=tenant_id,
@@ -156,7 +198,8 @@ class AccountStore:
             page = self._client.scan(**kwargs)
             for raw in page["Items"]:
                 username = raw["pk"]["S"].split("#", 1)[1]
-                found.append(self.get(tenant_id, username))
+                if "kind" in raw:  # an account, not a sub item
+                    found.append(self.get(tenant_id, username))
             if "LastEvaluatedKey" not in page:
                 return sorted((a for a in found if a), key=lambda a: a.username)
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -27,6 +27,7 @@ def item_of(signin: SignIn) -> dict:
         "nonce": signin.nonce,
         "code_challenge": signin.code_challenge,
         "redirect_uri": signin.redirect_uri,
+        "scope": signin.scope,
         "amr": list(signin.amr),
         "binding_message": signin.binding_message,
         "resets_failures": signin.resets_failures or None,
@@ -64,6 +65,7 @@ def signin_of(tenant_id: str, item: dict) -> SignIn:
         nonce=item.get("nonce"),
         code_challenge=item.get("code_challenge"),
         redirect_uri=item.get("redirect_uri"),
+        scope=item.get("scope", "openid"),  # sign-ins stored before scopes were recorded
         amr=tuple(item.get("amr", PHONE_AMR)),
         binding_message=item.get("binding_message"),
         resets_failures=item.get("resets_failures", False),
