@@ -117,6 +117,8 @@ def test_expired_sign_in(page, world):
         expect(page.locator("#status")).to_have_text(
             "The request expired before it was approved.", timeout=10_000
         )
+        expect(page.locator("#number-heading")).to_have_text("Request expired")
+        expect(page.locator("#number")).to_be_hidden()
         shoot(page, "expired")
     finally:
         world["clock"].offset -= 700
@@ -339,3 +341,37 @@ def test_the_number_step_names_the_account_and_not_you_goes_back(page, world):
     ]:
         assert time.monotonic() < deadline, "the phone still lists the abandoned sign-in"
         time.sleep(0.2)
+
+
+@pytest.mark.parametrize(
+    "answer, heading",
+    [("deny", "Sign-in denied"), ("wrong", "Sign-in stopped"), ("report_fraud", "Sign-in blocked")],
+)
+def test_an_ended_sign_in_says_what_happened_and_what_next(
+    page, world, svc, make_phone, answer, heading
+):
+    """Each its own account: a fraud report pauses phone sign-in for the one reported."""
+    username = f"ended-{answer}@web.test"
+    admin.create_account(svc, "web", username, AccountKind.WORK)
+    phone = make_phone("web")
+    phone.enrol(admin.issue_activation_code(svc, "web", username)["activation_code"])
+    enter_username(page, world, "web", username)
+    number = shown_number(page)
+    signin_id = phone.wait_for_signin(number)["signin_id"]
+    if answer == "wrong":
+        phone.answer(signin_id, "approve", 10 + (number - 9) % 90)
+    else:
+        phone.answer(signin_id, answer)
+    expect(page.locator("#number-heading")).to_have_text(heading)
+    expect(page.locator("#number")).to_be_hidden()
+    expect(page.locator("#countdown")).to_have_text("")
+    expect(page.locator("#number-intro")).to_contain_text("again")
+    again = page.get_by_role("button", name="Try again")
+    expect(again).to_be_visible()
+    card, button = page.locator("#signin").bounding_box(), again.bounding_box()
+    assert card["x"] <= button["x"] and button["x"] + button["width"] <= card["x"] + card["width"]
+    shoot(page, f"ended-{answer}")
+    again.click()
+    expect(page.locator("#number")).to_have_text(re.compile(r"^\d+$"))  # after fraud: held
+    expect(page.locator("#number-heading")).not_to_have_text(heading)
+    expect(page.locator("#resend")).to_be_hidden()

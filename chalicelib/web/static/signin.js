@@ -15,6 +15,23 @@
   const TEXT = {
     signedIn: "Signed in.",
     cancelled: "The person cancelled the sign-in.", // error_description, for the app's developers
+    resend: "Send a new request",
+    tryAgain: "Try again",
+    ended: {
+      approved: { heading: "Approved", status: "Approved. Signing you in…", hint: "Taking you back to the app." },
+      denied: { heading: "Sign-in denied", status: "The sign-in was denied on your phone.",
+        hint: "If it was you, try again and approve it on your phone this time." },
+      wrong_number: { heading: "Sign-in stopped", status: "That wasn't the number shown here, so the sign-in was stopped.",
+        hint: "Try again, and on your phone choose the number this page shows." },
+      fraud_reported: { heading: "Sign-in blocked", status: "You reported this sign-in as not you. It has been stopped.",
+        hint: "Nobody was signed in. If it was you after all, try again or use your password." },
+      expired: { heading: "Request expired", status: "The request expired before it was approved.",
+        hint: "Try again to send a new request to your phone." },
+      locked: { heading: "Phone sign-in paused", status: "Phone sign-in is paused for this account.",
+        hint: "Use your password instead, or try again later." },
+      error: { heading: "Something went wrong", status: "The sign-in could not be checked.",
+        hint: "Try again. If it keeps happening, use your password." },
+    },
   };
 
   function show(stepId, focusId) {
@@ -94,28 +111,35 @@
     toApp({ error: "access_denied", error_description: TEXT.cancelled });
   }
 
-  const ENDED = {
-    denied: ["The sign-in was denied on your phone.", "bad"],
-    wrong_number: ["That wasn't the number shown here, so the sign-in was stopped.", "bad"],
-    fraud_reported: ["You reported this sign-in as not you. It has been stopped.", "bad"],
-    expired: ["The request expired before it was approved.", "bad"],
-    locked: ["Phone sign-in is paused for this account. Use your password instead.", "bad"],
-  };
+  // A sign-in that ended: the number goes (greyed while the approved one signs in), the
+  // heading and hint say what happened and what to do next, "Try again" joins the card.
+  function ended(outcome) {
+    const text = TEXT.ended[outcome] || TEXT.ended.expired;
+    stopTimers();
+    current = null; // nothing left to cancel
+    $("number-heading").textContent = text.heading;
+    $("number-intro").textContent = text.hint;
+    setStatus(text.status, outcome === "approved" ? "good" : "bad");
+    $("number").classList.add("ended");
+    $("number").hidden = outcome !== "approved";
+    $("no-push-hint").hidden = true;
+    if (outcome === "approved") return;
+    $("cancel-active").hidden = true;
+    $("cancel-ended").hidden = false;
+    $("resend").textContent = TEXT.tryAgain;
+    $("resend").className = "primary";
+    $("resend").hidden = false;
+    $("number-heading").focus();
+  }
 
   async function poll() {
     const followed = current;
     const { status, body } = await postJson(`signin/${followed.signin_id}/result`, { secret: followed.secret });
     if (followed !== current) return; // the person moved on
-    if (status !== 200) { stopTimers(); setStatus("Something went wrong. Try again.", "bad"); $("resend").hidden = false; return; }
+    if (status !== 200) { ended("error"); return; }
     if (body.status === "pending") { timers.push(setTimeout(poll, followed.interval * 1000)); return; }
-    stopTimers();
-    if (body.status === "approved") { setStatus("Approved. Signing you in…", "good"); finish(body.code); return; }
-    const [text, kind] = ENDED[body.reason] || ENDED[body.status] || ENDED.expired;
-    setStatus(text, kind);
-    $("cancel-active").hidden = true;
-    $("cancel-ended").hidden = false;
-    $("resend").textContent = "Try again";
-    $("resend").hidden = false;
+    if (body.status === "approved") { ended("approved"); finish(body.code); return; }
+    ended(body.reason || body.status);
   }
 
   function follow(signin, secondStep) {
@@ -135,7 +159,10 @@
         : "Open your authenticator app and type the number you see here.";
     $("no-push-hint").hidden = Boolean(signin.held);
     $("resend").hidden = true;
-    $("resend").textContent = "Send a new request";
+    $("resend").textContent = TEXT.resend;
+    $("resend").className = "secondary";
+    $("number").classList.remove("ended");
+    $("number").hidden = false;
     $("use-password").parentElement.hidden = secondStep;
     $("use-code-line").hidden = !secondStep;
     $("number-heading").textContent = secondStep ? "One more step: approve on your phone"
