@@ -375,3 +375,35 @@ def test_an_ended_sign_in_says_what_happened_and_what_next(
     expect(page.locator("#number")).to_have_text(re.compile(r"^\d+$"))  # after fraud: held
     expect(page.locator("#number-heading")).not_to_have_text(heading)
     expect(page.locator("#resend")).to_be_hidden()
+
+
+NO_PHONE = "Your phone can't be asked this time, so sign in with your password."
+
+
+@pytest.mark.parametrize("username", ["nobody@web.test", "carol@web.test", "alice@web.test"])
+def test_when_the_phone_cannot_be_asked_one_sentence_says_so_whatever_the_cause(
+    page, world, username
+):
+    """No such account, no phone, or (alice, here made to hit it) a limit: the same sentence."""
+    if username == "alice@web.test":
+        answer = '{"error":"too_many_attempts","error_description":"Too many sign-in attempts."}'
+        page.route(
+            re.compile(r".*/t/web/signin$"),
+            lambda route: route.fulfill(status=429, body=answer, content_type="application/json"),
+        )
+    enter_username(page, world, "web", username)
+    expect(page.locator("#password-step")).to_be_visible()
+    expect(page.locator("#no-phone-note")).to_have_text(NO_PHONE)
+    expect(page.locator("#password-error")).to_be_hidden()
+    page.click("#change-user")
+    page.fill("#username", username)
+    page.click("#username-step button[type=submit]")
+    expect(page.locator("#no-phone-note")).to_have_text(NO_PHONE)
+
+
+def test_choosing_the_password_shows_no_such_sentence(page, world):
+    enter_username(page, world, "web", "alice@web.test")
+    shown_number(page)
+    page.click("#use-password")
+    expect(page.locator("#password-step")).to_be_visible()
+    expect(page.locator("#no-phone-note")).to_be_hidden()

@@ -17,6 +17,7 @@
     cancelled: "The person cancelled the sign-in.", // error_description, for the app's developers
     resend: "Send a new request",
     tryAgain: "Try again",
+    couldNotStart: "Sign-in could not start.",
     ended: {
       approved: { heading: "Approved", status: "Approved. Signing you in…", hint: "Taking you back to the app." },
       denied: { heading: "Sign-in denied", status: "The sign-in was denied on your phone.",
@@ -190,8 +191,11 @@
     $("number").textContent = "";
   }
 
-  function askPassword() {
+  // noPhone: the phone could not be asked (no phone, a lock, a limit, phone sign-in off): one
+  // sentence says so, the same whatever the cause (the cause is nobody's business here).
+  function askPassword(noPhone) {
     abandon();
+    $("no-phone-note").hidden = noPhone !== true;
     $("password-user").textContent = username;
     $("use-app-line").hidden = cfg.phoneEnabled !== "yes";
     showError("password-error", "");
@@ -201,11 +205,10 @@
 
   async function startPhone() {
     const { status, body } = await postJson("signin", authorizeFields());
-    if (status === 403 && body.error === "phone_signin_disabled") { cfg.phoneEnabled = "no"; askPassword(); return; }
-    // 429: too many requests from here for this account: say so, and offer the password.
-    if (status === 429) { askPassword(); showError("password-error", body.error_description); return; }
-    if (status !== 200) { showError("username-error", body.error_description || "Sign-in could not start."); show("username-step", "username"); return; }
-    if (body.method === "password") { askPassword(); return; }
+    if (status === 403 && body.error === "phone_signin_disabled") { cfg.phoneEnabled = "no"; askPassword(true); return; }
+    // 429: too many requests from here for this account.
+    if (status === 429 || (status === 200 && body.method === "password")) { askPassword(true); return; }
+    if (status !== 200) { showError("username-error", body.error_description || TEXT.couldNotStart); show("username-step", "username"); return; }
     follow(body, false);
   }
 
@@ -214,7 +217,7 @@
     username = $("username").value.trim();
     showError("username-error", "");
     if (!username) { showError("username-error", "Enter your email or username."); $("username").focus(); return; }
-    if (cfg.phoneEnabled !== "yes" || cfg.firstMethod === "password") askPassword();
+    if (cfg.phoneEnabled !== "yes" || cfg.firstMethod === "password") askPassword(false);
     else startPhone();
   });
 
@@ -239,7 +242,7 @@
     $("code").focus();
   });
 
-  $("use-password").addEventListener("click", askPassword);
+  $("use-password").addEventListener("click", () => askPassword(false));
   $("cancel").addEventListener("click", cancelToApp);
   $("use-app").addEventListener("click", startPhone);
   const notYou = () => { abandon(); show("username-step", "username"); };
