@@ -3,6 +3,8 @@ Authlib, while a reference phone answers. Screenshots of each state land in buil
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import time
 from urllib.parse import parse_qsl, urlsplit
@@ -407,3 +409,29 @@ def test_choosing_the_password_shows_no_such_sentence(page, world):
     page.click("#use-password")
     expect(page.locator("#password-step")).to_be_visible()
     expect(page.locator("#no-phone-note")).to_be_hidden()
+
+
+def phone_lists(phone, signin_id: str) -> bool:
+    return signin_id in [s["signin_id"] for s in phone.api.pending(phone.key)[1]["signins"]]
+
+
+@pytest.mark.parametrize("leave", ["reload", "away"])
+def test_leaving_or_reloading_the_page_cancels_its_waiting_sign_in(page, world, leave, caplog):
+    """navigator.sendBeacon on pagehide: a JSON Blob, so the cancel route takes it, Origin
+    and all (the route refuses another site's Origin)."""
+    caplog.set_level(logging.INFO, logger="phonesignin")
+    enter_username(page, world, "web", "alice@web.test")
+    number = shown_number(page)
+    phone = world["phones"]["alice@web.test"]
+    signin_id = phone.wait_for_signin(number)["signin_id"]
+    if leave == "reload":
+        page.reload()
+        expect(page.locator("#username")).to_be_focused()
+    else:
+        page.goto(f"{world['rp']}/nowhere")
+    deadline = time.monotonic() + 5
+    while phone_lists(phone, signin_id):
+        assert time.monotonic() < deadline, "the phone still lists the sign-in the page left"
+        time.sleep(0.2)
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "phonesignin"]
+    assert [x["status"] for x in lines if x["view"] == "cancel_signin"] == [200]

@@ -258,6 +258,19 @@
   });
   $("use-phone-approval").addEventListener("click", () => follow(current, true));
 
+  // Leaving or reloading the page cancels the sign-in it waits for, so requests do not pile
+  // up on the phone. A JSON Blob: the cancel route takes application/json, and a beacon
+  // carries the page's Origin like any POST.
+  window.addEventListener("pagehide", () => {
+    if (!current) return;
+    const body = new Blob([JSON.stringify({ secret: current.secret })], { type: "application/json" });
+    navigator.sendBeacon(`signin/${current.signin_id}/cancel`, body);
+    stopTimers();
+    current = null;
+  });
+  // Back from the back-forward cache: the sign-in above was cancelled, so start over.
+  window.addEventListener("pageshow", (event) => { if (event.persisted) show("username-step", "username"); });
+
   if (cfg.loginHint) $("username").value = cfg.loginHint;
   $("username").focus();
 })();
