@@ -1,11 +1,12 @@
 """The reference authenticator: a phone on the command line.
 
     python -m authenticator enrol --server URL --tenant T --code XXXX-XXXX-XXXX-XXXX
-    python -m authenticator inbox          # pushes received (local: read from moto) + polling
-    python -m authenticator approve        # the number shown on the sign-in page
+    python -m authenticator inbox          # every waiting sign-in (pushes read from moto + polling)
+    python -m authenticator approve --number 42       # the one that can have 42, if only one can
+    python -m authenticator approve --id ID --number 42   # several waiting: say which
     python -m authenticator approve --number 482913   # a held request: no push, enter its number
-    python -m authenticator deny [--fraud]
-    python -m authenticator watch          # wait for a sign-in, then ask for the number
+    python -m authenticator deny [--fraud] [--id ID]
+    python -m authenticator watch          # wait for sign-ins, ask which one and its number
     python -m authenticator totp           # a verification code for two-step sign-in
     python -m authenticator push-token     # register or refresh the push token
     python -m authenticator unregister     # remove the account from this phone
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from chalicelib.domain.signins import valid_held_number
 from chalicelib.domain.totp import code_at, from_base32
 
 from . import keystore
@@ -38,6 +40,18 @@ DEFAULT_STATE = Path("phone.json")
 
 class PhoneError(Exception):
     pass
+
+
+class WhichOne(PhoneError):
+    """Several waiting sign-ins could be the one the person means: the phone never guesses."""
+
+    def __init__(self, candidates: list[dict]):
+        listed = "\n".join(_describe(s, i) for i, s in enumerate(candidates, 1))
+        super().__init__(
+            f"{len(candidates)} sign-ins are waiting that this could answer; "
+            f"say which with --id:\n{listed}"
+        )
+        self.candidates = candidates
 
 
 def _pin(args, confirm: bool = False) -> str:
@@ -136,6 +150,7 @@ def _push_data(message: dict) -> dict | None:
         return None
     return {
         "signin_id": data["signin_id"],
+        "organisation": data.get("organisation"),
         "app": data["app"],
         "ip": data["ip"],
         "device": data["device"],
@@ -155,7 +170,7 @@ def waiting(state: dict, key, number: int | None = None) -> list[dict]:
     pushed = _pushes(state)
     return [
         {**s, "via": "push" if s["signin_id"] in pushed else "app" if s.get("held") else "poll"}
-        for s in sorted(answer["signins"], key=lambda s: s["expires_at"])
+        for s in answer["signins"]  # oldest first
     ]
 
 
@@ -177,46 +192,79 @@ def _where(signin: dict) -> str:
     return f"{signin['place']} ({signin['ip']})" if signin.get("place") else signin["ip"]
 
 
-def _describe(signin: dict) -> str:
+def _describe(signin: dict, index: int | None = None) -> str:
+    """What a phone shows of one request: organisation, app, account, browser, place, time
+    left. `index`: its place in a list the person chooses from."""
     left = max(0, signin["expires_at"] - int(time.time()))
+    who = " · ".join(p for p in (signin["app"], signin.get("organisation")) if p)
     if not _numbered(signin):
         ask = f'  the app asking shows: "{signin.get("binding_message") or ""}": approve?'
     elif signin["choices"]:
         ask = "  tap the number on your screen: " + "  ".join(f"[{n}]" for n in signin["choices"])
     else:
         ask = "  type the number shown on your screen"
-    return (
-        f"Approve sign-in? {signin['app']}\n"
-        f"  from {_where(signin)} · {signin['device']}\n"
-        f"  expires in {left}s · via {signin['via']} · id {signin['signin_id']}\n{ask}"
+    lines = [
+        f"Approve sign-in? {who}",
+        *([f"  account {signin['account']}"] if signin.get("account") else []),
+        f"  from {_where(signin)} · {signin['device']}",
+        f"  expires in {left}s · via {signin['via']} · id {signin['signin_id']}",
+        ask,
+    ]
+    if index is None:
+        return "\n".join(lines)
+    mark = f"[{index}] "
+    return "\n".join([mark + lines[0], *(" " * len(mark) + line for line in lines[1:])])
+
+
+def _fits(signin: dict, number: int) -> bool:
+    """Could this sign-in's page show `number`? A `pick` one offers it among its choices; a
+    typed one takes two digits, a `strict` one (a held one too) six."""
+    if signin["choices"]:
+        return number in signin["choices"]
+    return (100_000 <= number <= 999_999) == (signin.get("number_match") == "strict")
+
+
+def choose(pending: list[dict], signin_id: str | None, number: int | None = None) -> dict:
+    """The one sign-in to answer, never the newest by default: the one named (--id); else the
+    held one a six-digit number found (the list has it only because of that number); else
+    the only waiting one that could have the number (or, without one, the only one waiting).
+    More than one: WhichOne, and the person says which by its id."""
+    if signin_id:
+        named = [s for s in pending if s["signin_id"] == signin_id]
+        if not named:
+            raise PhoneError(f"no sign-in {signin_id} is waiting for this phone")
+        return named[0]
+    held = [s for s in pending if s.get("held")]
+    if held:
+        return held[0]
+    candidates = pending if number is None else [s for s in pending if _fits(s, number)]
+    if len(candidates) == 1:
+        return candidates[0]
+    if candidates:
+        raise WhichOne(candidates)
+    if number is not None and 100_000 <= number <= 999_999:
+        raise PhoneError("no sign-in with that number is waiting for this phone")
+    if not pending:
+        raise PhoneError("no sign-in is waiting for this phone")
+    raise PhoneError(
+        f"no waiting sign-in can have the number {number}: check it, or say which with --id"
     )
 
 
 def _pick(state: dict, key, signin_id: str | None, number: int | None = None) -> dict:
-    """The sign-in to answer: the one named, else the held one a six-digit number finds (no
-    push was sent for it), else the newest waiting."""
-    six = number is not None and 100_000 <= number <= 999_999
-    pending = waiting(state, key, number if six else None)
-    if signin_id:
-        pending = [s for s in pending if s["signin_id"] == signin_id]
-    held = [s for s in pending if s.get("held")]
-    if held:
-        return held[-1]
-    if not pending:
-        raise PhoneError(
-            "no sign-in with that number is waiting for this phone"
-            if six
-            else "no sign-in is waiting for this phone"
-        )
-    return pending[-1]
+    """The waiting sign-ins (with a held number, the held one it finds too: six digits whose
+    check digit holds; a `strict` tenant's pushed numbers have none), and the one the person
+    means among them."""
+    held = number if valid_held_number(number) else None
+    return choose(waiting(state, key, held), signin_id, number)
 
 
 def inbox(args) -> dict:
     state = _load(args.state)
     key = _unlock(state, args).private_key
     pending = waiting(state, key)
-    for signin in pending:
-        print(_describe(signin))
+    for index, signin in enumerate(pending, 1):
+        print(_describe(signin, index))
     return {"waiting": len(pending)}
 
 
@@ -234,16 +282,31 @@ def answer(args, decision: str) -> dict:
     return {"signin_id": signin["signin_id"], **body}
 
 
+def _ask_which(pending: list[dict]) -> dict:
+    """The person chooses among several waiting sign-ins by their place in the list."""
+    for index, signin in enumerate(pending, 1):
+        print(_describe(signin, index))
+    while True:
+        reply = input(f"Which sign-in? (1-{len(pending)}): ").strip()
+        if reply.isdigit() and 1 <= int(reply) <= len(pending):
+            return pending[int(reply) - 1]
+        print(f"Type a number from 1 to {len(pending)}.")
+
+
 def watch(args) -> dict:
-    """Wait (bounded) for a sign-in, show it, and ask which number the page shows."""
+    """Wait (bounded) for sign-ins, show every one waiting, ask which one to answer (when
+    there are several) and then the number the page shows."""
     state = _load(args.state)
     key = _unlock(state, args).private_key
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
         pending = waiting(state, key)
         if pending:
-            signin = pending[-1]
-            print(_describe(signin))
+            if len(pending) == 1:
+                signin = pending[0]
+                print(_describe(signin))
+            else:
+                signin = _ask_which(pending)
             prompt = "Number" if _numbered(signin) else "'yes' to approve"
             reply = input(f"{prompt} (or 'deny' / 'fraud'): ").strip().lower()
             if reply in ("deny", "fraud"):
@@ -299,10 +362,11 @@ def parser() -> argparse.ArgumentParser:
         help="approve a sign-in with the number the page shows (six digits: the page said no "
         "notification was sent; the number finds the request)",
     )
-    a.add_argument("--signin")
+    which = "the sign-in's id, as inbox shows it (needed when several could be meant)"
+    a.add_argument("--id", "--signin", dest="signin", metavar="ID", help=which)
     a.add_argument("--number", type=int)
     d = sub.add_parser("deny", help="deny a sign-in")
-    d.add_argument("--signin")
+    d.add_argument("--id", "--signin", dest="signin", metavar="ID", help=which)
     d.add_argument("--fraud", action="store_true", help="this wasn't me: report it")
     w = sub.add_parser("watch", help="wait for a sign-in and answer it")
     w.add_argument("--timeout", type=int, default=300)

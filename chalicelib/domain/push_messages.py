@@ -1,7 +1,9 @@
 """What a sign-in push says: the notification text and the data the phone needs to answer.
 
 A payload carries what the notification shows and what the phone needs to answer (sign-in id,
-app, origin, expiry, number choices); no account data. Its TTL is the sign-in's remaining
+the organisation's display name, app, origin, expiry, number choices); no account data: not
+the username, which a lock screen would show to whoever holds the phone (the phone's list,
+/device/signins, names the account). Its TTL is the sign-in's remaining
 lifetime, so a late push is dropped, not shown. The SNS adapter (adapters/sns_push.py) wraps
 these payloads in a Publish.
 """
@@ -26,12 +28,14 @@ class Challenge:
     ttl_seconds: int
     binding_message: str | None = None
     place: str | None = None
+    organisation: str = ""  # the tenant's display name, useragent.clean'd
 
     @property
     def body(self) -> str:
+        who = f"{self.organisation} · {self.app_name}" if self.organisation else self.app_name
         if self.binding_message:
-            return f"{self.app_name} · {self.binding_message}"
-        return f"{self.app_name} · from {self.place or self.ip}"
+            return f"{who} · {self.binding_message}"
+        return f"{who} · from {self.place or self.ip}"
 
     def data(self) -> dict[str, str]:
         """FCM data values must be strings; APNs gets the same keys."""
@@ -41,6 +45,7 @@ class Challenge:
             "type": "signin",
             "signin_id": self.signin_id,
             "tenant": self.tenant_id,
+            "organisation": self.organisation,
             "app": self.app_name,
             "ip": self.ip,
             "device": self.device,

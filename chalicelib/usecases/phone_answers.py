@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NoReturn, TypedDict
 
-from chalicelib.domain import proofs, signins
+from chalicelib.domain import proofs, signins, useragent
 from chalicelib.domain.accounts import user_key
 from chalicelib.domain.devices import Device
 from chalicelib.domain.metering import Billable
@@ -35,7 +35,7 @@ def pending(svc: Services, tenant_id: str, token: object) -> dict:
         if held and held.account_id == device.account_id and held.status(now) is Status.PENDING:
             mine.append(held)
     return {
-        "signins": [_describe(tenant, s) for s in sorted(mine, key=lambda s: s.created_at)],
+        "signins": [_describe(tenant, device, s) for s in sorted(mine, key=lambda s: s.created_at)],
         "notices": [
             {"kind": n.kind, "at": n.at, **n.detail}
             for n in notices
@@ -44,10 +44,14 @@ def pending(svc: Services, tenant_id: str, token: object) -> dict:
     }
 
 
-def _describe(tenant: ActiveTenant, signin: SignIn) -> dict:
+def _describe(tenant: ActiveTenant, device: Device, signin: SignIn) -> dict:
+    """What the phone shows of one request: who asks (the organisation's display name and the
+    app), for which account, from what browser and where, until when, and how to answer."""
     client = tenant.tenant.clients.get(signin.client_id)
     return {
         "signin_id": signin.signin_id,
+        "organisation": useragent.clean(tenant.tenant.name),
+        "account": device.username,
         "app": client.name if client else signin.client_id,
         "ip": signin.origin.ip,
         "device": signin.origin.device,

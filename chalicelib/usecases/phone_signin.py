@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib import contract
-from chalicelib.domain import scopes, secret_codes, signins
+from chalicelib.domain import scopes, secret_codes, signins, useragent
 from chalicelib.domain.accounts import Account, normalise_username, user_key
 from chalicelib.domain.metering import Billable
 from chalicelib.domain.push_messages import Challenge
@@ -200,6 +200,7 @@ def push_to_phones(svc: Services, tenant: ActiveTenant, signin: SignIn, account:
         choices=signin.choices,
         ttl_seconds=max(1, signin.expires_at - now),
         binding_message=signin.binding_message,
+        organisation=useragent.clean(tenant.tenant.name),
     )
     for device_id, summary in account.devices.items():
         if not (summary.endpoint_arn and summary.channel):

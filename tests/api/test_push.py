@@ -58,7 +58,7 @@ def test_every_push_phone_of_the_account_gets_one_message_and_polling_phones_non
     assert sum(len(e.messages) for e in endpoints.values()) == 2
 
 
-def test_an_iphone_gets_an_apns_alert_naming_the_app_and_where_the_attempt_comes_from(
+def test_an_iphone_gets_an_apns_alert_naming_the_organisation_the_app_and_where_from(
     enrolled, svc, endpoints, started_from_a_browser
 ):
     admin.set_policy(svc, "acme", Policy(number_match=NumberMatch.PICK))
@@ -70,12 +70,13 @@ def test_an_iphone_gets_an_apns_alert_naming_the_app_and_where_the_attempt_comes
     assert set(message) == {"default", "APNS"}
     payload = json.loads(message["APNS"])
     assert payload["aps"]["alert"]["title"] == "Approve sign-in?"
-    assert payload["aps"]["alert"]["body"] == "Acme Portal · from 127.0.0.1"
+    assert payload["aps"]["alert"]["body"] == "Acme Corp · Acme Portal · from 127.0.0.1"
     signin = payload["signin"]
     assert signin == {
         "type": "signin",
         "signin_id": started["signin_id"],
         "tenant": "acme",
+        "organisation": "Acme Corp",  # the tenant's display name
         "app": "Acme Portal",
         "ip": "127.0.0.1",
         "device": "Firefox on Linux",  # readable, never the raw user agent
@@ -84,7 +85,8 @@ def test_an_iphone_gets_an_apns_alert_naming_the_app_and_where_the_attempt_comes
     }
     assert str(started["number"]) in signin["choices"].split(",")
     assert len(signin["choices"].split(",")) == 3
-    # No account data beyond what the notification shows; small enough for APNs (4 KB).
+    # No account data (a lock screen shows the notification: the username stays in the list);
+    # small enough for APNs (4 KB).
     for private in ("alice", account["sub"], started["secret"]):
         assert private not in json.dumps(message)
     assert len(json.dumps(payload).encode()) < 4096
@@ -106,12 +108,66 @@ def test_an_android_phone_gets_an_fcm_v1_message_with_the_same_data(
     assert fcm["android"]["notification"]["title"] == "Approve sign-in?"
     assert fcm["data"]["signin_id"] == started["signin_id"]
     assert fcm["data"]["tenant"] == "acme"
+    assert fcm["data"]["organisation"] == "Acme Corp"
     assert fcm["data"]["app"] == "Acme Portal"
     assert fcm["data"]["ip"] == "127.0.0.1"
     assert fcm["data"]["device"] == "Firefox on Linux"
     assert fcm["data"]["expires_at"] == str(started["expires_at"])
     assert fcm["data"]["choices"] == ""  # typed (the default): choices would give it away
     assert all(isinstance(value, str) for value in fcm["data"].values())  # FCM's rule
+
+
+def test_the_phones_list_names_the_organisation_the_account_the_app_the_browser_and_where(
+    enrolled, svc, started_from_a_browser
+):
+    """Issue 12: the person recognises the attempt. The list, which only the unlocked app
+    reads, names the account too; the push leaves it out (a lock screen shows it)."""
+    phone, _ = enrolled(push_token="apns-token-1")
+    bob, _ = enrolled("bob@acme.test", push_token="apns-token-bob")
+
+    started = started_from_a_browser()
+
+    status, pending = phone.pending()
+    assert status == 200
+    (listed,) = pending["signins"]
+    assert listed == {
+        "signin_id": started["signin_id"],
+        "organisation": "Acme Corp",
+        "account": "alice@acme.test",
+        "app": "Acme Portal",
+        "ip": "127.0.0.1",
+        "device": "Firefox on Linux",
+        "place": None,
+        "expires_at": started["expires_at"],
+        "number_match": "type",
+        "choices": [],
+        "binding_message": None,
+        "held": False,
+    }
+    assert bob.pending()[1]["signins"] == []  # someone else's phone lists nothing of Alice's
+    started_for_bob = started_from_a_browser("bob@acme.test")
+    (bobs,) = bob.pending()[1]["signins"]
+    assert (bobs["signin_id"], bobs["account"]) == (started_for_bob["signin_id"], "bob@acme.test")
+
+
+def test_the_organisations_name_reaches_the_phone_on_one_clean_line(enrolled, svc, endpoints, post):
+    """The admin CLI takes any display name; the push and the list carry it without control
+    or bidi characters, and short enough to keep the push small."""
+    admin.create_tenant(svc, "odd", "Odd\u202e Corp\n" + "x" * 300, Policy())
+    client = admin.add_client(svc, "odd", "odd-web", "Odd Portal", [CALLBACK])
+    phone, _ = enrolled("alice@odd.test", tenant_id="odd", push_token="apns-token-odd")
+    fields = {"client_id": client["client_id"], "username": "alice@odd.test"}
+    assert post("/t/odd/signin", {**fields, "redirect_uri": CALLBACK})[0] == 200
+
+    (message,) = messages_at(endpoints, svc, phone, "odd")
+    pushed = json.loads(message["APNS"])["signin"]["organisation"]
+    (listed,) = phone.pending()[1]["signins"]
+    assert pushed == listed["organisation"] == ("Odd Corp " + "x" * 300)[:160]
+
+
+def messages_at(endpoints, svc, phone, tenant_id: str) -> list[dict]:
+    arn = svc.devices.get(tenant_id, phone.device_id).endpoint_arn
+    return [json.loads(m) for m in endpoints[arn].messages.values()]
 
 
 @pytest.mark.parametrize(
@@ -240,7 +296,8 @@ def test_behind_cloudfront_the_phone_shows_the_persons_place_and_address(
 
     (message,) = messages(endpoints, svc, phone)
     payload = json.loads(message["APNS"])
-    assert payload["aps"]["alert"]["body"] == "Acme Portal · from São Paulo, Sao Paulo, Brazil"
+    body = "Acme Corp · Acme Portal · from São Paulo, Sao Paulo, Brazil"
+    assert payload["aps"]["alert"]["body"] == body
     assert payload["signin"]["place"] == "São Paulo, Sao Paulo, Brazil"
     assert payload["signin"]["ip"] == "198.51.100.23"  # the person's, not CloudFront's
     status, pending = phone.pending()

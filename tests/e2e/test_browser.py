@@ -240,10 +240,12 @@ def test_two_tabs_and_nothing_else_the_phone_simulator_enrols_and_approves(
         signin = context.new_page()
         enter_username(signin, world, "web", "sim@web.test")
         number = shown_number(signin)
-        expect(phone.locator("#request")).to_be_visible(timeout=10_000)
+        review = phone.get_by_role("button", name=re.compile("^Review"))  # chosen from a list
+        expect(review).to_be_visible(timeout=10_000)
+        review.click()
         expect(phone.locator("#request-app")).to_have_text("Payroll")
         shoot(phone, "simulator-request")
-        expect(phone.locator("#typed")).to_be_focused()  # the default: type the number
+        expect(phone.locator("#request-title")).to_be_focused()  # never the number (Enter)
         phone.fill("#typed", str(number))
         phone.click("#type-form button[type=submit]")
         expect(signin.locator("#claims")).to_be_visible()

@@ -24,6 +24,7 @@ def a_challenge(**changes) -> Challenge:
         expires_at=1_750_000_120,
         choices=(17, 42, 88),
         ttl_seconds=95,
+        organisation="Acme Corp",
     )
     return Challenge(**{**fields, **changes})
 
@@ -31,12 +32,14 @@ def a_challenge(**changes) -> Challenge:
 def test_apns_payload_shows_an_alert_the_app_can_act_on():
     payload = push_messages.apns_payload(a_challenge())
     aps = payload["aps"]
-    assert aps["alert"] == {"title": "Approve sign-in?", "body": "Acme Portal · from 203.0.113.7"}
+    body = "Acme Corp · Acme Portal · from 203.0.113.7"
+    assert aps["alert"] == {"title": "Approve sign-in?", "body": body}
     assert aps["category"] == "SIGNIN_REQUEST"
     assert payload["signin"] == {
         "type": "signin",
         "signin_id": "0123456789abcdef" + "A" * 22,
         "tenant": "acme",
+        "organisation": "Acme Corp",
         "app": "Acme Portal",
         "ip": "203.0.113.7",
         "device": "Firefox on Linux",
@@ -58,7 +61,8 @@ def test_fcm_payload_is_a_v1_message_with_ttl_and_string_data():
 def test_a_binding_message_is_shown_instead_of_the_address():
     challenge = a_challenge(binding_message="Order 4711")
     assert (
-        push_messages.apns_payload(challenge)["aps"]["alert"]["body"] == "Acme Portal · Order 4711"
+        push_messages.apns_payload(challenge)["aps"]["alert"]["body"]
+        == "Acme Corp · Acme Portal · Order 4711"
     )
     assert challenge.data()["binding_message"] == "Order 4711"
 

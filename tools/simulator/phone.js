@@ -8,7 +8,8 @@
   const SECTIONS = ["enrol", "locked", "home", "request"];
   const enc = new TextEncoder();
   let unlocked = null; // {key: CryptoKey, totp: Uint8Array}
-  let shown = null; // the sign-in request on screen
+  let shown = null; // the sign-in request on screen, the one the person chose from the list
+  let waiting = []; // every sign-in request waiting for this phone, oldest first
   let pollTimer = null;
 
   const b64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -21,6 +22,21 @@
   function load() { try { return JSON.parse(localStorage.getItem(STORE)); } catch (e) { return null; } }
   function save(state) { localStorage.setItem(STORE, JSON.stringify(state)); }
   function error(id, text) { $(id).textContent = text || ""; $(id).hidden = !text; }
+  const secondsLeft = (signin) => Math.max(0, signin.expires_at - Math.floor(Date.now() / 1000));
+  const leftText = (signin) => (secondsLeft(signin) ? `Expires in ${secondsLeft(signin)}s` : "Expired");
+  const whereText = (signin) => `From ${signin.place ? `${signin.place} (${signin.ip})` : signin.ip} · ${signin.device}`;
+
+  // What happened, said on the home screen after an answer or when the request on screen
+  // ended. The focus goes to this message: never to a number, a field or a button, so a
+  // stray Enter answers nothing.
+  function outcome(text, bad) {
+    shown = null;
+    $("outcome").textContent = text;
+    $("outcome").classList.toggle("bad", !!bad);
+    $("outcome").hidden = false;
+    show("home");
+    $("outcome").focus();
+  }
 
   async function pinKey(pin, salt) {
     const base = await crypto.subtle.importKey("raw", enc.encode(pin), "PBKDF2", false, ["deriveKey"]);
@@ -93,6 +109,7 @@
     $("home-account").textContent = state.username;
     $("home-tenant").textContent = state.tenant;
     show("home");
+    $("home-title").focus();
     tickTotp();
     poll();
   }
@@ -130,12 +147,58 @@
     const { status, body } = await call(state, "signins", proof);
     if (status === 200) {
       showNotices(body.notices || []);
-      const newest = body.signins[body.signins.length - 1];
-      if (newest && (!shown || shown.signin_id !== newest.signin_id)) present(newest);
-      if (!newest && shown) { shown = null; show("home"); }
-      $("inbox-status").textContent = body.signins.length ? `${body.signins.length} request(s) waiting.` : "No sign-in requests.";
+      waiting = body.signins;
+      if (shown && !waiting.some((s) => s.signin_id === shown.signin_id)) {
+        outcome("That sign-in request has ended: it was answered on another phone, cancelled on the sign-in page, or it expired.", true);
+      }
+      renderList();
     }
     pollTimer = setTimeout(poll, 1500);
+  }
+
+  // Every waiting request, oldest first; the person chooses which one to answer. Nothing
+  // opens on its own, and polling never moves the focus.
+  let listed = null; // the ids the list shows: it is rebuilt only when they change
+  function renderList() {
+    const live = waiting.filter((s) => secondsLeft(s) > 0);
+    const ids = live.map((s) => s.signin_id).join(" ");
+    if (ids === listed) return;
+    listed = ids;
+    $("inbox-status").textContent = live.length ? `${live.length} request${live.length === 1 ? "" : "s"} waiting. Check the number on the sign-in page, then choose its request.` : "No sign-in requests.";
+    const focused = document.activeElement && document.activeElement.closest("#requests li");
+    const keep = focused ? focused.dataset.signin : null;
+    $("requests").replaceChildren(...live.map((signin) => {
+      const item = document.createElement("li");
+      item.dataset.signin = signin.signin_id;
+      const line = (cls, text, tag) => { const el = document.createElement(tag || "span"); el.className = cls; el.textContent = text; return el; };
+      const open = line("secondary", "Review", "button");
+      open.type = "button";
+      open.setAttribute("aria-label", `Review: ${signin.app}, ${whereText(signin)}`);
+      open.addEventListener("click", () => present(signin));
+      item.append(
+        line("app", signin.app, "strong"),
+        line("muted org", `${signin.organisation || ""} · ${signin.account || ""}`),
+        line("muted where", whereText(signin)),
+        ...(signin.binding_message ? [line("binding", signin.binding_message)] : []),
+        line("muted left", leftText(signin)),
+        open,
+      );
+      return item;
+    }));
+    if (keep) { const again = $("requests").querySelector(`li[data-signin="${CSS.escape(keep)}"] button`); if (again) again.focus(); }
+  }
+
+  // The countdowns: each request's time left, in the list and on the request screen.
+  function tickCountdowns() {
+    for (const item of $("requests").children) {
+      const signin = waiting.find((s) => s.signin_id === item.dataset.signin);
+      if (signin) item.querySelector(".left").textContent = leftText(signin);
+    }
+    if (waiting.some((s) => !secondsLeft(s))) renderList(); // drops the expired
+    if (shown) {
+      $("request-left").textContent = leftText(shown);
+      if (!secondsLeft(shown)) outcome("The sign-in request expired before it was answered.", true);
+    }
   }
 
   const NOTICES = {
@@ -165,18 +228,30 @@
     const held = status === 200 && body.signins.find((s) => s.held);
     if (!held) { error("find-error", "No sign-in with that number is waiting for this phone."); return; }
     $("find-number").value = "";
-    shown = held;
-    await answer("approve", number);
+    await answer("approve", number, held);
   }
+
+  const OUTCOMES = {
+    approve: "Approved. The sign-in page continues on its own.",
+    deny: "Denied. The sign-in page has been told.",
+    report_fraud: "Reported: this wasn't you. The sign-in was stopped and your administrator can see the report.",
+  };
+  const FAILURES = {
+    wrong_number: "Wrong number: this sign-in has failed. Start again on the sign-in page.",
+    signin_closed: "That sign-in request had already ended: it was answered on another phone, cancelled, or it expired.",
+    not_found: "That sign-in request had already ended: it was answered on another phone, cancelled, or it expired.",
+  };
 
   function present(signin) {
     shown = signin;
+    $("outcome").hidden = true;
     $("request-app").textContent = signin.app;
-    const where = signin.place ? `${signin.place} (${signin.ip})` : signin.ip;
-    $("request-where").textContent = `From ${where} · ${signin.device}`;
+    $("request-org").textContent = signin.organisation || "";
+    $("request-account").textContent = signin.account || "";
+    $("request-where").textContent = whereText(signin);
     $("request-binding").hidden = !signin.binding_message;
     $("request-binding").textContent = signin.binding_message || "";
-    $("request-left").textContent = `Expires in ${Math.max(0, signin.expires_at - Math.floor(Date.now() / 1000))}s`;
+    $("request-left").textContent = leftText(signin);
     const choices = $("choices");
     choices.replaceChildren(...signin.choices.map((n) => {
       const button = document.createElement("button");
@@ -196,18 +271,18 @@
     $("approve-plain").hidden = mode !== "none";
     error("request-error", "");
     show("request");
-    (choices.firstElementChild || (typing ? $("typed") : $("approve-plain"))).focus();
+    $("request-title").focus(); // never a number or a button: a stray Enter must not answer
   }
 
-  async function answer(decision, number) {
+  async function answer(decision, number, signin) {
     const state = load();
-    const extra = { sid: shown.signin_id, decision };
+    const extra = { sid: (signin || shown).signin_id, decision };
     if (number !== undefined) extra.number = number;
     const proof = await sign(unlocked.key, { typ: "signin-response+jwt", kid: state.deviceId }, claims(state, extra));
     const { status, body } = await call(state, "respond", proof);
-    if (status !== 200) { error("request-error", body.error_description || "That did not work."); return; }
-    $("inbox-status").textContent = decision === "approve" ? "Approved." : "Denied.";
-    show("home");
+    if (status === 200) outcome(OUTCOMES[decision]);
+    else if (FAILURES[body.error]) outcome(FAILURES[body.error], true);
+    else { error(signin ? "find-error" : "request-error", body.error_description || "That did not work."); return; }
     poll();
   }
 
@@ -225,10 +300,16 @@
   $("deny").addEventListener("click", () => answer("deny"));
   $("fraud").addEventListener("click", () => answer("report_fraud"));
   $("approve-plain").addEventListener("click", () => answer("approve"));
-  $("type-form").addEventListener("submit", (e) => { e.preventDefault(); answer("approve", parseInt($("typed").value, 10)); });
+  $("back").addEventListener("click", () => { shown = null; show("home"); $("home-title").focus(); });
+  $("type-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const typed = $("typed").value.trim();
+    if (!/^\d+$/.test(typed) || typed.length !== $("typed").maxLength) { error("request-error", `Type the ${$("typed").maxLength} digits the sign-in page shows.`); return; }
+    answer("approve", parseInt(typed, 10));
+  });
   $("remove").addEventListener("click", remove);
   $("find-form").addEventListener("submit", find);
-  setInterval(() => { $("clock").textContent = new Date().toTimeString().slice(0, 5); }, 1000);
+  setInterval(() => { $("clock").textContent = new Date().toTimeString().slice(0, 5); tickCountdowns(); }, 1000);
 
   const params = new URLSearchParams(location.search);
   const state = load();

@@ -1,0 +1,75 @@
+"""How the reference phone (authenticator/cli.py) chooses which waiting sign-in an answer is
+for: the one named, the held one its number found, or the only one that can have the number;
+never the newest on its own."""
+
+from __future__ import annotations
+
+import pytest
+
+from authenticator.cli import PhoneError, WhichOne, choose
+
+
+def waiting(signin_id: str, mode: str = "type", choices=(), held: bool = False) -> dict:
+    return {
+        "signin_id": signin_id,
+        "organisation": "Acme Corp",
+        "account": "alice@acme.test",
+        "app": "Acme Portal",
+        "ip": "203.0.113.7",
+        "device": "Chrome on Windows",
+        "place": None,
+        "expires_at": 2_000_000_000,
+        "number_match": mode,
+        "choices": list(choices),
+        "held": held,
+        "via": "poll",
+    }
+
+
+OLDER, NEWER = waiting("older"), waiting("newer")
+
+
+def test_the_one_named_whatever_else_waits():
+    assert choose([OLDER, NEWER], "older", 42) is OLDER
+    with pytest.raises(PhoneError, match="no sign-in gone is waiting"):
+        choose([OLDER, NEWER], "gone", 42)
+
+
+def test_several_that_could_have_the_number_are_never_guessed_between():
+    with pytest.raises(WhichOne) as asked:
+        choose([OLDER, NEWER], None, 42)
+    assert asked.value.candidates == [OLDER, NEWER]
+    assert "[1] Approve sign-in? Acme Portal · Acme Corp" in str(asked.value)
+    assert "[2] " in str(asked.value) and "--id" in str(asked.value)
+    with pytest.raises(WhichOne):
+        choose([OLDER, NEWER], None)  # deny: which one?
+
+
+def test_the_only_one_that_can_have_the_number():
+    pick = waiting("pick", "pick", (17, 42, 88))
+    other = waiting("other", "pick", (10, 11, 12))
+    strict = waiting("strict", "strict")
+    assert choose([pick, other], None, 42) is pick
+    assert choose([other, pick], None, 42) is pick
+    assert choose([OLDER, strict], None, 482913) is strict  # six digits: not a typed one
+    assert choose([OLDER, strict], None, 42) is OLDER
+    assert choose([OLDER], None) is OLDER
+
+
+def test_a_held_sign_in_its_number_found_comes_first():
+    held = waiting("held", "strict", held=True)
+    assert choose([OLDER, held, NEWER], None, 482918) is held
+
+
+@pytest.mark.parametrize(
+    ("pending", "number", "said"),
+    [
+        ([], 42, "no sign-in is waiting"),
+        ([], None, "no sign-in is waiting"),
+        ([OLDER], 482918, "no sign-in with that number is waiting"),
+        ([waiting("pick", "pick", (17, 42, 88))], 43, "no waiting sign-in can have the number 43"),
+    ],
+)
+def test_nothing_fits(pending, number, said):
+    with pytest.raises(PhoneError, match=said):
+        choose(pending, None, number)
