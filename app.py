@@ -85,6 +85,16 @@ def userinfo(tenant_id):
 # The sign-in page's calls
 
 
+@app.route("/", methods=["GET"])
+def home():
+    return hosted_page.home()
+
+
+@app.route("/favicon.ico", methods=["GET"])
+def favicon():
+    return hosted_page.favicon()
+
+
 @app.route("/openapi.json", methods=["GET"])
 @json_view
 def openapi():

@@ -17,7 +17,7 @@ from chalicelib.domain import browsers
 from chalicelib.errors import CrossSiteRequest, NotFound
 from chalicelib.service import Services
 from chalicelib.usecases import authorize
-from chalicelib.web import page
+from chalicelib.web import middleware, page
 from chalicelib.web.bodies import cookies
 from chalicelib.web.responses import ErrorResponse, as_service_error, error_response
 
@@ -86,7 +86,12 @@ def authorize_page(
             return Response(body="", status_code=302, headers=headers)
         err = as_service_error(caught)
         status = err.status if err.status >= 500 else 400
-        body = page.render("error.html", message=err.description, code=err.code)
+        body = page.render(
+            "error.html",
+            message=err.description,
+            code=err.code,
+            request_id=middleware.request_id(request),
+        )
         return html(status, body, err.headers(), error=err.code)
     csrf = secrets.token_urlsafe(32)
     policy = checked.tenant.tenant.policy
@@ -110,6 +115,17 @@ def authorize_page(
     )
     cookie = _cookie(svc, tenant_id, CSRF_COOKIE, csrf, 3600, "Strict")
     return html(200, body, {"Set-Cookie": cookie})
+
+
+def home() -> Response:
+    """/: a person who came here directly learns to start from their app."""
+    return html(200, page.render("home.html"))
+
+
+def favicon() -> Response:
+    """No icon, and no 404 in the browser's console for the one it asks for."""
+    headers: HeadersType = {"Cache-Control": "public, max-age=86400"}
+    return Response(body="", status_code=204, headers=headers)
 
 
 def static(name: str) -> Response:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,7 @@ HSTS = f"max-age={YEAR}"
 def bind(app: Any) -> None:
     def access_log(event: Any, get_response: Callable[[Any], Response]) -> Response:
         started = time.perf_counter()
+        request_id(event)
         response = get_response(event)
         if _https():
             response.headers["Strict-Transport-Security"] = HSTS
@@ -31,6 +33,17 @@ def bind(app: Any) -> None:
         return response
 
     app.register_middleware(access_log, "http")
+
+
+def request_id(event: Any) -> str:
+    """The id support asks for: API Gateway's or the function URL's request id; where none
+    is given (Chalice's local server), one made here, kept in the request's context so the
+    error page and the access log line show the same."""
+    context = event.context if isinstance(event.context, dict) else {}
+    found = context.get("requestId")
+    if not found:
+        found = context["requestId"] = uuid.uuid4().hex
+    return str(found)
 
 
 def _line(app: Any, event: Any, response: Response, started: float) -> dict:

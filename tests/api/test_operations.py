@@ -177,6 +177,19 @@ def test_the_page_its_files_and_unknown_tenants_log_a_line_too(tenant, api, capl
     ]
 
 
+def test_an_error_page_shows_the_request_id_its_log_line_names(api, caplog):
+    """Support matches what a person reads off the page with the access log line."""
+    caplog.set_level(logging.INFO, logger="phonesignin")
+    response = api.http.get("/t/nobody/authorize?client_id=x")
+    (line,) = [json.loads(r.getMessage()) for r in caplog.records if r.name == "phonesignin"]
+    assert line["request_id"] and f'id="request-id">{line["request_id"]}<' in response.body.decode()
+
+
+def test_the_root_and_the_favicon_answer(api):
+    assert api.http.get("/").status_code == 200
+    assert api.http.get("/favicon.ico").status_code == 204
+
+
 def test_a_tenant_written_as_terraform_writes_it_gets_its_keys_on_first_use(svc, api):
     """Terraform's tenant module writes only the policy and the clients: the function itself
     makes the tenant's data key (KMS) and signing key on the first request for it, and

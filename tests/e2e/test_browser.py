@@ -437,3 +437,63 @@ def test_leaving_or_reloading_the_page_cancels_its_waiting_sign_in(page, world, 
         time.sleep(0.2)
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "phonesignin"]
     assert [x["status"] for x in lines if x["view"] == "cancel_signin"] == [200]
+
+
+def test_screen_readers_hear_the_number_and_are_warned_before_it_expires(page, world):
+    page.clock.install()
+    enter_username(page, world, "web", "alice@web.test")
+    number = shown_number(page)
+    announce = page.locator("#announce")
+    expect(announce).to_have_attribute("aria-live", "assertive")
+    expect(announce).to_have_text(
+        f"Your number is {' '.join(str(number))}. Enter it on your phone."
+    )
+    page.clock.fast_forward("01:35")  # of the 120 seconds a sign-in lasts by default
+    expect(announce).to_have_text("Less than 30 seconds left to answer on your phone.")
+    page.click("#cancel")  # tidy: the phone stops listing it
+
+
+def test_the_password_form_carries_the_username_for_password_managers(page, world):
+    enter_username(page, world, "web", "carol@web.test")
+    hidden = page.locator("#password-step input[autocomplete=username]")
+    expect(hidden).to_have_value("carol@web.test")
+    expect(hidden).to_be_hidden()
+
+
+def test_without_javascript_the_page_says_so_and_never_puts_the_username_in_a_url(browser, world):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{world['rp']}/login/web")
+        expect(page.get_by_text("This sign-in page needs JavaScript")).to_be_visible()
+        expect(page.locator("#username")).to_be_hidden()
+        for form in ("#username-step", "#password-step", "#code-step"):
+            assert page.locator(form).get_attribute("method") == "post"
+    finally:
+        context.close()
+
+
+def test_an_error_page_uses_plain_words_and_shows_a_request_id(page, stack, caplog):
+    caplog.set_level(logging.INFO, logger="phonesignin")
+    response = page.goto(f"{stack.issuer('web')}/authorize?client_id=nobody&response_type=code")
+    assert response.status == 400
+    expect(page.locator("h1")).to_have_text("We can't sign you in from here")
+    expect(page.get_by_role("alert")).to_contain_text("Go back to the app")
+    request_id = page.locator("#request-id").inner_text()
+    assert re.fullmatch(r"[0-9a-f-]{8,}", request_id)
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "phonesignin"]
+    assert request_id in [x["request_id"] for x in lines if x["view"] == "authorize"]
+
+
+def test_the_root_and_the_favicon_answer_without_a_console_error(page, stack, world):
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    response = page.goto(f"{stack.api_url}/")
+    assert response.status == 200
+    expect(page.locator("h1")).to_have_text("Phone sign-in")
+    assert page.request.get(f"{stack.api_url}/favicon.ico").status == 204
+    enter_username(page, world, "web", "carol@web.test")
+    expect(page.locator("#password-step")).to_be_visible()
+    page.wait_for_timeout(500)  # the browser's own favicon request
+    assert problems == []

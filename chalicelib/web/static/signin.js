@@ -7,6 +7,7 @@
   const $ = (id) => document.getElementById(id);
   const STEPS = ["username-step", "number-step", "password-step", "code-step"];
   const RESEND_AFTER_SECONDS = 20;
+  const WARN_SECONDS = 30;
   let username = "";
   let current = null; // the sign-in being followed: {signin_id, secret, interval, ...}
   let timers = [];
@@ -18,6 +19,21 @@
     resend: "Send a new request",
     tryAgain: "Try again",
     couldNotStart: "Sign-in could not start.",
+    waiting: "Waiting for your phone…",
+    expiresIn: "Expires in {time}",
+    introHeld: "No notification was sent this time. Open your authenticator app, choose \u201cEnter a number\u201d and type the number you see here.",
+    introPick: "Open your authenticator app and tap the number you see here.",
+    introType: "Open your authenticator app and type the number you see here.",
+    headingSecondStep: "One more step: approve on your phone",
+    headingHeld: "Open the app on your phone",
+    headingApprove: "Approve the sign-in on your phone",
+    enterUsername: "Enter your email or username.",
+    enterPassword: "Enter your password.",
+    passwordFailed: "Sign-in failed. Try again.",
+    enterCode: "Enter the six digits the app shows.",
+    codeFailed: "That code did not work.",
+    numberSpoken: "Your number is {number}. Enter it on your phone.",
+    expiresSoon: "Less than {seconds} seconds left to answer on your phone.",
     ended: {
       approved: { heading: "Approved", status: "Approved. Signing you in…", hint: "Taking you back to the app." },
       denied: { heading: "Sign-in denied", status: "The sign-in was denied on your phone.",
@@ -154,10 +170,10 @@
     // Held: no notification was sent (too many requests, or phone sign-in paused); the
     // request waits in the app, found by this number.
     $("number-intro").textContent = signin.held
-      ? "No notification was sent this time. Open your authenticator app, choose \u201cEnter a number\u201d and type the number you see here."
+      ? TEXT.introHeld
       : cfg.numberMatch === "pick"
-        ? "Open your authenticator app and tap the number you see here."
-        : "Open your authenticator app and type the number you see here.";
+        ? TEXT.introPick
+        : TEXT.introType;
     $("no-push-hint").hidden = Boolean(signin.held);
     $("resend").hidden = true;
     $("resend").textContent = TEXT.resend;
@@ -166,16 +182,22 @@
     $("number").hidden = false;
     $("use-password").parentElement.hidden = secondStep;
     $("use-code-line").hidden = !secondStep;
-    $("number-heading").textContent = secondStep ? "One more step: approve on your phone"
-      : signin.held ? "Open the app on your phone" : "Approve the sign-in on your phone";
-    setStatus("Waiting for your phone…");
+    $("number-heading").textContent = secondStep ? TEXT.headingSecondStep
+      : signin.held ? TEXT.headingHeld : TEXT.headingApprove;
+    setStatus(TEXT.waiting);
     show("number-step", "number-heading");
+    $("announce").textContent = TEXT.numberSpoken.replace("{number}", number.split("").join(" "));
+    let warned = false;
     // Count down from the lifetime the server gave, whatever this computer's clock says.
     if (!signin.end) signin.end = Date.now() / 1000 + (signin.expires_at - signin.now);
     const end = signin.end;
     const tick = () => {
       const left = Math.max(0, Math.round(end - Date.now() / 1000));
-      $("countdown").textContent = left > 0 ? `Expires in ${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}` : "";
+      if (left > 0 && left <= WARN_SECONDS && !warned) {
+        warned = true; // screen readers hear it once, before it is too late
+        $("announce").textContent = TEXT.expiresSoon.replace("{seconds}", WARN_SECONDS);
+      }
+      $("countdown").textContent = left > 0 ? TEXT.expiresIn.replace("{time}", `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`) : "";
     };
     tick();
     timers.push(setInterval(tick, 1000));
@@ -197,6 +219,7 @@
     abandon();
     $("no-phone-note").hidden = noPhone !== true;
     $("password-user").textContent = username;
+    $("password-username").value = username; // for password managers
     $("use-app-line").hidden = cfg.phoneEnabled !== "yes";
     showError("password-error", "");
     $("password").value = "";
@@ -216,7 +239,7 @@
     event.preventDefault();
     username = $("username").value.trim();
     showError("username-error", "");
-    if (!username) { showError("username-error", "Enter your email or username."); $("username").focus(); return; }
+    if (!username) { showError("username-error", TEXT.enterUsername); $("username").focus(); return; }
     if (cfg.phoneEnabled !== "yes" || cfg.firstMethod === "password") askPassword(false);
     else startPhone();
   });
@@ -224,21 +247,21 @@
   $("password-step").addEventListener("submit", async (event) => {
     event.preventDefault();
     const password = $("password").value;
-    if (!password) { showError("password-error", "Enter your password."); return; }
+    if (!password) { showError("password-error", TEXT.enterPassword); return; }
     const { status, body } = await postJson("password", { ...authorizeFields(), password });
     if (status === 200 && body.status === "approved") { finish(body.code); return; }
     if (status === 200 && body.status === "second_step") { follow(body, true); return; }
-    showError("password-error", body.error_description || "Sign-in failed. Try again.");
+    showError("password-error", body.error_description || TEXT.passwordFailed);
     $("password").focus();
   });
 
   $("code-step").addEventListener("submit", async (event) => {
     event.preventDefault();
     const code = $("code").value.trim();
-    if (!/^[0-9]{6}$/.test(code)) { showError("code-error", "Enter the six digits the app shows."); return; }
+    if (!/^[0-9]{6}$/.test(code)) { showError("code-error", TEXT.enterCode); return; }
     const { status, body } = await postJson(`signin/${current.signin_id}/code`, { secret: current.secret, code, username });
     if (status === 200 && body.status === "approved") { finish(body.code); return; }
-    showError("code-error", body.error_description || "That code did not work.");
+    showError("code-error", body.error_description || TEXT.codeFailed);
     $("code").focus();
   });
 
@@ -272,5 +295,7 @@
   window.addEventListener("pageshow", (event) => { if (event.persisted) show("username-step", "username"); });
 
   if (cfg.loginHint) $("username").value = cfg.loginHint;
-  $("username").focus();
+  $("needs-js").hidden = true;
+  $("cancel-line").hidden = false;
+  show("username-step", "username"); // hidden without JavaScript: the page says so instead
 })();
