@@ -17,6 +17,8 @@ from chalicelib.domain.metering import day_of
 from tools import admin as admin_cli
 from tools.admin import arguments
 
+# Taken at collection, before any session fixture replaces it.
+BUILD_FROM_ENVIRONMENT = service.get
 SETTINGS = ("TABLE_PREFIX", "KMS_KEY_ID", "PUBLIC_BASE_URL", "TENANT_CACHE_SECONDS")
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 REGION = {"AWS_DEFAULT_REGION": "us-east-1"}
@@ -37,6 +39,8 @@ def shell(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance role to ask for
+    # The CLI's own service.get, even after tests/e2e's session has put its stack's in place.
+    monkeypatch.setattr(service, "get", BUILD_FROM_ENVIRONMENT)
     service.get.cache_clear()
     aws_clients.reset()
     yield monkeypatch
