@@ -8,7 +8,7 @@ DEMO_READY := $(VENV)/.demo-ready
 export TF_CLI_CONFIG_FILE := $(CURDIR)/infrastructure/terraform.rc
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo smoke test lint chromium bench load package clean tf-local
+.PHONY: demo smoke test lint chromium bench load package clean tf-local catalogs messages
 
 $(DEMO_READY): requirements.txt requirements-demo.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,16 +21,32 @@ $(READY): requirements.txt requirements-demo.txt requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@ $(DEMO_READY)
 
-demo: $(DEMO_READY)   ## run the service, a demo tenant and a phone on 127.0.0.1
+# The page's languages: gettext catalogs (chalicelib/locales/<language>/LC_MESSAGES/messages.po),
+# compiled to .mo files here; the Lambda reads those with the standard library's gettext.
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard chalicelib/locales/*/LC_MESSAGES/messages.po))
+
+catalogs: $(CATALOGS) ## compile the language catalogs (every target that runs the service does)
+
+chalicelib/locales/%/LC_MESSAGES/messages.mo: chalicelib/locales/%/LC_MESSAGES/messages.po $(DEMO_READY)
+	$(BIN)/pybabel -q compile --statistics -i $< -o $@
+
+messages: $(DEMO_READY) ## extract the messages from code and templates, and update every catalog
+	mkdir -p build
+	PYTHONPATH=. $(BIN)/pybabel -q extract -F babel.cfg --sort-by-file --add-comments=TRANSLATORS: --project=phone-signin \
+		-o build/messages.pot .
+	$(BIN)/pybabel -q update -i build/messages.pot -d chalicelib/locales -D messages \
+		--no-fuzzy-matching --ignore-obsolete
+
+demo: $(DEMO_READY) catalogs   ## run the service, a demo tenant and a phone on 127.0.0.1
 	$(BIN)/python -m tools.demo
 
-smoke: $(DEMO_READY)  ## one complete sign-in over HTTP, non-interactively
+smoke: $(DEMO_READY) catalogs  ## one complete sign-in over HTTP, non-interactively
 	$(BIN)/python -m tools.demo --smoke
 
-tf-local: $(READY)    ## the Terraform example applied to moto on 127.0.0.1, until Ctrl-C
+tf-local: $(READY) catalogs    ## the Terraform example applied to moto on 127.0.0.1, until Ctrl-C
 	$(BIN)/python -m tools.tf_local
 
-test: $(READY) lint chromium   ## the whole suite
+test: $(READY) catalogs lint chromium   ## the whole suite
 	$(BIN)/python -m pytest
 
 chromium:             ## Debian's Chromium for the browser tests (installs when root)
@@ -43,7 +59,7 @@ lint: $(READY)        ## ruff check, ruff format --check, then mypy (settings in
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(READY)       ## AWS calls, capacity units, CPU, cold start, package size, cost
+bench: $(READY) catalogs       ## AWS calls, capacity units, CPU, cold start, package size, cost
 	$(BIN)/python -m tools.bench
 
 # checkov pins its own boto3 (1.35), which the service and moto cannot share: its own virtualenv.
@@ -58,10 +74,10 @@ $(CHECKOV): infrastructure/requirements-scan.txt
 scan: $(CHECKOV)      ## checkov over infrastructure/, offline (tests/e2e/test_terraform_scan.py runs it too)
 	BC_SKIP_MAPPING=TRUE $(CHECKOV) -d infrastructure --framework terraform --compact --quiet --skip-download
 
-load: $(READY)        ## a bounded load run on 127.0.0.1, and the 10k sign-ins/s simulation
+load: $(READY) catalogs        ## a bounded load run on 127.0.0.1, and the 10k sign-ins/s simulation
 	$(BIN)/python -m tools.load
 
-package: $(READY)     ## the Lambda zip, as `chalice package` builds it
+package: $(READY) catalogs     ## the Lambda zip, as `chalice package` builds it
 	rm -rf build/package && AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
 		$(BIN)/chalice package --stage prod build/package
 

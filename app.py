@@ -87,7 +87,7 @@ def userinfo(tenant_id):
 
 @app.route("/", methods=["GET"])
 def home():
-    return hosted_page.home()
+    return hosted_page.home(current_request())
 
 
 @app.route("/favicon.ico", methods=["GET"])

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.domain.ports import PlatformEndpoint
-from chalicelib.domain.push_messages import TITLE, Challenge, apns_payload, fcm_payload
+from chalicelib.domain.push_messages import Challenge, apns_payload, fcm_payload
 
 _EXISTING_ENDPOINT = re.compile(r"Endpoint (arn:[^ ]+) already exists")
 
@@ -27,7 +27,7 @@ def publish_request(endpoint_arn: str, channel: str, challenge: Challenge) -> di
         # UTF-8, not \u escapes: an emoji is then 4 bytes instead of 12 against APNs' 4 KB.
         "Message": json.dumps(
             {
-                "default": f"{TITLE} {challenge.body}",
+                "default": f"{challenge.title()} {challenge.body()}",
                 channel: json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
             },
             separators=(",", ":"),

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib.domain import language
+from chalicelib.domain.language import N_
+
 CATEGORY = "SIGNIN_REQUEST"
-TITLE = "Approve sign-in?"
+TITLE = N_("Approve sign-in?")
+FROM = N_("from {place}")
 
 
 @dataclass(frozen=True)
@@ -30,12 +34,16 @@ class Challenge:
     place: str | None = None
     organisation: str = ""  # the tenant's display name, useragent.clean'd
 
-    @property
-    def body(self) -> str:
+    def title(self, locale: str = language.DEFAULT) -> str:
+        return language.translate(locale, TITLE)
+
+    def body(self, locale: str = language.DEFAULT) -> str:
+        """What the notification says, in the phone's language."""
         who = f"{self.organisation} · {self.app_name}" if self.organisation else self.app_name
         if self.binding_message:
             return f"{who} · {self.binding_message}"
-        return f"{who} · from {self.place or self.ip}"
+        where = self.place or self.ip
+        return f"{who} · " + language.translate(locale, FROM).replace("{place}", where)
 
     def data(self) -> dict[str, str]:
         """FCM data values must be strings; APNs gets the same keys."""
@@ -54,10 +62,10 @@ class Challenge:
         }
 
 
-def apns_payload(challenge: Challenge) -> dict:
+def apns_payload(challenge: Challenge, locale: str = language.DEFAULT) -> dict:
     return {
         "aps": {
-            "alert": {"title": TITLE, "body": challenge.body},
+            "alert": {"title": challenge.title(locale), "body": challenge.body(locale)},
             "category": CATEGORY,
             "sound": "default",
             "interruption-level": "time-sensitive",
@@ -66,7 +74,7 @@ def apns_payload(challenge: Challenge) -> dict:
     }
 
 
-def fcm_payload(challenge: Challenge) -> dict:
+def fcm_payload(challenge: Challenge, locale: str = language.DEFAULT) -> dict:
     return {
         "fcmV1Message": {
             "message": {
@@ -75,8 +83,8 @@ def fcm_payload(challenge: Challenge) -> dict:
                     "priority": "high",
                     "ttl": f"{challenge.ttl_seconds}s",
                     "notification": {
-                        "title": TITLE,
-                        "body": challenge.body,
+                        "title": challenge.title(locale),
+                        "body": challenge.body(locale),
                         "click_action": CATEGORY,
                     },
                 },

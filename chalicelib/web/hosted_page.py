@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 from chalice import Response
 from chalice.app import HeadersType, Request
 
-from chalicelib.domain import browsers
+from chalicelib.domain import browsers, language
 from chalicelib.errors import CrossSiteRequest, NotFound
 from chalicelib.service import Services
 from chalicelib.usecases import authorize
-from chalicelib.web import middleware, page
+from chalicelib.web import middleware, page, page_text
 from chalicelib.web.bodies import cookies
 from chalicelib.web.responses import ErrorResponse, as_service_error, error_response
 
@@ -76,7 +76,9 @@ def html(status: int, body: str, extra_headers: dict | None = None, error: str =
 def authorize_page(
     svc: Services, tenant_id: str, params: dict[str, str], request: Request
 ) -> Response:
-    """The sign-in page, an error page of ours, or a redirect with an error to the client."""
+    """The sign-in page, an error page of ours, or a redirect with an error to the client;
+    in the language of the app's ui_locales or the browser's Accept-Language."""
+    locale = page_language(request, params)
     try:
         checked = authorize.check(svc, tenant_id, params)
     except Exception as caught:
@@ -88,6 +90,8 @@ def authorize_page(
         status = err.status if err.status >= 500 else 400
         body = page.render(
             "error.html",
+            locale,
+            lang=locale,
             message=err.description,
             code=err.code,
             request_id=middleware.request_id(request),
@@ -98,6 +102,10 @@ def authorize_page(
     remembered = cookies(request).get(METHOD_COOKIE)
     body = page.render(
         "signin.html",
+        locale,
+        lang=locale,
+        languages=page.language_switch(locale, params),
+        text=page_text.script_text(locale),
         app_name=checked.app_name,
         tenant_name=checked.tenant.tenant.name,
         client_id=checked.client_id,
@@ -117,9 +125,15 @@ def authorize_page(
     return html(200, body, {"Set-Cookie": cookie})
 
 
-def home() -> Response:
+def page_language(request: Request, params: dict[str, str] | None = None) -> str:
+    ui_locales = (params or {}).get("ui_locales")
+    return language.negotiate(request.headers.get("accept-language"), ui_locales)
+
+
+def home(request: Request) -> Response:
     """/: a person who came here directly learns to start from their app."""
-    return html(200, page.render("home.html"))
+    locale = page_language(request)
+    return html(200, page.render("home.html", locale, lang=locale))
 
 
 def favicon() -> Response:

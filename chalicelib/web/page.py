@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlencode
+
+from chalicelib.domain import language
 
 HERE = Path(__file__).parent
 CSP = (
@@ -24,7 +28,11 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
-_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+# {{name}} is a value; {{_("An English sentence with {name}")}} a message, looked up in the
+# language's catalog (domain/language.py), then its {name}s filled.
+MESSAGE = re.compile(r'\{\{_\("((?:[^"\\]|\\.)*)"\)\}\}')
+_PLACEHOLDER = re.compile(MESSAGE.pattern + r"|\{\{(\w+)\}\}")
+_FIELD = re.compile(r"\{(\w+)\}")
 STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 
 
@@ -33,15 +41,49 @@ def _template(name: str) -> str:
     return (HERE / name).read_text()
 
 
-def render(name: str, **values: object) -> str:
-    """Fill {{name}} placeholders, HTML-escaped. Nothing else is interpreted: one pass over
-    the template, so a value that looks like a placeholder is shown as sent."""
+def message(locale: str, text: str, values: Mapping[str, object]) -> str:
+    """A message in the language, its {name} fields filled with values; HTML-escaped."""
+    translated = language.translate(locale, text)
+    return html.escape(_FIELD.sub(lambda field: _text(values.get(field[1], field[0])), translated))
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+LANGUAGES_LABEL = language.N_("Language")
+
+
+class Html(str):
+    """Markup made here from escaped parts, inserted into a template as it is."""
+
+
+def language_switch(locale: str, query: Mapping[str, str]) -> Html:
+    """Links to this page in each other offered language (the same query, with the app's
+    ui_locales replaced by the choice); each language named in itself."""
+    links = []
+    for code in language.available():
+        name = html.escape(language.name_of(code))
+        if code == locale:
+            links.append(f'<span lang="{code}" aria-current="true">{name}</span>')
+            continue
+        href = html.escape("?" + urlencode({**query, "ui_locales": code}))
+        links.append(f'<a href="{href}" lang="{code}" hreflang="{code}">{name}</a>')
+    label = message(locale, LANGUAGES_LABEL, {})
+    return Html(f'<nav class="languages" aria-label="{label}">{" ".join(links)}</nav>')
+
+
+def render(name: str, locale: str = language.DEFAULT, **values: object) -> str:
+    """Fill a template, HTML-escaped, in the language `locale`. Nothing else is interpreted:
+    one pass over the template, so a value that looks like a placeholder is shown as sent."""
 
     def fill(match: re.Match) -> str:
-        if match[1] not in values:
+        if match[1] is not None:
+            return message(locale, match[1].replace('\\"', '"'), values)
+        if match[2] not in values:
             return match[0]
-        value = values[match[1]]
-        return html.escape("" if value is None else str(value))
+        value = values[match[2]]
+        return value if isinstance(value, Html) else html.escape(_text(value))
 
     return _PLACEHOLDER.sub(fill, _template(name))
 

@@ -12,44 +12,20 @@
   let current = null; // the sign-in being followed: {signin_id, secret, interval, ...}
   let timers = [];
 
-  // Every sentence this script shows, in one place (the template holds the rest).
-  const TEXT = {
-    signedIn: "Signed in.",
-    cancelled: "The person cancelled the sign-in.", // error_description, for the app's developers
-    resend: "Send a new request",
-    tryAgain: "Try again",
-    couldNotStart: "Sign-in could not start.",
-    waiting: "Waiting for your phone…",
-    expiresIn: "Expires in {time}",
-    introHeld: "No notification was sent this time. Open your authenticator app, choose \u201cEnter a number\u201d and type the number you see here.",
-    introPick: "Open your authenticator app and tap the number you see here.",
-    introType: "Open your authenticator app and type the number you see here.",
-    headingSecondStep: "One more step: approve on your phone",
-    headingHeld: "Open the app on your phone",
-    headingApprove: "Approve the sign-in on your phone",
-    enterUsername: "Enter your email or username.",
-    enterPassword: "Enter your password.",
-    passwordFailed: "Sign-in failed. Try again.",
-    enterCode: "Enter the six digits the app shows.",
-    codeFailed: "That code did not work.",
-    numberSpoken: "Your number is {number}. Enter it on your phone.",
-    expiresSoon: "Less than {seconds} seconds left to answer on your phone.",
-    ended: {
-      approved: { heading: "Approved", status: "Approved. Signing you in…", hint: "Taking you back to the app." },
-      denied: { heading: "Sign-in denied", status: "The sign-in was denied on your phone.",
-        hint: "If it was you, try again and approve it on your phone this time." },
-      wrong_number: { heading: "Sign-in stopped", status: "That wasn't the number shown here, so the sign-in was stopped.",
-        hint: "Try again, and on your phone choose the number this page shows." },
-      fraud_reported: { heading: "Sign-in blocked", status: "You reported this sign-in as not you. It has been stopped.",
-        hint: "Nobody was signed in. If it was you after all, try again or use your password." },
-      expired: { heading: "Request expired", status: "The request expired before it was approved.",
-        hint: "Try again to send a new request to your phone." },
-      locked: { heading: "Phone sign-in paused", status: "Phone sign-in is paused for this account.",
-        hint: "Use your password instead, or try again later." },
-      error: { heading: "Something went wrong", status: "The sign-in could not be checked.",
-        hint: "Try again. If it keeps happening, use your password." },
-    },
-  };
+  // Every sentence this script shows, in the page's language (web/page_text.py).
+  const TEXT = JSON.parse(cfg.text);
+  // For the app's developers (error_description), not for the person: not translated.
+  const CANCELLED = "The person cancelled the sign-in.";
+
+  // What a failed call of the page's own means for the person, in their language: by error
+  // code, never the service's English error_description.
+  function problem(answer) {
+    const code = answer.body.error;
+    if (code === "too_many_attempts" && answer.retryAfter > 0 && answer.retryAfter < 120) {
+      return TEXT.errors.too_many_attempts_in.replace("{seconds}", answer.retryAfter);
+    }
+    return TEXT.errors[code] || TEXT.errors.other;
+  }
 
   function show(stepId, focusId) {
     for (const id of STEPS) $(id).hidden = id !== stepId;
@@ -87,7 +63,8 @@
     });
     let json = {};
     try { json = await response.json(); } catch (e) { json = {}; }
-    return { status: response.status, body: json };
+    const retryAfter = Number(response.headers.get("Retry-After")) || 0;
+    return { status: response.status, body: json, retryAfter };
   }
 
   function authorizeFields() {
@@ -125,7 +102,7 @@
     if (followed) {
       try { await postJson(`signin/${followed.signin_id}/cancel`, { secret: followed.secret }); } catch (e) { /* going anyway */ }
     }
-    toApp({ error: "access_denied", error_description: TEXT.cancelled });
+    toApp({ error: "access_denied", error_description: CANCELLED });
   }
 
   // A sign-in that ended: the number goes (greyed while the approved one signs in), the
@@ -227,11 +204,12 @@
   }
 
   async function startPhone() {
-    const { status, body } = await postJson("signin", authorizeFields());
+    const answer = await postJson("signin", authorizeFields());
+    const { status, body } = answer;
     if (status === 403 && body.error === "phone_signin_disabled") { cfg.phoneEnabled = "no"; askPassword(true); return; }
     // 429: too many requests from here for this account.
     if (status === 429 || (status === 200 && body.method === "password")) { askPassword(true); return; }
-    if (status !== 200) { showError("username-error", body.error_description || TEXT.couldNotStart); show("username-step", "username"); return; }
+    if (status !== 200) { showError("username-error", problem(answer)); show("username-step", "username"); return; }
     follow(body, false);
   }
 
@@ -248,10 +226,11 @@
     event.preventDefault();
     const password = $("password").value;
     if (!password) { showError("password-error", TEXT.enterPassword); return; }
-    const { status, body } = await postJson("password", { ...authorizeFields(), password });
+    const answer = await postJson("password", { ...authorizeFields(), password });
+    const { status, body } = answer;
     if (status === 200 && body.status === "approved") { finish(body.code); return; }
     if (status === 200 && body.status === "second_step") { follow(body, true); return; }
-    showError("password-error", body.error_description || TEXT.passwordFailed);
+    showError("password-error", problem(answer));
     $("password").focus();
   });
 
@@ -259,9 +238,9 @@
     event.preventDefault();
     const code = $("code").value.trim();
     if (!/^[0-9]{6}$/.test(code)) { showError("code-error", TEXT.enterCode); return; }
-    const { status, body } = await postJson(`signin/${current.signin_id}/code`, { secret: current.secret, code, username });
-    if (status === 200 && body.status === "approved") { finish(body.code); return; }
-    showError("code-error", body.error_description || TEXT.codeFailed);
+    const answer = await postJson(`signin/${current.signin_id}/code`, { secret: current.secret, code, username });
+    if (answer.status === 200 && answer.body.status === "approved") { finish(answer.body.code); return; }
+    showError("code-error", problem(answer));
     $("code").focus();
   });
 
