@@ -295,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tf-local: no provider mirror ({RC.relative_to(ROOT)}): Terraform fetches the "
               "AWS provider from the registry", flush=True)  # fmt: skip
     signal.signal(signal.SIGTERM, _interrupt)  # stop as cleanly as on Ctrl-C
+    # Started in the background by a shell without job control, SIGINT arrives ignored: take
+    # Python's own handler back, so `kill -INT` stops it as Ctrl-C does.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     moto = start_moto()
     try:
         print(f"moto is on {moto.url}; applying infrastructure/{EXAMPLE} (about 30 s) ...",
