@@ -46,8 +46,14 @@ smoke: $(DEMO_READY) catalogs  ## one complete sign-in over HTTP, non-interactiv
 tf-local: $(READY) catalogs    ## the Terraform example applied to moto on 127.0.0.1, until Ctrl-C
 	$(BIN)/python -m tools.tf_local
 
-test: $(READY) catalogs lint chromium   ## the whole suite
+test: $(READY) catalogs lint chromium $(AXE)   ## the whole suite
 	$(BIN)/python -m pytest
+
+# axe-core (npm, pinned in package-lock.json) checks the page's accessibility in tests/e2e.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
 
 chromium:             ## Debian's Chromium for the browser tests (installs when root)
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
@@ -82,4 +88,4 @@ package: $(READY) catalogs     ## the Lambda zip, as `chalice package` builds it
 		$(BIN)/chalice package --stage prod build/package
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .ruff_cache
+	rm -rf $(VENV) build .pytest_cache .ruff_cache node_modules
