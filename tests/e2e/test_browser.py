@@ -682,3 +682,38 @@ def test_axe_finds_what_it_is_here_to_find(page):
     page.set_content('<html lang="en"><title>t</title><main><input><img src="x.png"></main>')
     found = {rule["id"] for rule in violations(page)}
     assert {"label", "image-alt"} <= found
+
+
+def test_an_approved_sign_in_greys_its_number_while_the_app_takes_over(page, world, lang, alice):
+    """Approved: the number stays, greyed, under "Approved" while the browser goes back to the
+    app (here the app never answers, so the page can be seen in that state)."""
+    # A 204 answer to a navigation leaves the page where it is.
+    page.route(re.compile(r".*/callback/web\?.*"), lambda route: route.fulfill(status=204))
+    enter_username(page, world, "web", alice)
+    number = shown_number(page)
+    phone = world["phones"][alice]
+    phone.answer(phone.wait_for_signin(number)["signin_id"], "approve", number)
+    expect(page.locator("#number-heading")).to_have_text(t(lang, "Approved"))
+    expect(page.locator("#status")).to_have_text(t(lang, "Approved. Signing you in…"))
+    expect(page.locator("#number")).to_be_visible()
+    expect(page.locator("#number")).to_have_class(re.compile(r"\bended\b"))
+    expect(page.locator("#resend")).to_be_hidden()
+    look(page, "approved")
+
+
+def test_back_from_the_back_forward_cache_the_page_starts_over(page, world, alice):
+    """A page restored from the back-forward cache (pageshow, persisted) cancelled its sign-in
+    when it was left (pagehide): it shows the username step, not a dead number. The events are
+    dispatched here: Chromium keeps no-store pages out of that cache, other browsers may not."""
+    enter_username(page, world, "web", alice)
+    number = shown_number(page)
+    phone = world["phones"][alice]
+    signin_id = phone.wait_for_signin(number)["signin_id"]
+    page.evaluate("window.dispatchEvent(new PageTransitionEvent('pagehide', {persisted: true}))")
+    page.evaluate("window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))")
+    expect(page.locator("#username")).to_be_focused()
+    expect(page.locator("#number-step")).to_be_hidden()
+    deadline = time.monotonic() + 5
+    while phone_lists(phone, signin_id):
+        assert time.monotonic() < deadline, "the phone still lists the sign-in the page left"
+        time.sleep(0.2)
