@@ -37,8 +37,8 @@ STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; char
 
 
 @cache
-def _template(name: str) -> str:
-    return (HERE / name).read_text()
+def _template(path: Path) -> str:
+    return path.read_text()
 
 
 def message(locale: str, text: str, values: Mapping[str, object]) -> str:
@@ -74,8 +74,14 @@ def language_switch(locale: str, query: Mapping[str, str]) -> Html:
 
 
 def render(name: str, locale: str = language.DEFAULT, **values: object) -> str:
-    """Fill a template, HTML-escaped, in the language `locale`. Nothing else is interpreted:
-    one pass over the template, so a value that looks like a placeholder is shown as sent."""
+    """Fill a template of this directory, HTML-escaped, in the language `locale`."""
+    return render_file(HERE / name, locale, **values)
+
+
+def render_file(path: Path, locale: str = language.DEFAULT, **values: object) -> str:
+    """Fill the template at `path` (the demo's phone simulator keeps its own), HTML-escaped,
+    in the language `locale`. Nothing else is interpreted: one pass over the template, so a
+    value that looks like a placeholder is shown as sent."""
 
     def fill(match: re.Match) -> str:
         if match[1] is not None:
@@ -85,7 +91,7 @@ def render(name: str, locale: str = language.DEFAULT, **values: object) -> str:
         value = values[match[2]]
         return value if isinstance(value, Html) else html.escape(_text(value))
 
-    return _PLACEHOLDER.sub(fill, _template(name))
+    return _PLACEHOLDER.sub(fill, _template(path))
 
 
 @cache
