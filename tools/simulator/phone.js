@@ -1,9 +1,13 @@
 // The phone simulator: the reference authenticator in a browser tab, with WebCrypto.
 // Its P-256 key and TOTP secret are kept in localStorage sealed by the PIN (PBKDF2 + AES-GCM):
 // the same shape as a real app's keychain item gated by the screen lock.
+// Its sentences come with the page, in its language (data-text, tools/simulator/text.py):
+// this file holds no words, it fills their {name} fields.
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
+  const TEXT = JSON.parse(document.body.dataset.text);
+  const say = (text, values) => text.replace(/\{(\w+)\}/g, (field, name) => (name in values ? String(values[name]) : field));
   const STORE = "phone-simulator";
   const SECTIONS = ["enrol", "locked", "home", "request"];
   const enc = new TextEncoder();
@@ -23,8 +27,8 @@
   function save(state) { localStorage.setItem(STORE, JSON.stringify(state)); }
   function error(id, text) { $(id).textContent = text || ""; $(id).hidden = !text; }
   const secondsLeft = (signin) => Math.max(0, signin.expires_at - Math.floor(Date.now() / 1000));
-  const leftText = (signin) => (secondsLeft(signin) ? `Expires in ${secondsLeft(signin)}s` : "Expired");
-  const whereText = (signin) => `From ${signin.place ? `${signin.place} (${signin.ip})` : signin.ip} · ${signin.device}`;
+  const leftText = (signin) => (secondsLeft(signin) ? say(TEXT.expiresIn, { seconds: secondsLeft(signin) }) : TEXT.expired);
+  const whereText = (signin) => say(signin.place ? TEXT.fromPlace : TEXT.fromIp, signin);
 
   // What happened, said on the home screen after an answer or when the request on screen
   // ended. The focus goes to this message: never to a number, a field or a button, so a
@@ -79,7 +83,7 @@
     error("enrol-error", "");
     const tenant = $("tenant").value.trim();
     const pin = $("new-pin").value;
-    if (pin.length < 4) { error("enrol-error", "Choose a PIN of at least 4 digits."); return; }
+    if (pin.length < 4) { error("enrol-error", TEXT.pinTooShort); return; }
     const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
     const pub = await crypto.subtle.exportKey("jwk", pair.publicKey);
     const jwk = { kty: "EC", crv: "P-256", x: pub.x, y: pub.y };
@@ -88,7 +92,7 @@
       activation_code: $("activation-code").value.trim(), platform: "android", installation_id: state.installation, screen_lock: true,
     }));
     const { status, body } = await call(state, "enrol", proof);
-    if (status !== 200) { error("enrol-error", body.error_description || "Set-up failed."); return; }
+    if (status !== 200) { error("enrol-error", TEXT.enrolErrors[body.error] || TEXT.enrolErrors.other); return; }
     const salt = random(16), iv = random(12);
     const secret = { d: await crypto.subtle.exportKey("jwk", pair.privateKey), totp: body.totp_secret };
     const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, await pinKey(pin, salt), enc.encode(JSON.stringify(secret)));
@@ -105,7 +109,7 @@
         key: await crypto.subtle.importKey("jwk", secret.d, { name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]),
         totp: base32(secret.totp),
       };
-    } catch (e) { error("unlock-error", "Wrong PIN."); return; }
+    } catch (e) { error("unlock-error", TEXT.wrongPin); return; }
     $("home-account").textContent = state.username;
     $("home-tenant").textContent = state.tenant;
     show("home");
@@ -135,7 +139,7 @@
     if (!unlocked) return;
     const now = Date.now() / 1000;
     $("totp-code").textContent = await totpCode(unlocked.totp, now);
-    $("totp-left").textContent = `${30 - (Math.floor(now) % 30)}s`;
+    $("totp-left").textContent = say(TEXT.codeLeft, { seconds: 30 - (Math.floor(now) % 30) });
     setTimeout(tickTotp, 1000);
   }
 
@@ -149,7 +153,7 @@
       showNotices(body.notices || []);
       waiting = body.signins;
       if (shown && !waiting.some((s) => s.signin_id === shown.signin_id)) {
-        outcome("That sign-in request has ended: it was answered on another phone, cancelled on the sign-in page, or it expired.", true);
+        outcome(TEXT.endedElsewhere, true);
       }
       renderList();
     }
@@ -164,16 +168,17 @@
     const ids = live.map((s) => s.signin_id).join(" ");
     if (ids === listed) return;
     listed = ids;
-    $("inbox-status").textContent = live.length ? `${live.length} request${live.length === 1 ? "" : "s"} waiting. Check the number on the sign-in page, then choose its request.` : "No sign-in requests.";
+    const status = !live.length ? TEXT.noRequests : live.length === 1 ? TEXT.oneWaiting : TEXT.manyWaiting;
+    $("inbox-status").textContent = say(status, { count: live.length });
     const focused = document.activeElement && document.activeElement.closest("#requests li");
     const keep = focused ? focused.dataset.signin : null;
     $("requests").replaceChildren(...live.map((signin) => {
       const item = document.createElement("li");
       item.dataset.signin = signin.signin_id;
       const line = (cls, text, tag) => { const el = document.createElement(tag || "span"); el.className = cls; el.textContent = text; return el; };
-      const open = line("secondary", "Review", "button");
+      const open = line("secondary", TEXT.review, "button");
       open.type = "button";
-      open.setAttribute("aria-label", `Review: ${signin.app}, ${whereText(signin)}`);
+      open.setAttribute("aria-label", say(TEXT.reviewLabel, { app: signin.app, where: whereText(signin) }));
       open.addEventListener("click", () => present(signin));
       item.append(
         line("app", signin.app, "strong"),
@@ -197,13 +202,13 @@
     if (waiting.some((s) => !secondsLeft(s))) renderList(); // drops the expired
     if (shown) {
       $("request-left").textContent = leftText(shown);
-      if (!secondsLeft(shown)) outcome("The sign-in request expired before it was answered.", true);
+      if (!secondsLeft(shown)) outcome(TEXT.expiredUnanswered, true);
     }
   }
 
   const NOTICES = {
-    totp_failed: (n) => `${n.failures} wrong verification code(s) in a row` + (n.device ? ` from ${n.device}` : ""),
-    device_enrolled: (n) => `A new phone was added to this account (${n.platform || "phone"})`,
+    totp_failed: (n) => say(n.device ? TEXT.notices.totp_failed_from : TEXT.notices.totp_failed, n),
+    device_enrolled: (n) => (n.platform ? say(TEXT.notices.device_enrolled, n) : TEXT.notices.device_enrolled_unnamed),
   };
 
   function showNotices(notices) {
@@ -221,26 +226,15 @@
     event.preventDefault();
     error("find-error", "");
     const number = parseInt($("find-number").value.trim(), 10);
-    if (!(number >= 100000 && number <= 999999)) { error("find-error", "Enter the six digits the sign-in page shows."); return; }
+    if (!(number >= 100000 && number <= 999999)) { error("find-error", TEXT.enterSixDigits); return; }
     const state = load();
     const proof = await sign(unlocked.key, { typ: "device-request+jwt", kid: state.deviceId }, claims(state, { act: "pending", number }));
     const { status, body } = await call(state, "signins", proof);
     const held = status === 200 && body.signins.find((s) => s.held);
-    if (!held) { error("find-error", "No sign-in with that number is waiting for this phone."); return; }
+    if (!held) { error("find-error", TEXT.noHeldSignin); return; }
     $("find-number").value = "";
     await answer("approve", number, held);
   }
-
-  const OUTCOMES = {
-    approve: "Approved. The sign-in page continues on its own.",
-    deny: "Denied. The sign-in page has been told.",
-    report_fraud: "Reported: this wasn't you. The sign-in was stopped and your administrator can see the report.",
-  };
-  const FAILURES = {
-    wrong_number: "Wrong number: this sign-in has failed. Start again on the sign-in page.",
-    signin_closed: "That sign-in request had already ended: it was answered on another phone, cancelled, or it expired.",
-    not_found: "That sign-in request had already ended: it was answered on another phone, cancelled, or it expired.",
-  };
 
   function present(signin) {
     shown = signin;
@@ -257,14 +251,14 @@
       const button = document.createElement("button");
       button.type = "button";
       button.textContent = String(n);
-      button.setAttribute("aria-label", `Number ${n}`);
+      button.setAttribute("aria-label", say(TEXT.numberLabel, { number: n }));
       button.addEventListener("click", () => answer("approve", n));
       return button;
     }));
     const mode = signin.number_match;
     const typing = mode === "type" || mode === "strict"; // strict: six digits, nothing to tap
     $("request-prompt").hidden = mode === "none";
-    $("request-prompt").textContent = typing ? "Type the number shown on the sign-in page:" : "Tap the number shown on the sign-in page:";
+    $("request-prompt").textContent = typing ? TEXT.promptType : TEXT.promptTap;
     $("type-form").hidden = !typing;
     $("typed").maxLength = mode === "strict" ? 6 : 2;
     $("typed").value = "";
@@ -280,9 +274,9 @@
     if (number !== undefined) extra.number = number;
     const proof = await sign(unlocked.key, { typ: "signin-response+jwt", kid: state.deviceId }, claims(state, extra));
     const { status, body } = await call(state, "respond", proof);
-    if (status === 200) outcome(OUTCOMES[decision]);
-    else if (FAILURES[body.error]) outcome(FAILURES[body.error], true);
-    else { error(signin ? "find-error" : "request-error", body.error_description || "That did not work."); return; }
+    if (status === 200) outcome(TEXT.outcomes[decision]);
+    else if (TEXT.failures[body.error]) outcome(TEXT.failures[body.error], true);
+    else { error(signin ? "find-error" : "request-error", TEXT.answerFailed); return; }
     poll();
   }
 
@@ -304,7 +298,7 @@
   $("type-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const typed = $("typed").value.trim();
-    if (!/^\d+$/.test(typed) || typed.length !== $("typed").maxLength) { error("request-error", `Type the ${$("typed").maxLength} digits the sign-in page shows.`); return; }
+    if (!/^\d+$/.test(typed) || typed.length !== $("typed").maxLength) { error("request-error", say(TEXT.typeDigits, { digits: $("typed").maxLength })); return; }
     answer("approve", parseInt(typed, 10));
   });
   $("remove").addEventListener("click", remove);
