@@ -6,6 +6,8 @@ there), and the expected sentences are looked up in the catalogs, as the simulat
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import time
 
@@ -63,10 +65,16 @@ def review(lang: str) -> re.Pattern:
 
 
 @pytest.fixture(scope="module")
-def app_url(svc, stack):
-    """Tenant `phones` ("Phones Org") and its app "Payroll", served by an Authlib app."""
-    server = relying_party.bind()
+def tenant(svc) -> str:
+    """Tenant `phones` ("Phones Org"), for the simulators to enrol in."""
     admin.create_tenant(svc, TENANT, "Phones Org", Policy(pushes_per_minute=20))
+    return TENANT
+
+
+@pytest.fixture(scope="module")
+def app_url(svc, stack, tenant):
+    """Tenant `phones`' app "Payroll", served by an Authlib app."""
+    server = relying_party.bind()
     redirect = f"http://127.0.0.1:{server.port}/callback/{TENANT}"
     client = admin.add_client(svc, TENANT, "phones-rp", "Payroll", [redirect])
     clients = {
@@ -201,7 +209,9 @@ def test_a_request_that_ends_elsewhere_leaves_the_screen_and_says_so(
 
 
 @pytest.mark.parametrize("locale", ["nl-NL"])
-def test_a_dutch_browser_gets_the_simulator_in_dutch_and_the_switch_changes_it(context, svc, stack):
+def test_a_dutch_browser_gets_the_simulator_in_dutch_and_the_switch_changes_it(
+    context, tenant, svc, stack
+):
     """A Dutch phone's person reads Dutch: <html lang>, the page's words and the script's
     (data-text); the switch, named in each language itself, gives English and keeps the
     set-up link's organisation and code."""
@@ -230,3 +240,23 @@ def test_a_dutch_browser_gets_the_simulator_in_dutch_and_the_switch_changes_it(c
     phone.fill("#new-pin", "12")
     phone.click("#enrol-form button[type=submit]")
     expect(phone.locator("#enrol-error")).to_have_text(SCRIPT_TEXT["pinTooShort"])
+
+
+def proof_claims(proof: str) -> dict:
+    payload = proof.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+@pytest.mark.parametrize("locale", ["nl-NL"])
+def test_enrolling_from_a_dutch_browser_sends_its_language(context, tenant, svc, stack):
+    """The phone tells the service its language (the enrol proof's locale claim, the
+    browser's navigator.language), so the service can speak it to this phone. Read from the
+    request the page sends, and the service accepts it (a service that does not know the
+    claim yet ignores it)."""
+    username = "locale-nl@phones.test"
+    phone = simulator_for(context, svc, stack, username)
+    phone.fill("#new-pin", "2468")
+    with phone.expect_request(lambda sent: sent.url.endswith("/device/enrol")) as enrol:
+        phone.click("#enrol-form button[type=submit]")
+    expect(phone.locator("#home-account")).to_have_text(username)  # the service accepted it
+    assert proof_claims(enrol.value.post_data_json["proof"])["locale"] == "nl-NL"

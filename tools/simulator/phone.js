@@ -90,6 +90,7 @@
     const state = { tenant, issuer: `${location.origin}${location.pathname.replace(/\/phone$/, "")}/t/${tenant}`, installation: "sim-" + b64url(random(12)) };
     const proof = await sign(pair.privateKey, { typ: "device-enrol+jwt", jwk }, claims(state, {
       activation_code: $("activation-code").value.trim(), platform: "android", installation_id: state.installation, screen_lock: true,
+      locale: navigator.language, // the phone's language, as a real app sends its own
     }));
     const { status, body } = await call(state, "enrol", proof);
     if (status !== 200) { error("enrol-error", TEXT.enrolErrors[body.error] || TEXT.enrolErrors.other); return; }
