@@ -182,6 +182,12 @@ def push_token(tenant_id):
     return device_api.register_push(service.get(), tenant_id, body("DeviceProof").get("proof"))
 
 
+@app.route(T + "/device/locale", methods=["POST"])
+@json_view
+def device_locale(tenant_id):
+    return device_api.set_locale(service.get(), tenant_id, body("DeviceProof").get("proof"))
+
+
 @app.route(T + "/device/unregister", methods=["POST"])
 @json_view
 def unregister(tenant_id):

@@ -134,7 +134,10 @@ class DeviceApi:
         installation_id: str,
         screen_lock: bool = True,
         push_token: str | None = None,
+        locale: str | None = None,
     ) -> tuple[int, dict]:
+        """`locale`: the phone's language as its system reports it ("nl-NL"), for the push
+        text; None leaves it to the service's default (English)."""
         claims = {
             "activation_code": activation_code,
             "platform": platform,
@@ -143,6 +146,8 @@ class DeviceApi:
         }
         if push_token:
             claims["push_token"] = push_token
+        if locale is not None:
+            claims["locale"] = locale
         proof = sign(
             key, "device-enrol+jwt", claims, audience=self.issuer, now=self._now(), embed_jwk=True
         )
@@ -163,6 +168,10 @@ class DeviceApi:
 
     def register_push(self, key, push_token: str) -> tuple[int, dict]:
         return self._request(key, "push-token", "push-token", push_token=push_token)
+
+    def set_locale(self, key, locale: str) -> tuple[int, dict]:
+        """The phone's language changed (a BCP 47 tag such as "nl-NL"): pushes follow it."""
+        return self._request(key, "locale", "locale", locale=locale)
 
     def unregister(self, key) -> tuple[int, dict]:
         return self._request(key, "unregister", "unregister")

@@ -136,6 +136,9 @@ class Phone:
     def pending(self):
         return self.api.pending(self.key)
 
+    def set_locale(self, locale: str) -> tuple[int, dict]:
+        return self.api.set_locale(self.key, locale)
+
     def respond(self, signin_id: str, decision: str = "approve", number: int | None = None):
         return self.api.respond(self.key, signin_id, decision, number)
 

@@ -11,15 +11,19 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from chalicelib.domain import language
 from chalicelib.domain.ports import PlatformEndpoint
 from chalicelib.domain.push_messages import Challenge, apns_payload, fcm_payload
 
 _EXISTING_ENDPOINT = re.compile(r"Endpoint (arn:[^ ]+) already exists")
 
 
-def publish_request(endpoint_arn: str, channel: str, challenge: Challenge) -> dict:
-    """The arguments of one SNS Publish to one phone."""
-    payload = fcm_payload(challenge) if channel == "GCM" else apns_payload(challenge)
+def publish_request(
+    endpoint_arn: str, channel: str, challenge: Challenge, locale: str = language.DEFAULT
+) -> dict:
+    """The arguments of one SNS Publish to one phone, its text in `locale`."""
+    payload_of = fcm_payload if channel == "GCM" else apns_payload
+    payload = payload_of(challenge, locale)
     ttl_attribute = "FCM" if channel == "GCM" else channel
     return {
         "TargetArn": endpoint_arn,
@@ -27,7 +31,7 @@ def publish_request(endpoint_arn: str, channel: str, challenge: Challenge) -> di
         # UTF-8, not \u escapes: an emoji is then 4 bytes instead of 12 against APNs' 4 KB.
         "Message": json.dumps(
             {
-                "default": f"{challenge.title()} {challenge.body()}",
+                "default": f"{challenge.title(locale)} {challenge.body(locale)}",
                 channel: json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
             },
             separators=(",", ":"),
@@ -83,13 +87,13 @@ class SnsPush:
     def delete_endpoint(self, endpoint_arn: str) -> None:
         self._client.delete_endpoint(EndpointArn=endpoint_arn)  # idempotent in SNS
 
-    def publish(self, endpoint_arn: str, channel: str, challenge: Challenge) -> bool:
+    def publish(self, endpoint_arn: str, channel: str, challenge: Challenge, locale: str) -> bool:
         """True when SNS took the message; False when the endpoint is disabled or failing,
         or SNS cannot be reached (timeouts, connection errors)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            self._client.publish(**publish_request(endpoint_arn, channel, challenge))
+            self._client.publish(**publish_request(endpoint_arn, channel, challenge, locale))
             return True
         except (BotoCoreError, ClientError):
             return False

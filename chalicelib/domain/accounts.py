@@ -40,10 +40,12 @@ def user_key(username: str) -> str:
 
 @dataclass(frozen=True)
 class DeviceSummary:
-    """What a sign-in needs of each phone: where to push (None: this phone polls)."""
+    """What a sign-in needs of each phone: where to push (None: this phone polls), and the
+    language tag the phone asked for (None: none, the default language)."""
 
     channel: str | None = None
     endpoint_arn: str | None = None
+    locale: str | None = None
 
 
 @dataclass(frozen=True)

@@ -88,3 +88,4 @@ class Device:
     push_token: str | None = None
     endpoint_arn: str | None = None
     push_failed_at: int | None = None
+    locale: str | None = None  # the language tag the phone sent, as sent (None: no preference)

@@ -24,6 +24,11 @@ _RANGE = re.compile(
     r"^\s*([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q\s*=\s*([0-9.]{1,5}))?\s*\Z"
 )
 _MAX_RANGES = 16
+# A language tag as a phone's system reports it ("nl-NL", "en", "zh-Hant-TW"): RFC 5646's
+# shape, without wildcards or weights, and at most 35 characters, the size RFC 5646 4.4.1
+# asks every implementation to hold.
+TAG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*\Z")
+MAX_TAG = 35
 
 
 def N_(message: str) -> str:

@@ -40,8 +40,9 @@ class Push(Protocol):
 
     def delete_endpoint(self, endpoint_arn: str) -> None: ...
 
-    def publish(self, endpoint_arn: str, channel: str, challenge: Challenge) -> bool:
-        """True when the push service took the message."""
+    def publish(self, endpoint_arn: str, channel: str, challenge: Challenge, locale: str) -> bool:
+        """True when the push service took the message; its text is in `locale` (one of
+        language.available())."""
         ...
 
 

@@ -1,8 +1,9 @@
-"""The phone's life cycle: enrol with an activation code, register push, unregister."""
+"""The phone's life cycle: enrol with an activation code, register push, set its language,
+unregister."""
 
 from __future__ import annotations
 
-from chalicelib.domain import envelope, proofs, secret_codes, totp
+from chalicelib.domain import envelope, language, proofs, secret_codes, totp
 from chalicelib.domain.accounts import AccountKind, DeviceSummary, user_key
 from chalicelib.domain.devices import (
     INSTALLATION_ID,
@@ -53,6 +54,7 @@ def enrol(svc: Services, tenant_id: str, token: object) -> dict:
         raise InvalidRequest("installation_id must be 8-128 characters of A-Z a-z 0-9 . _ -")
     push_token = _push_token(claims)
     sandbox = claims.get("apns_sandbox") is True
+    locale = _locale(claims)
 
     code = secret_codes.normalise_activation_code(field(claims, "activation_code", str, max_len=64))
     now = svc.now()
@@ -97,6 +99,7 @@ def enrol(svc: Services, tenant_id: str, token: object) -> dict:
         push_channel=channel,
         push_token=push_token,
         endpoint_arn=endpoint_arn,
+        locale=locale,
     )
     writes = [
         svc.activation_codes.redeem(tenant_id, record.code_hash, now),
@@ -105,7 +108,7 @@ def enrol(svc: Services, tenant_id: str, token: object) -> dict:
             tenant_id,
             account.username,
             device_id,
-            DeviceSummary(channel, endpoint_arn),
+            DeviceSummary(channel, endpoint_arn, locale),
             code_hash=record.code_hash,
         ),
     ]
@@ -160,6 +163,15 @@ def _push_token(claims: dict) -> str | None:
     return token
 
 
+def _locale(claims: dict) -> str | None:
+    """The phone's language tag, kept as sent: a language offered later then reaches the
+    phones that asked for it already."""
+    tag = field(claims, "locale", str, required=False, max_len=language.MAX_TAG)
+    if tag is not None and not language.TAG.match(tag):
+        raise InvalidRequest("locale must be a language tag such as nl-NL or en")
+    return tag
+
+
 def register_push(svc: Services, tenant_id: str, token: object) -> dict:
     """Upgrade a phone to push, or move it to a new token; re-enables an endpoint SNS disabled.
 
@@ -181,9 +193,8 @@ def register_push(svc: Services, tenant_id: str, token: object) -> dict:
     else:
         endpoint_arn = _take_endpoint(svc, device, channel, push_token)
     svc.devices.set_push(tenant_id, device.device_id, channel, push_token, endpoint_arn)
-    svc.accounts.set_device(
-        tenant_id, device.username, device.device_id, DeviceSummary(channel, endpoint_arn)
-    )
+    summary = DeviceSummary(channel, endpoint_arn, device.locale)
+    svc.accounts.set_device(tenant_id, device.username, device.device_id, summary)
     if device.endpoint_arn and device.endpoint_arn != endpoint_arn:
         _drop_endpoint(svc, device.endpoint_arn, tenant_id, device.device_id)
     return {"device_id": device.device_id, "push": True}
@@ -200,6 +211,28 @@ def _take_endpoint(svc: Services, device: Device, channel: str, push_token: str)
     if endpoint.existing:
         svc.push.enable_endpoint(endpoint.arn, device.device_id)
     return endpoint.arn
+
+
+def set_locale(svc: Services, tenant_id: str, token: object) -> dict:
+    """The phone's language changed: its pushes follow it. The device record and the
+    account's summary of the phone (what a sign-in reads to push) change in one transaction."""
+    tenant = svc.directory.get(tenant_id)
+    device, proof = authenticate_device(svc, tenant, token, proofs.REQUEST_TYP, "locale")
+    locale = _locale(proof.claims)
+    if locale is None:
+        raise InvalidRequest("locale is required")
+    spend(svc, tenant, device, proof)
+    svc.transact(
+        [
+            svc.devices.set_locale(tenant_id, device.device_id, locale),
+            svc.accounts.set_device_locale(tenant_id, device.username, device.device_id, locale),
+        ]
+    )
+    return {
+        "device_id": device.device_id,
+        "locale": locale,
+        "language": language.negotiate(None, locale),
+    }
 
 
 def unregister(svc: Services, tenant_id: str, token: object) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib import contract
-from chalicelib.domain import scopes, secret_codes, signins, useragent
+from chalicelib.domain import language, scopes, secret_codes, signins, useragent
 from chalicelib.domain.accounts import Account, normalise_username, user_key
 from chalicelib.domain.metering import Billable
 from chalicelib.domain.push_messages import Challenge
@@ -185,8 +185,8 @@ def page_view(signin: SignIn, secret: str, now: int) -> dict:
 
 
 def push_to_phones(svc: Services, tenant: ActiveTenant, signin: SignIn, account: Account) -> None:
-    """One publish per phone with a push endpoint. A failure is recorded and skipped: the
-    phone can still fetch the sign-in by polling."""
+    """One publish per phone with a push endpoint, in the language that phone asked for. A
+    failure is recorded and skipped: the phone can still fetch the sign-in by polling."""
     now = svc.now()
     client = tenant.tenant.clients.get(signin.client_id)
     challenge = Challenge(
@@ -205,7 +205,8 @@ def push_to_phones(svc: Services, tenant: ActiveTenant, signin: SignIn, account:
     for device_id, summary in account.devices.items():
         if not (summary.endpoint_arn and summary.channel):
             continue  # this phone polls
-        if svc.push.publish(summary.endpoint_arn, summary.channel, challenge):
+        locale = language.negotiate(None, summary.locale)  # the phone's, if offered
+        if svc.push.publish(summary.endpoint_arn, summary.channel, challenge, locale):
             svc.meter.count(tenant.tenant_id, Billable.PUSH_SENT)
         else:
             svc.devices.record_push_failure(tenant.tenant_id, device_id, now)

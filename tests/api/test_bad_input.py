@@ -140,7 +140,8 @@ def test_the_valid_requests_the_cases_start_from_are_accepted(svc, api, clock):
     # Its own moto world (function fixtures), so it runs before the module's world exists:
     # it is the first test here.
     w = build_world(api.http, svc, clock)
-    for endpoint in ("signins", "push-token", "respond", "result", "token", "signin", "enrol"):
+    endpoints = ("signins", "push-token", "locale", "respond", "result", "token", "signin")
+    for endpoint in (*endpoints, "enrol"):
         body, kind, headers = valid_request(w, endpoint)
         response = request(w, "POST", tenant_path(w, "acme", endpoint), body, kind, headers)
         assert response.status_code == 200, (endpoint, response.body)
@@ -155,6 +156,7 @@ TYP = {
     "respond": proofs.RESPONSE_TYP,
     "signins": proofs.REQUEST_TYP,
     "push-token": proofs.REQUEST_TYP,
+    "locale": proofs.REQUEST_TYP,
     "unregister": proofs.REQUEST_TYP,
 }
 DEVICE = list(TYP)
@@ -167,6 +169,7 @@ def valid_claims(w: World, endpoint: str) -> dict:
             "platform": "ios",
             "installation_id": "inst-newcomer-1",
             "screen_lock": True,
+            "locale": "nl-NL",
         },
         "respond": lambda: {
             "sid": w.pending["signin_id"],
@@ -175,6 +178,7 @@ def valid_claims(w: World, endpoint: str) -> dict:
         },
         "signins": lambda: {"act": "pending"},
         "push-token": lambda: {"act": "push-token", "push_token": "apns-token-2"},
+        "locale": lambda: {"act": "locale", "locale": "nl-NL"},
         "unregister": lambda: {"act": "unregister"},
     }[endpoint]()
 
@@ -342,6 +346,17 @@ def claim_cases(name: str, *, required: bool = True, odd: bool = True, valid=(),
     return cases + [(f"{name}-{label}", {name: value}) for label, value in extra]
 
 
+# Language tags the service refuses: a POSIX locale name, spaces, a wildcard, a weight, a
+# subtag over 8 characters, and a tag of the right shape but 36 characters.
+BAD_LOCALES = [
+    ("posix", "nl_NL.UTF-8"),
+    ("space", "nl NL"),
+    ("newline", "nl\n"),
+    ("wildcard", "*"),
+    ("weighted", "nl;q=0.5"),
+    ("long-subtag", "nl-abcdefghi"),
+    ("long", "nl-abc" + "-abcdefgh" * 3 + "-ab"),
+]
 CLAIM_CASES = {
     "enrol": [
         *claim_cases(
@@ -371,6 +386,7 @@ CLAIM_CASES = {
             required=False,
             extra=[("space", "a b"), ("newline", "tok\n"), ("long", "x" * 4097)],
         ),
+        *claim_cases("locale", required=False, extra=BAD_LOCALES),
     ],
     "respond": [
         *claim_cases(
@@ -396,6 +412,10 @@ CLAIM_CASES = {
             "push_token", extra=[("space", "a b"), ("newline", "tok\n"), ("long", "x" * 4097)]
         ),
         *claim_cases("act", odd=True, extra=[("other", "pending")]),
+    ],
+    "locale": [
+        *claim_cases("locale", extra=BAD_LOCALES),
+        *claim_cases("act", odd=True, extra=[("other", "push-token")]),
     ],
     "signins": claim_cases("act", extra=[("other", "unregister")]),
     "unregister": claim_cases("act", extra=[("other", "pending")]),

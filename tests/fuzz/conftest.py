@@ -166,10 +166,11 @@ class World:
         if endpoint == "respond":
             claims = {"sid": self.pending["signin_id"], "decision": "deny"}
             return sign(self.phone.key, proofs.RESPONSE_TYP, claims, audience=ISSUER, now=now)
-        act = {"signins": "pending", "push-token": "push-token", "unregister": "unregister"}
-        claims = {"act": act[endpoint]}
+        claims = {"act": "pending" if endpoint == "signins" else endpoint}  # act names the call
         if endpoint == "push-token":
             claims["push_token"] = "apns-token-fuzz"
+        if endpoint == "locale":
+            claims["locale"] = "nl-NL"
         return sign(self.phone.key, proofs.REQUEST_TYP, claims, audience=ISSUER, now=now)
 
 
@@ -246,7 +247,7 @@ def world():
 # --- The JSON endpoints, each with a body it would take -----------------------------------------
 
 PAGE = ("signin", "result", "cancel", "password", "code")
-DEVICE = ("enrol", "signins", "respond", "push-token", "unregister")
+DEVICE = ("enrol", "signins", "respond", "push-token", "locale", "unregister")
 JSON_ENDPOINTS = PAGE + DEVICE
 FORM_ENDPOINTS = ("token", "bc-authorize")
 

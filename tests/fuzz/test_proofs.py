@@ -119,7 +119,7 @@ def test_the_undamaged_proofs_are_accepted(world):
     """The harness: each proof the examples start from is good. Last in the module, in this
     order, because these succeed: the answer denies the pending sign-in, enrolment uses
     Bob's code, and unregistering removes Alice's phone."""
-    for endpoint in ("signins", "push-token", "respond", "enrol", "unregister"):
+    for endpoint in ("signins", "push-token", "locale", "respond", "enrol", "unregister"):
         status, body = send_proof(world, endpoint, world.proof(endpoint))
         assert status == 200, (endpoint, body)
     assert sign  # the same signer the world's proofs come from (authenticator.device_api)

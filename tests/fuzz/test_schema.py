@@ -130,7 +130,7 @@ def make_real(world: World, case, data) -> None:
         body["password"] = ALICE_PASSWORD
     if "client_id" in body and not path.endswith(("/token", "/bc-authorize")) and real("client"):
         body["client_id"] = world.client[0]
-    if "proof" in body and path.endswith(("/signins", "/push-token")) and real("proof"):
+    if "proof" in body and path.endswith(("/signins", "/push-token", "/locale")) and real("proof"):
         body["proof"] = world.proof(path.rsplit("/", 1)[1])
     if path.endswith(("/token", "/bc-authorize")) and real("client credentials"):
         body.update(client_id=world.client[0], client_secret=world.client[1])

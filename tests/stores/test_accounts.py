@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from chalicelib.adapters.dynamodb.accounts import AccountExists
@@ -102,6 +104,30 @@ def test_set_device_updates_where_a_phone_is_pushed(svc):
     svc.transact([svc.accounts.attach_device("acme", "alice@acme.test", "device-1", POLLING)])
     svc.accounts.set_device("acme", "alice@acme.test", "device-1", PUSHED)
     assert svc.accounts.get("acme", "alice@acme.test").devices == {"device-1": PUSHED}
+
+
+def test_a_phones_language_changes_alone_and_reads_back(svc):
+    """Needs set_device_locale to set only the summary's locale (its push fields stay), and
+    `get` to read it back."""
+    svc.accounts.create(ALICE)
+    svc.transact([svc.accounts.attach_device("acme", "alice@acme.test", "device-1", PUSHED)])
+
+    svc.transact([svc.accounts.set_device_locale("acme", "alice@acme.test", "device-1", "nl-NL")])
+
+    devices = svc.accounts.get("acme", "alice@acme.test").devices
+    assert devices == {"device-1": dataclasses.replace(PUSHED, locale="nl-NL")}
+
+
+def test_a_language_is_never_set_for_a_phone_the_account_no_longer_lists(svc):
+    """Needs set_device_locale's condition on the phone's entry: a phone removed meanwhile is
+    not listed again (with no push fields) by a late change of its language."""
+    svc.accounts.create(ALICE)
+    with pytest.raises(NotFound):
+        svc.transact([svc.accounts.set_device_locale("acme", "alice@acme.test", "gone", "en")])
+    with pytest.raises(NotFound):
+        svc.transact([svc.accounts.set_device_locale("acme", "ghost@acme.test", "gone", "en")])
+    assert svc.accounts.get("acme", "alice@acme.test").devices == {}
+    assert svc.accounts.get("acme", "ghost@acme.test") is None
 
 
 def redeem(svc, code_hash: str, device_id: str = "device-1") -> None:

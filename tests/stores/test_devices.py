@@ -64,3 +64,22 @@ def test_push_cannot_be_set_on_a_missing_device(svc):
     with pytest.raises(svc.dynamodb.exceptions.ConditionalCheckFailedException):
         svc.devices.set_push("acme", "nobody", "APNS", "a1b2c3", ARN)
     assert svc.devices.get("acme", "nobody") is None
+
+
+def test_a_phones_language_is_stored_as_sent(svc, phone):
+    """Needs `add` and `set_locale` to write the tag and `get` to read it back; a device
+    enrolled without one (as every device was before phones sent it) reads as None."""
+    assert phone.locale is None and svc.devices.get("acme", PHONE.device_id).locale is None
+
+    svc.transact([svc.devices.set_locale("acme", PHONE.device_id, "nl-BE")])
+    assert svc.devices.get("acme", PHONE.device_id).locale == "nl-BE"
+
+    other = dataclasses.replace(PHONE, device_id="another-thumbprint", locale="en-GB")
+    svc.transact([svc.devices.add(other)])
+    assert svc.devices.get("acme", "another-thumbprint") == other
+
+
+def test_a_language_cannot_be_set_on_a_missing_device(svc):
+    with pytest.raises(NotFound):
+        svc.transact([svc.devices.set_locale("acme", "nobody", "nl-NL")])
+    assert svc.devices.get("acme", "nobody") is None

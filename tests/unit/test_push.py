@@ -92,6 +92,25 @@ def test_publish_request_per_channel(channel, ttl_attribute, payload_of):
     }
 
 
+@pytest.mark.parametrize(
+    ("channel", "alert_of"),
+    [
+        ("APNS", lambda payload: payload["aps"]["alert"]),
+        ("GCM", lambda payload: payload["fcmV1Message"]["message"]["android"]["notification"]),
+    ],
+)
+def test_publish_request_in_the_phones_language(channel, alert_of):
+    """Needs publish_request to write the platform's alert and SNS's default text (what a
+    platform without its own entry shows) in the language it is given."""
+    request = sns_push.publish_request(ENDPOINT, channel, a_challenge(), "nl")
+
+    message = json.loads(request["Message"])
+    body = "Acme Corp · Acme Portal · vanaf 203.0.113.7"
+    assert message["default"] == f"Aanmelding goedkeuren? {body}"
+    alert = alert_of(json.loads(message[channel]))
+    assert (alert["title"], alert["body"]) == ("Aanmelding goedkeuren?", body)
+
+
 def worst_case(user_agent_char: str, app_char: str) -> Challenge:
     origin = Origin.of("x", user_agent_char * 1000, place=user_agent_char * 1000)
     return a_challenge(

@@ -1,13 +1,15 @@
 """The accounts table: pk = "<tenant>#<normalised username>".
 
-The account item also lists its phones (id, platform, push endpoint), so starting a sign-in
-reads one item to know where to push. Beside it, pk = "<tenant>#SUB#<account id>" names the
-account's username, so userinfo finds it from the token's `sub` with one GetItem. No
-normalised username has an upper-case letter (casefold), so the two kinds never collide.
+The account item also lists its phones (id, push channel and endpoint, language tag), so
+starting a sign-in reads one item to know where to push, and in which language. Beside it,
+pk = "<tenant>#SUB#<account id>" names the account's username, so userinfo finds it from the
+token's `sub` with one GetItem. No normalised username has an upper-case letter (casefold),
+so the two kinds never collide.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from chalicelib.adapters.dynamodb.base import (
@@ -106,7 +108,9 @@ class AccountStore:
             phone_locked_until=item.get("phone_locked_until", 0),
             devices={
                 device_id: DeviceSummary(
-                    channel=d.get("channel"), endpoint_arn=d.get("endpoint_arn")
+                    channel=d.get("channel"),
+                    endpoint_arn=d.get("endpoint_arn"),
+                    locale=d.get("locale"),
                 )
                 for device_id, d in item.get("devices", {}).items()
             },
@@ -267,9 +271,28 @@ class AccountStore:
         update = self.attach_device(tenant_id, username, device_id, summary).request["Update"]
         self._client.update_item(**update)
 
+    def set_device_locale(
+        self, tenant_id: str, username: str, device_id: str, locale: str
+    ) -> Write:
+        """Change only the language of a phone the account lists: its push fields stay as
+        they are, and a phone removed meanwhile is not listed again."""
+        return Write(
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._key(tenant_id, username),
+                    "UpdateExpression": "SET devices.#d.locale = :locale",
+                    "ConditionExpression": "attribute_exists(devices.#d)",
+                    "ExpressionAttributeNames": {"#d": device_id},
+                    "ExpressionAttributeValues": values(locale=locale),
+                }
+            },
+            on_condition_failure=lambda: NotFound("The device is not enrolled."),
+        )
+
 
 _CODE = "activation_code_hash"  # SHA-256 of the newest activation code, until it is redeemed
 
 
 def _summary(summary: DeviceSummary) -> dict:
-    return {"channel": summary.channel, "endpoint_arn": summary.endpoint_arn}
+    return asdict(summary)  # channel, endpoint_arn, locale: a None is not stored

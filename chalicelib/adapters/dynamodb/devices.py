@@ -47,6 +47,7 @@ class DeviceStore:
             "push_channel": device.push_channel,
             "push_token": device.push_token,
             "endpoint_arn": device.endpoint_arn,
+            "locale": device.locale,
         }
         return Write(
             {
@@ -81,6 +82,21 @@ class DeviceStore:
             ),
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues=values(channel=channel, token=token, arn=arn),
+        )
+
+    def set_locale(self, tenant_id: str, device_id: str, locale: str) -> Write:
+        """The language tag the phone asked for, as it sent it."""
+        return Write(
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._key(tenant_id, device_id),
+                    "UpdateExpression": "SET locale = :locale",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeValues": values(locale=locale),
+                }
+            },
+            on_condition_failure=lambda: NotFound("The device is not enrolled."),
         )
 
     def use_totp_step(self, tenant_id: str, device_id: str, step: int) -> bool:
@@ -126,4 +142,5 @@ def _device(tenant_id: str, device_id: str, item: dict) -> Device:
         push_token=item.get("push_token"),
         endpoint_arn=item.get("endpoint_arn"),
         push_failed_at=item.get("push_failed_at"),
+        locale=item.get("locale"),  # absent: enrolled without one, or before phones sent it
     )
