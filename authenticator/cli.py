@@ -9,10 +9,13 @@
     python -m authenticator watch          # wait for sign-ins, ask which one and its number
     python -m authenticator totp           # a verification code for two-step sign-in
     python -m authenticator push-token     # register or refresh the push token
+    python -m authenticator locale nl-NL   # the phone's language changed: pushes follow it
     python -m authenticator unregister     # remove the account from this phone
 
 The private key and the TOTP secret live in the state file, sealed with a PIN (the phone's
-screen lock); every command that signs asks for it (or reads --pin / $PHONE_PIN).
+screen lock); every command that signs asks for it (or reads --pin / $PHONE_PIN). The phone's
+language is the system's (LC_ALL, LC_MESSAGES or LANG: "nl_NL.UTF-8" is "nl-NL") unless
+--locale says otherwise.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ import secrets
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from chalicelib.domain import language
 from chalicelib.domain.signins import valid_held_number
 from chalicelib.domain.totp import code_at, from_base32
 
@@ -36,6 +41,8 @@ from . import keystore
 from .device_api import DeviceApi, http_transport
 
 DEFAULT_STATE = Path("phone.json")
+# The POSIX locale variables that name the language of messages, strongest first.
+LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
 
 
 class PhoneError(Exception):
@@ -52,6 +59,17 @@ class WhichOne(PhoneError):
             f"say which with --id:\n{listed}"
         )
         self.candidates = candidates
+
+
+def system_locale(environ: Mapping[str, str] = os.environ) -> str | None:
+    """The language the system runs in, as the language tag a phone's OS reports: the first
+    of LC_ALL, LC_MESSAGES and LANG that is set ("nl_NL.UTF-8@euro" is "nl-NL"). None for
+    the C and POSIX locales, or a value that names no language."""
+    value = next((environ[name] for name in LOCALE_VARIABLES if environ.get(name)), "")
+    tag = value.split(".", 1)[0].split("@", 1)[0].replace("_", "-")
+    if tag in ("C", "POSIX") or len(tag) > language.MAX_TAG or not language.TAG.match(tag):
+        return None
+    return tag
 
 
 def _pin(args, confirm: bool = False) -> str:
@@ -104,6 +122,7 @@ def enrol(args) -> dict:
         "installation_id": args.installation_id or "inst-" + secrets.token_hex(12),
         "push_token": None if args.no_push else "local-" + secrets.token_hex(16),
         "moto_url": args.moto_url,
+        "locale": system_locale() if args.locale is None else args.locale or None,
     }
     key = ec.generate_private_key(ec.SECP256R1())  # on a phone: in the Secure Enclave/Keystore
     api = _api(state)
@@ -115,12 +134,18 @@ def enrol(args) -> dict:
             installation_id=state["installation_id"],
             screen_lock=not args.no_screen_lock,
             push_token=state["push_token"],
+            locale=state["locale"],
         )
     )
     state.update(device_id=body["device_id"], username=body["username"], kind=body["account_kind"])
     state["locked"] = keystore.lock(keystore.Secrets(key, body["totp_secret"]), _pin(args, True))
     _save(args.state, state)
-    return {"enrolled": body["username"], "device_id": body["device_id"], "push": body["push"]}
+    return {
+        "enrolled": body["username"],
+        "device_id": body["device_id"],
+        "push": body["push"],
+        "locale": state["locale"],
+    }
 
 
 def _pushes(state: dict) -> dict[str, dict]:
@@ -334,6 +359,19 @@ def push_token(args) -> dict:
     return body
 
 
+def set_locale(args) -> dict:
+    """Tell the service the phone's language changed (the system's, unless given)."""
+    state = _load(args.state)
+    tag = args.tag or system_locale()
+    if not tag:
+        raise PhoneError("the system names no language (LANG is unset, C or POSIX): give one")
+    key = _unlock(state, args).private_key
+    body = _check(*_api(state).set_locale(key, tag))
+    state["locale"] = tag
+    _save(args.state, state)
+    return body
+
+
 def unregister(args) -> dict:
     state = _load(args.state)
     key = _unlock(state, args).private_key
@@ -356,6 +394,12 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--no-push", action="store_true", help="enrol without a push token (polling)")
     e.add_argument("--no-screen-lock", action="store_true", help="claim no screen lock (refused)")
     e.add_argument("--moto-url", help="local mode: read pushes from this moto server")
+    e.add_argument(
+        "--locale",
+        metavar="TAG",
+        help="the phone's language, a BCP 47 tag such as nl-NL (default: the system's, from "
+        'LC_ALL, LC_MESSAGES or LANG; "" sends none)',
+    )
     sub.add_parser("inbox", help="list sign-ins waiting for this phone")
     a = sub.add_parser(
         "approve",
@@ -373,6 +417,8 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("totp", help="show a verification code")
     t = sub.add_parser("push-token", help="register or refresh the push token")
     t.add_argument("--token")
+    loc = sub.add_parser("locale", help="the phone's language changed: push text follows it")
+    loc.add_argument("tag", nargs="?", help="a BCP 47 tag such as nl-NL (default: the system's)")
     sub.add_parser("unregister", help="remove the account from this phone")
     return p
 
@@ -387,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         "watch": watch,
         "totp": totp,
         "push-token": push_token,
+        "locale": set_locale,
         "unregister": unregister,
     }
     try:

@@ -18,9 +18,9 @@ SERVER = "https://signin.example.test"  # the test app's PUBLIC_BASE_URL
 
 
 @pytest.fixture
-def phone(new_account, post, tmp_path, monkeypatch):
-    """Alice's reference phone (polling, no push), its state file sealed with PIN, talking to
-    the test app: run(*argv) -> (exit status, stdout, stderr)."""
+def command_line(post, tmp_path, monkeypatch):
+    """The reference phone's command line, its state file sealed with PIN, talking to the test
+    app: run(*argv) -> (exit status, stdout, stderr)."""
     monkeypatch.setattr(cli, "http_transport", lambda _base: post)
     state = tmp_path / "phone.json"
 
@@ -32,9 +32,16 @@ def phone(new_account, post, tmp_path, monkeypatch):
             status = cli.main(["--state", str(state), "--pin", PIN, *argv])
         return status, out.getvalue(), err.getvalue()
 
-    code = new_account()["activation_code"]
-    assert run("enrol", "--server", SERVER, "--tenant", "acme", "--code", code, "--no-push")[0] == 0
     return run
+
+
+@pytest.fixture
+def phone(new_account, command_line):
+    """Alice's reference phone (polling, no push), enrolled."""
+    code = new_account()["activation_code"]
+    enrol = ("enrol", "--server", SERVER, "--tenant", "acme", "--code", code, "--no-push")
+    assert command_line(*enrol)[0] == 0
+    return command_line
 
 
 @pytest.fixture
@@ -154,3 +161,54 @@ def test_watch_asks_again_for_a_choice_that_is_not_in_the_list(phone, two, resul
     assert out.count("Type a number from 1 to 2.") == 2
     assert result(newer)[1]["status"] == "denied"
     assert result(older)[1]["status"] == "pending"
+
+
+@pytest.mark.parametrize(
+    ("environ", "option", "sent"),
+    [
+        ({"LANG": "nl_NL.UTF-8"}, (), "nl-NL"),  # the system's language
+        ({"LANG": "nl_NL.UTF-8"}, ("--locale", "en-GB"), "en-GB"),  # told otherwise
+        ({"LANG": "nl_NL.UTF-8"}, ("--locale", ""), None),  # told to send none
+        ({"LANG": "C.UTF-8"}, (), None),  # the system names no language
+    ],
+)
+def test_enrol_sends_the_phones_language(
+    environ, option, sent, new_account, command_line, svc, monkeypatch
+):
+    """Needs `enrol` to send the `locale` claim: the system's (LC_ALL, LC_MESSAGES, LANG)
+    unless --locale says otherwise; the service keeps it on the device."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    code = new_account()["activation_code"]
+
+    status, out, _ = command_line(
+        "enrol", "--server", SERVER, "--tenant", "acme", "--code", code, "--no-push", *option
+    )
+
+    assert status == 0
+    enrolled = last_json(out)
+    assert enrolled["locale"] == sent
+    assert svc.devices.get("acme", enrolled["device_id"]).locale == sent
+
+
+def test_the_locale_command_changes_the_phones_language(phone, svc, monkeypatch, tmp_path):
+    """Needs the `locale` command: it sends the tag given (or the system's) to /device/locale
+    and remembers it in the state file."""
+    device_id = json.loads((tmp_path / "phone.json").read_text())["device_id"]
+
+    status, out, _ = phone("locale", "nl-BE")
+
+    assert status == 0
+    assert last_json(out) == {"device_id": device_id, "locale": "nl-BE", "language": "nl"}
+    assert svc.devices.get("acme", device_id).locale == "nl-BE"
+    assert json.loads((tmp_path / "phone.json").read_text())["locale"] == "nl-BE"
+
+    monkeypatch.setenv("LC_ALL", "en_US.UTF-8")
+    assert phone("locale")[0] == 0
+    assert svc.devices.get("acme", device_id).locale == "en-US"
+
+    status, _, err = phone("locale", "nl_NL")  # a POSIX name, not a language tag
+    assert status == 1 and "400 invalid_request" in err
+    assert svc.devices.get("acme", device_id).locale == "en-US"

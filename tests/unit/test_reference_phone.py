@@ -1,12 +1,12 @@
 """How the reference phone (authenticator/cli.py) chooses which waiting sign-in an answer is
 for: the one named, the held one its number found, or the only one that can have the number;
-never the newest on its own."""
+never the newest on its own. And which language it says the phone speaks."""
 
 from __future__ import annotations
 
 import pytest
 
-from authenticator.cli import PhoneError, WhichOne, choose
+from authenticator.cli import PhoneError, WhichOne, choose, system_locale
 
 
 def waiting(signin_id: str, mode: str = "type", choices=(), held: bool = False) -> dict:
@@ -73,3 +73,27 @@ def test_a_held_sign_in_its_number_found_comes_first():
 def test_nothing_fits(pending, number, said):
     with pytest.raises(PhoneError, match=said):
         choose(pending, None, number)
+
+
+@pytest.mark.parametrize(
+    ("environ", "tag"),
+    [
+        ({"LANG": "nl_NL.UTF-8"}, "nl-NL"),
+        ({"LANG": "de_DE.ISO-8859-15@euro"}, "de-DE"),
+        ({"LANG": "en"}, "en"),
+        ({"LANG": "zh_Hant_TW.UTF-8"}, "zh-Hant-TW"),
+        ({"LC_ALL": "fr_FR.UTF-8", "LC_MESSAGES": "de_DE", "LANG": "nl_NL.UTF-8"}, "fr-FR"),
+        ({"LC_MESSAGES": "de_DE.UTF-8", "LANG": "nl_NL.UTF-8"}, "de-DE"),
+        ({"LC_ALL": "", "LANG": "nl_NL.UTF-8"}, "nl-NL"),  # empty is unset (POSIX)
+        ({}, None),
+        ({"LANG": "C"}, None),
+        ({"LANG": "C.UTF-8"}, None),
+        ({"LC_ALL": "POSIX", "LANG": "nl_NL.UTF-8"}, None),  # LC_ALL decides, and names none
+        ({"LANG": "nl NL"}, None),  # not a language tag once spelled as one
+        ({"LANG": "nl" + "_abcdefgh" * 4}, None),  # 38 characters: more than the service takes
+    ],
+)
+def test_the_phones_language_is_the_systems_as_a_language_tag(environ, tag):
+    """Needs system_locale's reading of the POSIX locale variables: LC_ALL, then LC_MESSAGES,
+    then LANG; the encoding and modifier dropped and "_" made "-"; none for C and POSIX."""
+    assert system_locale(environ) == tag
