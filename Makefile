@@ -8,7 +8,7 @@ DEMO_READY := $(VENV)/.demo-ready
 export TF_CLI_CONFIG_FILE := $(CURDIR)/infrastructure/terraform.rc
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo smoke test lint chromium bench load package clean tf-local catalogs messages
+.PHONY: demo smoke test lint chromium bench load package clean tf-local catalogs messages screenshots
 
 $(DEMO_READY): requirements.txt requirements-demo.txt
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ AXE := node_modules/axe-core/axe.min.js
 $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
+
+screenshots: $(READY) catalogs chromium $(AXE) ## the docs' screenshots (docs/images), in every language, desktop and phone
+	$(BIN)/python -m pytest -q tests/e2e/test_screenshots.py
+	cp build/screenshots/docs/*.png docs/images/
 
 chromium:             ## Debian's Chromium for the browser tests (installs when root)
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \

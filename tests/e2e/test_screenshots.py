@@ -1,0 +1,84 @@
+"""The screenshots in the docs: the sign-in page's number step and the phone simulator's
+request, in each language, at a desktop and a phone width. Written to build/screenshots/docs;
+`make screenshots` runs this module and copies them to docs/images/. Each one is also checked
+with axe-core, and shows what the docs say it shows."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from chalicelib.domain import language
+from chalicelib.domain.accounts import AccountKind
+from chalicelib.domain.tenants import Policy
+from tools.admin import flows as admin
+
+from . import relying_party
+from .accessibility import assert_accessible
+from .conftest import SCREENSHOTS
+
+pytestmark = pytest.mark.e2e
+OUT = SCREENSHOTS / "docs"
+WIDTHS = {"desktop": {"width": 1024, "height": 720}, "phone": {"width": 390, "height": 780}}
+LOCALES = {"en": "en-US", "nl": "nl-NL"}
+
+
+@pytest.fixture(scope="module")
+def shop(svc, stack):
+    """Contoso, whose Payroll app signs people in with their phone."""
+    admin.create_tenant(svc, "contoso", "Contoso", Policy())
+    server = relying_party.bind()
+    redirect = f"http://127.0.0.1:{server.port}/callback/contoso"
+    client = admin.add_client(svc, "contoso", "contoso-payroll", "Payroll", [redirect])
+    clients = {
+        "contoso": {
+            "issuer": stack.issuer("contoso"),
+            "client_id": client["client_id"],
+            "client_secret": client["client_secret"],
+        }
+    }
+    with relying_party.serve(relying_party.build(clients), server) as rp_url:
+        yield rp_url
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+@pytest.mark.parametrize("lang", list(LOCALES))
+def test_the_number_page_and_the_phone_asking(browser, svc, stack, shop, lang, width):
+    username = f"alex.{lang}.{width}@contoso.example"
+    admin.create_account(svc, "contoso", username, AccountKind.WORK)
+    code = admin.issue_activation_code(svc, "contoso", username)["activation_code"]
+    options = {"locale": LOCALES[lang], "viewport": WIDTHS[width]}
+    if width == "phone":
+        options |= {"is_mobile": True, "has_touch": True}
+    context = browser.new_context(**options)
+    try:
+        phone = context.new_page()
+        phone.goto(f"{stack.api_url}/phone?tenant=contoso&code={code}")
+        phone.fill("#new-pin", "2468")
+        phone.click("#enrol-form button[type=submit]")
+        expect(phone.locator("#home-account")).to_have_text(username)
+
+        page = context.new_page()
+        page.goto(f"{shop}/login/contoso")
+        page.fill("#username", username)
+        page.click("#username-step button[type=submit]")
+        expect(page.locator("#number")).to_have_text(re.compile(r"^\d\d$"))
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+        heading = language.translate(lang, "Approve the sign-in on your phone")
+        expect(page.locator("#number-heading")).to_have_text(heading)
+        assert_accessible(page, f"number page, {lang}, {width}")
+        OUT.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(OUT / f"number-page-{lang}-{width}.png"))
+
+        review = phone.locator("#requests button").first
+        expect(review).to_be_visible(timeout=10_000)
+        review.click()
+        expect(phone.locator("#request-app")).to_have_text("Payroll")
+        expect(phone.locator("html")).to_have_attribute("lang", lang)
+        assert_accessible(phone, f"phone simulator, {lang}, {width}")
+        phone.screenshot(path=str(OUT / f"phone-simulator-{lang}-{width}.png"))
+        page.click("#cancel")  # tidy: the phone stops listing it
+    finally:
+        context.close()
