@@ -55,6 +55,9 @@ class Policy:
     max_pending: int = 3  # phone sign-ins waiting for one account at once
     deny_lock_after: int = 3  # denials or wrong numbers in a row that lock phone sign-in
     lock_seconds: int = 900  # how long it stays locked (a fraud report locks at once)
+    # A person may remove their last phone or passkey on the security-info page and keep only
+    # the password. Off by default: everyone keeps a method that proves a device.
+    password_only_accounts: bool = False
 
     def __post_init__(self) -> None:
         ranges = {"signin_seconds": (MIN_SIGNIN_SECONDS, MAX_SIGNIN_SECONDS), **PUSH_LIMITS}
@@ -64,6 +67,8 @@ class Policy:
                 raise InvalidRequest(f"{name} must be a whole number between {low} and {high}")
         if self.pushes_per_minute > self.pushes_per_day:
             raise InvalidRequest("pushes_per_minute cannot exceed pushes_per_day")
+        if not isinstance(self.password_only_accounts, bool):
+            raise InvalidRequest("password_only_accounts must be true or false")
         if not isinstance(self.number_match, NumberMatch):
             raise InvalidRequest("number_match must be one of " + ", ".join(NumberMatch))
 

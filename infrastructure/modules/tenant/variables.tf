@@ -37,21 +37,24 @@ variable "policy" {
     number_match ("type", the default: type the page's two-digit number on the phone; "pick":
     tap it among three; "strict": type a six-digit number, for NIST SP 800-63B-4 out-of-band
     authenticators),
-    require_two_step (password sign-ins also need the phone or a TOTP code).
+    require_two_step (password sign-ins also need the phone or a TOTP code),
+    password_only_accounts (a person may remove their last phone or passkey on the
+    security-info page and keep only a password; off by default).
     Push-fatigue limits (chalicelib/domain/tenants.py PUSH_LIMITS; null: the service's default):
     pushes_per_minute (1-20), pushes_per_day (1-1000), max_pending (1-10 sign-ins waiting at
     once), deny_lock_after (1-100 denials in a row lock phone sign-in), lock_seconds (60-86400).
   EOT
   type = object({
-    phone_signin      = optional(bool, true)
-    signin_seconds    = optional(number, 120)
-    number_match      = optional(string, "type")
-    require_two_step  = optional(bool, false)
-    pushes_per_minute = optional(number)
-    pushes_per_day    = optional(number)
-    max_pending       = optional(number)
-    deny_lock_after   = optional(number)
-    lock_seconds      = optional(number)
+    phone_signin           = optional(bool, true)
+    signin_seconds         = optional(number, 120)
+    number_match           = optional(string, "type")
+    require_two_step       = optional(bool, false)
+    password_only_accounts = optional(bool, false)
+    pushes_per_minute      = optional(number)
+    pushes_per_day         = optional(number)
+    max_pending            = optional(number)
+    deny_lock_after        = optional(number)
+    lock_seconds           = optional(number)
   })
   default = {}
 
