@@ -5,22 +5,13 @@ The code itself is never stored. Redeeming is a conditional write, so a code wor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.adapters.dynamodb.base import Write, decode_item, encode_item, values
+from chalicelib.domain.enrolment import ActivationCode
 from chalicelib.errors import InvalidActivationCode
 
 KEEP_USED_SECONDS = 86400  # used codes stay a day (for the audit trail), then TTL removes them
-
-
-@dataclass(frozen=True)
-class ActivationCode:
-    tenant_id: str
-    code_hash: str
-    username: str
-    expires_at: int
-    used_at: int | None = None
 
 
 class ActivationCodeStore:
