@@ -111,6 +111,8 @@ def respond(svc: Services, tenant_id: str, token: object) -> dict:
     except DecisionRefused as refused:
         _explain_refusal(svc, tenant, device, signin_id, refused.current, decide)
     svc.meter.count(tenant_id, Billable.PHONE_ANSWER)
+    if not device.used_since(decide["now"]):  # "last used" on the security-info page
+        svc.devices.set_last_used(tenant_id, device.device_id, decide["now"])
     svc.record(
         tenant_id, f"signin_{outcome.value}", account=device.account_id, device=device.device_id,
         actor=device.device_id, detail={"signin": signin_id},
