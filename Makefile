@@ -5,6 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.ready
 DEMO_READY := $(VENV)/.demo-ready
+AXE    := node_modules/axe-core/axe.min.js
 export TF_CLI_CONFIG_FILE := $(CURDIR)/infrastructure/terraform.rc
 export PYTHONDONTWRITEBYTECODE := 1
 
@@ -50,7 +51,6 @@ test: $(READY) catalogs lint chromium $(AXE)   ## the whole suite
 	$(BIN)/python -m pytest
 
 # axe-core (npm, pinned in package-lock.json) checks the page's accessibility in tests/e2e.
-AXE := node_modules/axe-core/axe.min.js
 $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
