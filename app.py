@@ -11,6 +11,7 @@ from chalicelib.usecases import (
     password_signin,
     phone_answers,
     phone_signin,
+    recovery_codes,
     token_endpoint,
 )
 from chalicelib.web import bodies, gateway_events, hosted_page, middleware
@@ -143,6 +144,18 @@ def sign_in_with_password(tenant_id):
     )
     signin_id = answer.get("signin_id", "")
     return answer, hosted_page.remember(service.get(), tenant_id, request, answer, signin_id)
+
+
+@app.route(T + "/recovery", methods=["POST"])
+@json_view
+def sign_in_with_recovery_code(tenant_id):
+    request = hosted_page.from_page(current_request(), service.get(), csrf=True)
+    return recovery_codes.sign_in(
+        service.get(),
+        tenant_id,
+        recovery_codes.RecoveryRequest.parse(body("RecoverySignIn")),
+        origin(request, service.get()),
+    )
 
 
 @app.route(T + "/signin/{signin_id}/code", methods=["POST"])

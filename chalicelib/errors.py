@@ -185,6 +185,15 @@ class SecondStepUnavailable(ServiceError):
     )
 
 
+class RecoveryUnavailable(ServiceError):
+    status = 403
+    code = "recovery_unavailable"
+    description = (
+        "Your organisation requires two-step verification, which a recovery code alone is "
+        "not. Sign in another way, or ask your administrator for an activation code."
+    )
+
+
 class InvalidToken(ServiceError):
     status = 401
     code = "invalid_token"

@@ -16,6 +16,7 @@ from chalicelib.adapters.dynamodb.base import Write, table_names, transact
 from chalicelib.adapters.dynamodb.devices import DeviceStore
 from chalicelib.adapters.dynamodb.installations import InstallationStore
 from chalicelib.adapters.dynamodb.limits import LimitStore
+from chalicelib.adapters.dynamodb.recovery_codes import RecoveryCodeStore
 from chalicelib.adapters.dynamodb.signins import SignInStore
 from chalicelib.adapters.dynamodb.tenants import TenantStore
 from chalicelib.adapters.dynamodb.usage import UsageStore
@@ -35,6 +36,7 @@ class Services:
     settings: Settings
     tenants: TenantStore
     accounts: AccountStore
+    recovery_codes: RecoveryCodeStore  # on the accounts table's items
     devices: DeviceStore
     signins: SignInStore
     activation_codes: ActivationCodeStore
@@ -85,6 +87,7 @@ def build(
         settings=settings,
         tenants=tenants,
         accounts=AccountStore(dynamodb, names["accounts"]),
+        recovery_codes=RecoveryCodeStore(dynamodb, names["accounts"]),
         devices=DeviceStore(dynamodb, names["devices"]),
         signins=SignInStore(dynamodb, names["signins"]),
         activation_codes=ActivationCodeStore(dynamodb, names["activation_codes"]),

@@ -60,8 +60,48 @@ def new_activation_code(rng: RandomSource) -> str:
 
 def normalise_activation_code(text: str) -> str | None:
     """Accept lower case, spaces and the usual look-alikes; None when it cannot be a code."""
+    return _normalise(text, 4 * ACTIVATION_CODE_GROUPS, 4)
+
+
+def _normalise(text: str, length: int, group: int) -> str | None:
     cleaned = text.upper().replace("-", "").replace(" ", "")
     cleaned = cleaned.replace("O", "0").replace("I", "1").replace("L", "1")
-    if len(cleaned) != 4 * ACTIVATION_CODE_GROUPS or any(c not in _CODE_ALPHABET for c in cleaned):
+    if len(cleaned) != length or any(c not in _CODE_ALPHABET for c in cleaned):
         return None
-    return "-".join(cleaned[i : i + 4] for i in range(0, len(cleaned), 4))
+    return "-".join(cleaned[i : i + group] for i in range(0, len(cleaned), group))
+
+
+# Recovery codes: ten per set, each 10 symbols (50 bits) shown as ABCDE-FGHJK. Against online
+# guessing that is plenty: failures back off per username like passwords (at most a few
+# hundred guesses a year), each with a 10 in 2**50 chance. Offline, 50 bits are not: a plain
+# SHA-256 of every code fits in a day of GPU time, so they are kept as an HMAC under a key
+# derived from the tenant's data key (KMS-wrapped), with the username as context.
+RECOVERY_CODES = 10
+RECOVERY_CODE_SYMBOLS = 10
+
+
+def new_recovery_codes(rng: RandomSource) -> list[str]:
+    """A fresh set: RECOVERY_CODES distinct codes."""
+    codes: list[str] = []
+    while len(codes) < RECOVERY_CODES:
+        symbols = "".join(_CODE_ALPHABET[rng.randbelow(32)] for _ in range(RECOVERY_CODE_SYMBOLS))
+        code = f"{symbols[:5]}-{symbols[5:]}"
+        if code not in codes:
+            codes.append(code)
+    return codes
+
+
+def normalise_recovery_code(text: str) -> str | None:
+    """As typed from paper: lower case, spaces, look-alikes; None when it cannot be one."""
+    return _normalise(text, RECOVERY_CODE_SYMBOLS, 5)
+
+
+def recovery_key(data_key: bytes) -> bytes:
+    """The tenant's key for recovery code hashes, derived so it serves nothing else."""
+    return hmac.new(data_key, b"recovery-code", hashlib.sha256).digest()
+
+
+def recovery_code_hash(key: bytes, username: str, code: str) -> str:
+    """What is stored of a (normalised) recovery code: only the holder of the tenant's data
+    key can test a guess against it."""
+    return b64url(hmac.new(key, f"{username}\n{code}".encode(), hashlib.sha256).digest())

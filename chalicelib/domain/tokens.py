@@ -16,6 +16,11 @@ from chalicelib.errors import InvalidGrant, InvalidRequest
 
 ACR_TWO_STEP = "urn:phonesignin:acr:mfa"  # phone sign-in, or password plus a second step
 ACR_PASSWORD = "urn:phonesignin:acr:pwd"  # noqa: S105 - a name, not a secret
+ACR_RECOVERY = "urn:phonesignin:acr:recovery"
+# A recovery code is a one-time password from a printed list (RFC 8176 "otp"): one factor,
+# something the person holds. Not "pwd" (nothing memorised) and not "mfa": it stands in for
+# lost methods and adds no step. Its own acr lets an app ask for more before anything risky.
+RECOVERY_AMR = ("otp",)
 ID_TOKEN_SECONDS = 300
 ACCESS_TOKEN_SECONDS = 300
 _VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}\Z")
@@ -42,11 +47,18 @@ def id_token_claims(
         "exp": now + ID_TOKEN_SECONDS,
         "auth_time": auth_time,
         "amr": list(amr),
-        "acr": ACR_TWO_STEP if "mfa" in amr else ACR_PASSWORD,
+        "acr": acr_of(amr),
     }
     if nonce is not None:
         claims["nonce"] = nonce
     return {**claims, **(identity or {})}
+
+
+def acr_of(amr: tuple[str, ...]) -> str:
+    """The acr a sign-in earns by what it proved (its amr)."""
+    if "mfa" in amr:
+        return ACR_TWO_STEP
+    return ACR_RECOVERY if tuple(amr) == RECOVERY_AMR else ACR_PASSWORD
 
 
 def access_token_claims(
@@ -99,7 +111,7 @@ def discovery(issuer: str) -> dict:
             *("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr"),
             *scopes.IDENTITY_CLAIMS,
         ],
-        "acr_values_supported": [ACR_TWO_STEP, ACR_PASSWORD],
+        "acr_values_supported": [ACR_TWO_STEP, ACR_PASSWORD, ACR_RECOVERY],
         "prompt_values_supported": ["login", "none"],
         "request_parameter_supported": False,
     }

@@ -90,23 +90,15 @@ def sign_in(svc: Services, tenant_id: str, request: PasswordRequest, origin: Ori
     client = check_client(tenant, request.client_id, request.code_challenge, request.redirect_uri)
     now = svc.now()
     source = fatigue.source_of(tenant, origin, request.username, now)
-    backoff_key, claim = _claim_attempt(svc, tenant_id, request.username, source, origin, now)
+    attempt = claim_attempt(svc, tenant_id, request.username, source, origin, now)
     account = svc.accounts.get(tenant_id, request.username)
     stored = account.password_hash if account and not account.disabled else None
     svc.meter.count(tenant_id, Billable.PASSWORD_CHECK)
     # verify is False without a stored hash, hence without an account.
     if not svc.passwords.verify(request.password, stored) or account is None or stored is None:
-        svc.limits.failed(claim, now, backoff_seconds(claim.failures), FORGET_SECONDS)
-        if claim.failures == MAX_FAILURES:
-            who = {"user_key": user_key(request.username)}
-            svc.record(
-                tenant_id, "password_locked", account=account.account_id if account else None,
-                detail={**who, **fatigue.described(origin, source)},
-            )  # fmt: skip
+        attempt_failed(svc, attempt, account.account_id if account else None)
         raise InvalidCredentials()
-    svc.limits.reset(tenant_id, "pwd-user", backoff_key)
-    if not source.recognised:  # the cap counts failures: a right password gives its place back
-        svc.limits.give_back(tenant_id, "pwd-ip", origin.network, WINDOW_SECONDS, now)
+    attempt_passed(svc, attempt)
     two_step = tenant.tenant.policy.require_two_step
     if two_step and not account.devices:
         raise SecondStepUnavailable()
@@ -152,12 +144,26 @@ def sign_in(svc: Services, tenant_id: str, request: PasswordRequest, origin: Ori
     return {"status": "second_step", "methods": ["phone", "totp"], **page_view(signin, secret, now)}
 
 
-def _claim_attempt(
+@dataclass(frozen=True)
+class Attempt:
+    """A guess at what only the person should know or hold (a password, a recovery code),
+    counted before it is checked. Both count in one run per username: alternating them buys
+    a guesser nothing."""
+
+    tenant_id: str
+    username: str
+    source: Source
+    origin: Origin
+    now: int
+    backoff_key: str  # the key its consecutive failures are counted under
+    claim: Claim
+
+
+def claim_attempt(
     svc: Services, tenant_id: str, username: str, source: Source, origin: Origin, now: int
-) -> tuple[str, Claim]:
+) -> Attempt:
     """Count the attempt as a failure before it is checked (atomically: parallel guesses
-    cannot all slip in), per network and per username; a recognised browser on its own.
-    Return the key its consecutive failures are counted under, and the claim."""
+    cannot all slip in), per network and per username; a recognised browser on its own."""
     who = user_key(username)
     if source.recognised:
         backoff_key = f"{who}#{source.key}"
@@ -173,7 +179,27 @@ def _claim_attempt(
         if not source.recognised:  # not checked: not a failure of this network's
             svc.limits.give_back(tenant_id, "pwd-ip", origin.network, WINDOW_SECONDS, now)
         raise TooManyAttempts(max(1, claim - now))
-    return backoff_key, claim
+    return Attempt(tenant_id, username, source, origin, now, backoff_key, claim)
+
+
+def attempt_failed(svc: Services, attempt: Attempt, account_id: str | None) -> None:
+    """The next attempt waits (backoff_seconds); the MAX_FAILURES-th in a row is audited."""
+    claim, now = attempt.claim, attempt.now
+    svc.limits.failed(claim, now, backoff_seconds(claim.failures), FORGET_SECONDS)
+    if claim.failures == MAX_FAILURES:
+        who = {"user_key": user_key(attempt.username)}
+        svc.record(
+            attempt.tenant_id, "password_locked", account=account_id,
+            detail={**who, **fatigue.described(attempt.origin, attempt.source)},
+        )  # fmt: skip
+
+
+def attempt_passed(svc: Services, attempt: Attempt) -> None:
+    """A right one ends the run; the network's cap counts failures, so it gives its place back."""
+    svc.limits.reset(attempt.tenant_id, "pwd-user", attempt.backoff_key)
+    if not attempt.source.recognised:
+        network = attempt.origin.network
+        svc.limits.give_back(attempt.tenant_id, "pwd-ip", network, WINDOW_SECONDS, attempt.now)
 
 
 def backoff_seconds(failures: int, free: int = FREE_FAILURES, locked: int = LOCK_SECONDS) -> int:

@@ -246,7 +246,7 @@ def world():
 
 # --- The JSON endpoints, each with a body it would take -----------------------------------------
 
-PAGE = ("signin", "result", "cancel", "password", "code")
+PAGE = ("signin", "result", "cancel", "password", "recovery", "code")
 DEVICE = ("enrol", "signins", "respond", "push-token", "locale", "unregister")
 JSON_ENDPOINTS = PAGE + DEVICE
 FORM_ENDPOINTS = ("token", "bc-authorize")
@@ -278,6 +278,12 @@ def valid_body(world: World, endpoint: str, proof_age: int = STALE) -> dict:
             "client_id": client,
             "username": ALICE,
             "password": "wrong-" * 3,
+            "redirect_uri": WEB,
+        },
+        "recovery": lambda: {
+            "client_id": client,
+            "username": ALICE,
+            "code": "00000-00000",
             "redirect_uri": WEB,
         },
         "code": lambda: {
