@@ -32,6 +32,16 @@ SCRIPT_TEXT: dict = {
     "enterUsername": N_("Enter your email or username."),
     "enterPassword": N_("Enter your password."),
     "enterCode": N_("Enter the six digits the app shows."),
+    "enterRecoveryCode": N_(
+        "Enter the 10 letters and digits of a recovery code, like ABCDE-FGHJK."
+    ),
+    "recoveryWrong": N_(
+        "That recovery code did not work. Check the username and the code: each code works once."
+    ),
+    # After a recovery code signed the person in: how many they have left.
+    "recoveryLeft": N_("You used a recovery code; {count} are left."),
+    "recoveryLeftOne": N_("You used a recovery code; 1 is left."),
+    "recoveryLeftNone": N_("You used your last recovery code."),
     "numberSpoken": N_("Your number is {number}. Enter it on your phone."),
     "expiresSoon": N_("Less than {seconds} seconds left to answer on your phone."),
     "ended": {
@@ -82,6 +92,10 @@ SCRIPT_TEXT: dict = {
         "second_step_unavailable": N_(
             "Your organisation requires a second step, and this account has no phone set up. "
             "Ask your administrator for an activation code."
+        ),
+        "recovery_unavailable": N_(
+            "Your organisation requires two-step verification, so a recovery code alone cannot "
+            "sign you in. Use your password, or ask your administrator for an activation code."
         ),
         "cross_site_request": N_("This page has expired. Go back to the app and sign in again."),
         "temporarily_unavailable": N_("The service is busy. Try again in a few seconds."),

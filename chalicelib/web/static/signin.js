@@ -5,7 +5,7 @@
   if (!root) return;
   const cfg = root.dataset;
   const $ = (id) => document.getElementById(id);
-  const STEPS = ["username-step", "number-step", "password-step", "code-step"];
+  const STEPS = ["username-step", "number-step", "password-step", "code-step", "recovery-step", "recovered-step"];
   const RESEND_AFTER_SECONDS = 20;
   const WARN_SECONDS = 30;
   let username = "";
@@ -29,6 +29,7 @@
 
   function show(stepId, focusId) {
     for (const id of STEPS) $(id).hidden = id !== stepId;
+    $("cancel-line").hidden = stepId === "recovered-step"; // signed in: nothing to cancel
     $("cancel-active").hidden = false;
     $("cancel-ended").hidden = true;
     const target = $(focusId || stepId);
@@ -203,6 +204,26 @@
     show("password-step", "password");
   }
 
+  function askRecoveryCode() {
+    $("recovery-user").textContent = username;
+    showError("recovery-error", "");
+    $("recovery-code").value = "";
+    show("recovery-step", "recovery-heading");
+  }
+
+  // Signed in with a recovery code: before going back to the app, say how many are left and
+  // offer to add a new method (the security-info page asks for its own sign-in).
+  function recovered(answer) {
+    stopTimers();
+    current = null;
+    const left = answer.remaining;
+    $("recovered-left").textContent = left === 0 ? TEXT.recoveryLeftNone
+      : left === 1 ? TEXT.recoveryLeftOne : TEXT.recoveryLeft.replace("{count}", left);
+    $("add-method").href = answer.add_method_url;
+    $("continue-to-app").onclick = () => finish(answer.code);
+    show("recovered-step", "recovered-heading");
+  }
+
   async function startPhone() {
     const answer = await postJson("signin", authorizeFields());
     const { status, body } = answer;
@@ -234,6 +255,20 @@
     $("password").focus();
   });
 
+  $("recovery-step").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const code = $("recovery-code").value.trim();
+    if (!/^[0-9A-Za-z]{10}$/.test(code.replace(/[\s-]/g, ""))) {
+      showError("recovery-error", TEXT.enterRecoveryCode);
+      $("recovery-code").focus();
+      return;
+    }
+    const answer = await postJson("recovery", { ...authorizeFields(), code });
+    if (answer.status === 200 && answer.body.status === "approved") { recovered(answer.body); return; }
+    showError("recovery-error", answer.body.error === "invalid_credentials" ? TEXT.recoveryWrong : problem(answer));
+    $("recovery-code").focus();
+  });
+
   $("code-step").addEventListener("submit", async (event) => {
     event.preventDefault();
     const code = $("code").value.trim();
@@ -245,6 +280,8 @@
   });
 
   $("use-password").addEventListener("click", () => askPassword(false));
+  $("use-recovery").addEventListener("click", askRecoveryCode);
+  $("recovery-to-password").addEventListener("click", () => askPassword(false));
   $("cancel").addEventListener("click", cancelToApp);
   $("use-app").addEventListener("click", startPhone);
   const notYou = () => { abandon(); show("username-step", "username"); };
