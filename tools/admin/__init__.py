@@ -74,6 +74,8 @@ def run(args, svc: service.Services) -> dict:
         return admin.add_client(
             svc, args.tenant_id, args.client_id, args.name, args.redirect_uris, args.public
         )
+    if args.command == "recovery-codes":
+        return admin.issue_recovery_codes(svc, args.tenant_id, args.username)
     if args.command == "create-account":
         kind = AccountKind.PERSONAL if args.personal else AccountKind.WORK
         return admin.create_account(svc, args.tenant_id, args.username, kind)

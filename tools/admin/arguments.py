@@ -183,6 +183,12 @@ def parser() -> argparse.ArgumentParser:
         f"to {longest // 86400} days ({longest / 3600:g}); default %(default)g",
     )
     _command(
+        sub, "recovery-codes", "ten one-time recovery codes, printed once",
+        "For a person who lost every method, once their identity is checked out of band; "
+        "each code signs in once on the sign-in page. Any older set stops working.",
+        account=True,
+    )  # fmt: skip
+    _command(
         sub, "list-accounts", "a tenant's accounts",
         "It scans the whole accounts table: for administration, never a hot path.",
     )  # fmt: skip

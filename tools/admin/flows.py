@@ -17,6 +17,7 @@ from chalicelib.domain.signins import Origin
 from chalicelib.domain.tenants import CLIENT_ID, Client, Policy, Tenant, validate_tenant_id
 from chalicelib.errors import InvalidRequest, NotFound
 from chalicelib.service import Services
+from chalicelib.usecases import recovery_codes
 from chalicelib.usecases.fatigue import DAY
 from chalicelib.usecases.password_signin import WINDOW_SECONDS
 from chalicelib.usecases.tenant_directory import new_signing_key
@@ -343,6 +344,17 @@ def _to_cent(amount: Decimal) -> Decimal:
 
 def _usd(amount: Decimal) -> str:
     return f"{amount:f} USD"
+
+
+def issue_recovery_codes(svc: Services, tenant_id: str, username: str) -> dict:
+    """Ten recovery codes for a person who lost every method, their identity checked out of
+    band: printed here once, stored only as keyed hashes; any older set stops working."""
+    codes = recovery_codes.generate(svc, tenant_id, username, actor="admin")
+    return {
+        "recovery_codes": codes,
+        "username": normalise_username(username),
+        "issuer": svc.directory.get(tenant_id).issuer,
+    }
 
 
 def audit_log(
