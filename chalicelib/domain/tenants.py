@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from chalicelib import contract
 from chalicelib.domain import secret_codes
+from chalicelib.domain.language import N_
 from chalicelib.errors import InvalidClient, InvalidRequest
 
 TENANT_ID = contract.parameter_pattern("TenantId")
@@ -58,6 +59,9 @@ class Policy:
     # A person may remove their last phone or passkey on the security-info page and keep only
     # the password. Off by default: everyone keeps a method that proves a device.
     password_only_accounts: bool = False
+    # People may sign in with a passkey on the hosted page (and register one on the
+    # security-info page). On by default: a passkey is two factors and phishing resistant.
+    passkeys: bool = True
 
     def __post_init__(self) -> None:
         ranges = {"signin_seconds": (MIN_SIGNIN_SECONDS, MAX_SIGNIN_SECONDS), **PUSH_LIMITS}
@@ -67,8 +71,9 @@ class Policy:
                 raise InvalidRequest(f"{name} must be a whole number between {low} and {high}")
         if self.pushes_per_minute > self.pushes_per_day:
             raise InvalidRequest("pushes_per_minute cannot exceed pushes_per_day")
-        if not isinstance(self.password_only_accounts, bool):
-            raise InvalidRequest("password_only_accounts must be true or false")
+        for name in ("password_only_accounts", "passkeys"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidRequest(f"{name} must be true or false")
         if not isinstance(self.number_match, NumberMatch):
             raise InvalidRequest("number_match must be one of " + ", ".join(NumberMatch))
 
@@ -93,6 +98,24 @@ class Client:
             return
         if not secret or not secret_codes.same_secret(secret, self.secret_hash):
             raise InvalidClient()
+
+
+# The service is its own relying party for the security-info page (/t/{tenant}/account): a
+# public client every tenant has, under an id no registered client can take.
+ACCOUNT_CLIENT_ID = "account"
+ACCOUNT_APP_NAME = N_("Security info")
+ACCOUNT_CALLBACK_PATH = "/account/callback"
+RESERVED_CLIENT_IDS = frozenset({ACCOUNT_CLIENT_ID})
+
+
+def account_client(issuer: str) -> Client:
+    """The security-info page's built-in client: public (PKCE), its one redirect URI the
+    page's own callback under the tenant's issuer."""
+    return Client(
+        client_id=ACCOUNT_CLIENT_ID,
+        name=ACCOUNT_APP_NAME,
+        redirect_uris=(issuer + ACCOUNT_CALLBACK_PATH,),
+    )
 
 
 @dataclass(frozen=True)

@@ -47,12 +47,11 @@ def pending(svc: Services, tenant_id: str, token: object) -> dict:
 def _describe(tenant: ActiveTenant, device: Device, signin: SignIn) -> dict:
     """What the phone shows of one request: who asks (the organisation's display name and the
     app), for which account, from what browser and where, until when, and how to answer."""
-    client = tenant.tenant.clients.get(signin.client_id)
     return {
         "signin_id": signin.signin_id,
         "organisation": useragent.clean(tenant.tenant.name),
         "account": device.username,
-        "app": client.name if client else signin.client_id,
+        "app": tenant.app_name(signin.client_id),
         "ip": signin.origin.ip,
         "device": signin.origin.device,
         "place": signin.origin.place,

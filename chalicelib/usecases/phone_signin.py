@@ -188,11 +188,10 @@ def push_to_phones(svc: Services, tenant: ActiveTenant, signin: SignIn, account:
     """One publish per phone with a push endpoint, in the language that phone asked for. A
     failure is recorded and skipped: the phone can still fetch the sign-in by polling."""
     now = svc.now()
-    client = tenant.tenant.clients.get(signin.client_id)
     challenge = Challenge(
         tenant_id=tenant.tenant_id,
         signin_id=signin.signin_id,
-        app_name=client.name if client else signin.client_id,
+        app_name=tenant.app_name(signin.client_id),
         ip=signin.origin.ip,
         device=signin.origin.device,
         place=signin.origin.place,

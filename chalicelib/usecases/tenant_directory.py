@@ -29,7 +29,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from chalicelib.domain import envelope
 from chalicelib.domain.ports import Clock, Vault
 from chalicelib.domain.secret_codes import RandomSource
-from chalicelib.domain.tenants import TENANT_ID, Client, SigningKey, Tenant
+from chalicelib.domain.tenants import (
+    ACCOUNT_APP_NAME,
+    ACCOUNT_CLIENT_ID,
+    TENANT_ID,
+    Client,
+    SigningKey,
+    Tenant,
+    account_client,
+)
 from chalicelib.errors import UnknownTenant
 
 MAX_KNOWN = 1000  # tenants with their keys: a few kilobytes each
@@ -55,10 +63,20 @@ class ActiveTenant:
 
     def client(self, client_id: str) -> Client:
         """The client, or InvalidClient (Tenant.client). One added after this copy was cached
-        (add-client, Terraform) is found by reading the tenant again, within the bound."""
+        (add-client, Terraform) is found by reading the tenant again, within the bound. The
+        security-info page's built-in client is every tenant's, and no stored one shadows it."""
+        if client_id == ACCOUNT_CLIENT_ID:
+            return account_client(self.issuer)
         if isinstance(client_id, str) and client_id not in self.tenant.clients and self.reload:
             return self.reload(self.tenant_id).tenant.client(client_id)
         return self.tenant.client(client_id)
+
+    def app_name(self, client_id: str) -> str:
+        """The name a phone shows for a sign-in's client (its id, for a client removed since)."""
+        if client_id == ACCOUNT_CLIENT_ID:
+            return ACCOUNT_APP_NAME
+        client = self.tenant.clients.get(client_id)
+        return client.name if client else client_id
 
 
 def signing_key_context(tenant_id: str, kid: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from chalicelib.domain.tenants import Client
+from chalicelib.domain.tenants import ACCOUNT_CLIENT_ID, Client
 from chalicelib.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
 from chalicelib.service import Services
 from chalicelib.usecases import ciba, code_grant
@@ -42,4 +42,8 @@ def token(svc: Services, tenant_id: str, form: dict[str, str], authorization: st
     client = authenticate_client(tenant, form, authorization)
     if grant.confidential_only and client.public:
         raise UnauthorizedClient("CIBA needs a confidential client.")
+    if client.client_id == ACCOUNT_CLIENT_ID:
+        # Its codes are redeemed by the security-info page itself, in-process: nobody else
+        # gets tokens for it.
+        raise UnauthorizedClient("This client's codes are the service's own.")
     return grant.handle(svc, tenant, client, form)

@@ -14,6 +14,7 @@ from chalice import Response
 from chalice.app import HeadersType, Request
 
 from chalicelib.domain import browsers, language
+from chalicelib.domain.tenants import ACCOUNT_CLIENT_ID
 from chalicelib.errors import CrossSiteRequest, NotFound
 from chalicelib.service import Services
 from chalicelib.usecases import authorize
@@ -106,7 +107,7 @@ def authorize_page(
         lang=locale,
         languages=page.language_switch(locale, params),
         text=page_text.script_text(locale),
-        app_name=checked.app_name,
+        app_name=app_name(checked.client_id, checked.app_name, locale),
         tenant_name=checked.tenant.tenant.name,
         client_id=checked.client_id,
         redirect_uri=checked.redirect_uri,
@@ -123,6 +124,12 @@ def authorize_page(
     )
     cookie = _cookie(svc, tenant_id, CSRF_COOKIE, csrf, 3600, "Strict")
     return html(200, body, {"Set-Cookie": cookie})
+
+
+def app_name(client_id: str, name: str, locale: str) -> str:
+    """The app a person signs in to: a tenant's app by its own name, the service's own
+    security-info page by its name in the page's language."""
+    return language.translate(locale, name) if client_id == ACCOUNT_CLIENT_ID else name
 
 
 def page_language(request: Request, params: dict[str, str] | None = None) -> str:

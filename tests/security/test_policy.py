@@ -136,6 +136,18 @@ def test_the_admin_cli_keeps_the_fields_it_is_not_given(cli, svc, tenant):
     assert (policy.lock_seconds, policy.max_pending) == (60, 2)
 
 
+def test_password_only_accounts_is_off_by_default_and_set_by_the_admin_cli(cli, svc, tenant):
+    """Needs the policy field in the codec and the CLI: without them a tenant cannot let its
+    people keep only a password, and one that did would lose the choice on the next load
+    (the security-info page's last-method rule reads it)."""
+    assert svc.tenants.load("acme").policy.password_only_accounts is False
+
+    assert cli("set-policy", "acme", "--password-only-accounts", "on")[0] == 0
+    assert svc.tenants.load("acme").policy.password_only_accounts is True
+    assert cli("set-policy", "acme", "--lock-seconds", "60")[0] == 0  # kept when not given
+    assert svc.tenants.load("acme").policy.password_only_accounts is True
+
+
 @pytest.mark.parametrize(
     "flags",
     [

@@ -30,6 +30,8 @@ def _policy(args, current: Policy) -> Policy:
         "signin_seconds": args.signin_seconds,
         "number_match": NumberMatch(args.number_match) if args.number_match else None,
         "require_two_step": args.two_step,
+        "password_only_accounts": args.password_only_accounts,
+        "passkeys": args.passkeys,
         **{name: getattr(args, name) for name in PUSH_LIMITS},
     }
     return replace(current, **{k: v for k, v in given.items() if v is not None})

@@ -82,6 +82,16 @@ def _policy_args(p: argparse.ArgumentParser) -> None:
         help="a password sign-in also needs the phone or a code from the app; default "
         f"{on_off[defaults.require_two_step]}",
     )  # fmt: skip
+    p.add_argument(
+        "--password-only-accounts", type=_on_off, metavar="on|off",
+        help="a person may remove their last phone or passkey on the security-info page and "
+        f"keep only a password; default {on_off[defaults.password_only_accounts]}",
+    )  # fmt: skip
+    p.add_argument(
+        "--passkeys", type=_on_off, metavar="on|off",
+        help="people may sign in with a passkey on the sign-in page and register one on the "
+        f"security-info page; default {on_off[defaults.passkeys]}",
+    )  # fmt: skip
     # Push fatigue, per account (ranges: chalicelib/domain/tenants.py PUSH_LIMITS).
     for name, text in (
         ("pushes_per_minute", "pushes per account per minute (a recognised browser: its own)"),

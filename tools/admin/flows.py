@@ -9,24 +9,28 @@ from dataclasses import asdict
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlsplit
 
-from chalicelib.adapters.dynamodb.activation_codes import ActivationCode
-from chalicelib.domain import secret_codes
+from chalicelib.domain import enrolment, secret_codes
 from chalicelib.domain.accounts import Account, AccountKind, normalise_username, user_key
 from chalicelib.domain.metering import Billable, day_of
 from chalicelib.domain.signins import Origin
-from chalicelib.domain.tenants import CLIENT_ID, Client, Policy, Tenant, validate_tenant_id
+from chalicelib.domain.tenants import (
+    CLIENT_ID,
+    RESERVED_CLIENT_IDS,
+    Client,
+    Policy,
+    Tenant,
+    validate_tenant_id,
+)
 from chalicelib.errors import InvalidRequest, NotFound
 from chalicelib.service import Services
-from chalicelib.usecases import recovery_codes
+from chalicelib.usecases import activation, recovery_codes
 from chalicelib.usecases.fatigue import DAY
 from chalicelib.usecases.password_signin import WINDOW_SECONDS
 from chalicelib.usecases.tenant_directory import new_signing_key
 
-ACTIVATION_CODE_SECONDS = 24 * 3600
-# A code is a bearer secret in transit (mail, chat, paper): long enough to reach the person,
-# short enough that a forgotten one stops working.
-ACTIVATION_CODE_MIN_SECONDS = 5 * 60
-ACTIVATION_CODE_MAX_SECONDS = 7 * 24 * 3600
+ACTIVATION_CODE_SECONDS = enrolment.DEFAULT_SECONDS
+ACTIVATION_CODE_MIN_SECONDS = enrolment.MIN_SECONDS
+ACTIVATION_CODE_MAX_SECONDS = enrolment.MAX_SECONDS
 MAX_APP_NAME = 64  # it is in every push, and APNs allows 4 KB
 CENT = Decimal("0.01")  # a bill's amounts are rounded to this, half up
 
@@ -118,6 +122,10 @@ def add_client(
         raise InvalidRequest(f"the app name must be 1-{MAX_APP_NAME} characters (phones show it)")
     if not CLIENT_ID.match(client_id):
         raise InvalidRequest("client_id must be 3-64 characters of A-Z a-z 0-9 . _ -")
+    if client_id in RESERVED_CLIENT_IDS:
+        raise InvalidRequest(
+            f"client_id {client_id!r} is the service's own (the security-info page)"
+        )
     for uri in redirect_uris:
         _check_redirect_uri(uri)
     secret = None if public else secret_codes.new_secret(svc.rng)
@@ -162,32 +170,9 @@ def create_account(svc: Services, tenant_id: str, username: str, kind: AccountKi
 def issue_activation_code(
     svc: Services, tenant_id: str, username: str, valid_seconds: int = ACTIVATION_CODE_SECONDS
 ) -> dict:
-    """A one-time code to enrol a phone: shown here once, stored only as a hash. It revokes
-    the account's older codes not yet used: only the newest can be redeemed."""
-    if not ACTIVATION_CODE_MIN_SECONDS <= valid_seconds <= ACTIVATION_CODE_MAX_SECONDS:
-        raise InvalidRequest(
-            f"an activation code is valid for {ACTIVATION_CODE_MIN_SECONDS} to "
-            f"{ACTIVATION_CODE_MAX_SECONDS} seconds (5 minutes to 7 days)"
-        )
-    tenant = svc.directory.get(tenant_id)
-    username = normalise_username(username)
-    account = _account(svc, tenant_id, username)
-    code = secret_codes.new_activation_code(svc.rng)
-    code_hash = secret_codes.hash_secret(code)
-    expires_at = svc.now() + valid_seconds
-    svc.activation_codes.create(
-        ActivationCode(
-            tenant_id=tenant_id, code_hash=code_hash, username=username, expires_at=expires_at
-        )
-    )
-    svc.accounts.set_activation_code(tenant_id, username, code_hash)
-    svc.record(tenant_id, "activation_code_issued", account=account.account_id, actor="admin")
-    return {
-        "activation_code": code,
-        "expires_at": expires_at,
-        "issuer": tenant.issuer,
-        "username": username,
-    }
+    """A one-time code to enrol a phone, and its enrolment link: shown here once, stored only
+    as a hash. It revokes the account's older codes not yet used (usecases/activation.py)."""
+    return activation.issue(svc, tenant_id, username, valid_seconds, actor="admin")
 
 
 def list_accounts(svc: Services, tenant_id: str) -> dict:

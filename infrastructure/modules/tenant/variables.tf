@@ -39,7 +39,8 @@ variable "policy" {
     authenticators),
     require_two_step (password sign-ins also need the phone or a TOTP code),
     password_only_accounts (a person may remove their last phone or passkey on the
-    security-info page and keep only a password; off by default).
+    security-info page and keep only a password; off by default),
+    passkeys (people may sign in with a passkey and register one; on by default).
     Push-fatigue limits (chalicelib/domain/tenants.py PUSH_LIMITS; null: the service's default):
     pushes_per_minute (1-20), pushes_per_day (1-1000), max_pending (1-10 sign-ins waiting at
     once), deny_lock_after (1-100 denials in a row lock phone sign-in), lock_seconds (60-86400).
@@ -50,6 +51,7 @@ variable "policy" {
     number_match           = optional(string, "type")
     require_two_step       = optional(bool, false)
     password_only_accounts = optional(bool, false)
+    passkeys               = optional(bool, true)
     pushes_per_minute      = optional(number)
     pushes_per_day         = optional(number)
     max_pending            = optional(number)
@@ -103,6 +105,12 @@ variable "clients" {
   validation {
     condition     = alltrue([for id, c in var.clients : can(regex("^[A-Za-z0-9._-]{3,64}$", id))])
     error_message = "client ids must be 3-64 characters of A-Z a-z 0-9 . _ -."
+  }
+
+  validation {
+    # chalicelib/domain/tenants.py RESERVED_CLIENT_IDS: the security-info page's own client.
+    condition     = !contains(keys(var.clients), "account")
+    error_message = "the client id \"account\" is the service's own (the security-info page)."
   }
 
   validation {
