@@ -14,7 +14,8 @@ from chalicelib.usecases import (
     recovery_codes,
     token_endpoint,
 )
-from chalicelib.web import bodies, gateway_events, hosted_page, middleware
+from chalicelib.web import account_page, bodies, gateway_events, hosted_page, middleware
+from chalicelib.web.account_session import html_view
 from chalicelib.web.origin_trust import origin
 from chalicelib.web.responses import json_view
 
@@ -166,6 +167,43 @@ def second_step_code(tenant_id, signin_id):
         service.get(), tenant_id, signin_id, body("SecondStepCode"), origin(request, service.get())
     )
     return answer, hosted_page.remember(service.get(), tenant_id, request, answer, signin_id)
+
+
+# The security-info page (web/account_page.py): the person's own sign-in methods
+
+
+@app.route(T + "/account", methods=["GET"])
+@html_view(current_request)
+def account(tenant_id):
+    return account_page.home(service.get(), tenant_id, current_request())
+
+
+@app.route(T + "/account/callback", methods=["GET"])
+@html_view(current_request)
+def account_callback(tenant_id):
+    return account_page.callback(service.get(), tenant_id, current_request())
+
+
+@app.route(T + "/account/phones", methods=["POST"], content_types=FORM)
+@html_view(current_request)
+def account_add_phone(tenant_id):
+    request = current_request()
+    form = bodies.form_body(request, "AccountChange")
+    return account_page.add_phone(service.get(), tenant_id, request, form)
+
+
+@app.route(T + "/account/phones/{device_id}/remove", methods=["POST"], content_types=FORM)
+@html_view(current_request)
+def account_remove_phone(tenant_id, device_id):
+    request = current_request()
+    form = bodies.form_body(request, "AccountChange")
+    return account_page.remove_phone(service.get(), tenant_id, request, form, device_id)
+
+
+@app.route(T + "/enrol", methods=["GET"])
+@html_view(current_request)
+def enrolment_link(tenant_id):
+    return account_page.enrol_page(service.get(), tenant_id, current_request())
 
 
 # The device API (the phone's calls; each carries a proof signed by the device key)

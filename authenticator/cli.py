@@ -1,6 +1,7 @@
 """The reference authenticator: a phone on the command line.
 
     python -m authenticator enrol --server URL --tenant T --code XXXX-XXXX-XXXX-XXXX
+    python -m authenticator enrol --link URL   # the security-info page's link (its QR code)
     python -m authenticator inbox          # every waiting sign-in (pushes read from moto + polling)
     python -m authenticator approve --number 42       # the one that can have 42, if only one can
     python -m authenticator approve --id ID --number 42   # several waiting: say which
@@ -33,9 +34,10 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from chalicelib.domain import language
+from chalicelib.domain import enrolment, language
 from chalicelib.domain.signins import valid_held_number
 from chalicelib.domain.totp import code_at, from_base32
+from chalicelib.errors import InvalidRequest
 
 from . import keystore
 from .device_api import DeviceApi, http_transport
@@ -112,11 +114,28 @@ def _check(status: int, body: dict) -> dict:
     return body
 
 
+def _enrolment(args) -> tuple[str, str, str]:
+    """(server, tenant, code): from an enrolment link (what the security-info page's QR code
+    holds: {issuer}/enrol#code=CODE), or from --server, --tenant and --code."""
+    if args.link:
+        if args.server or args.tenant or args.code:
+            raise PhoneError("give --link, or --server, --tenant and --code, not both")
+        try:
+            link = enrolment.parse_link(args.link)
+        except InvalidRequest as err:
+            raise PhoneError(f"not an enrolment link: {err.description}") from err
+        return link.issuer.removesuffix(f"/t/{link.tenant_id}"), link.tenant_id, link.code
+    if not (args.server and args.tenant and args.code):
+        raise PhoneError("enrol needs --link URL, or --server, --tenant and --code")
+    return args.server, args.tenant, args.code
+
+
 def enrol(args) -> dict:
-    issuer = f"{args.server.rstrip('/')}/t/{args.tenant}"
+    server, tenant, code = _enrolment(args)
+    issuer = f"{server.rstrip('/')}/t/{tenant}"
     state = {
-        "server": args.server,
-        "tenant": args.tenant,
+        "server": server,
+        "tenant": tenant,
         "issuer": issuer,
         "platform": args.platform,
         "installation_id": args.installation_id or "inst-" + secrets.token_hex(12),
@@ -129,7 +148,7 @@ def enrol(args) -> dict:
     body = _check(
         *api.enrol(
             key,
-            activation_code=args.code,
+            activation_code=code,
             platform=args.platform,
             installation_id=state["installation_id"],
             screen_lock=not args.no_screen_lock,
@@ -205,6 +224,10 @@ def _notice(notice: dict) -> str:
         return f"Notice {when}: {notice['failures']} wrong verification code(s) in a row"
     if notice["kind"] == "device_enrolled":
         return f"Notice {when}: a new phone was added to this account ({notice.get('platform')})"
+    if notice["kind"] == "device_removed":
+        return f"Notice {when}: a phone was removed from this account ({notice.get('platform')})"
+    if notice["kind"] == "activation_code_issued":
+        return f"Notice {when}: a code to add a phone was made on the security-info page"
     return f"Notice {when}: {notice['kind']}"
 
 
@@ -386,9 +409,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--pin", help="the phone's PIN (default: $PHONE_PIN, or ask)")
     sub = p.add_subparsers(dest="command", required=True)
     e = sub.add_parser("enrol", help="set up this phone with an activation code")
-    e.add_argument("--server", required=True)
-    e.add_argument("--tenant", required=True)
-    e.add_argument("--code", required=True)
+    e.add_argument("--link", help="an enrolment link: {issuer}/enrol#code=CODE (or the 3 below)")
+    e.add_argument("--server")
+    e.add_argument("--tenant")
+    e.add_argument("--code")
     e.add_argument("--platform", choices=["ios", "android"], default="ios")
     e.add_argument("--installation-id")
     e.add_argument("--no-push", action="store_true", help="enrol without a push token (polling)")

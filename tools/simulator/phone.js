@@ -78,9 +78,32 @@
     return { status: response.status, body: await response.json() };
   }
 
+  // An enrolment link, {this service}/t/{tenant}/enrol#code=CODE (the security-info page's QR
+  // code): its tenant and code, or null when it is not one of this service's.
+  function fromLink(text) {
+    let url;
+    try { url = new URL(text.trim()); } catch (e) { return null; }
+    const base = location.pathname.replace(/\/phone$/, "");
+    const found = url.pathname.match(/^(.*)\/t\/([a-z0-9][a-z0-9-]{1,30}[a-z0-9])\/enrol$/);
+    const code = new URLSearchParams(url.hash.slice(1)).get("code");
+    if (!found || found[1] !== base || url.origin !== location.origin || !code || url.search) return null;
+    return { tenant: found[2], code };
+  }
+
+  function useLink() {
+    const link = $("link").value.trim();
+    if (!link) return true;
+    const parsed = fromLink(link);
+    if (!parsed) { error("enrol-error", TEXT.enrolErrors.bad_link); return false; }
+    $("tenant").value = parsed.tenant;
+    $("activation-code").value = parsed.code;
+    return true;
+  }
+
   async function enrol(event) {
     event.preventDefault();
     error("enrol-error", "");
+    if (!useLink()) return;
     const tenant = $("tenant").value.trim();
     const pin = $("new-pin").value;
     if (pin.length < 4) { error("enrol-error", TEXT.pinTooShort); return; }
@@ -210,6 +233,8 @@
   const NOTICES = {
     totp_failed: (n) => say(n.device ? TEXT.notices.totp_failed_from : TEXT.notices.totp_failed, n),
     device_enrolled: (n) => (n.platform ? say(TEXT.notices.device_enrolled, n) : TEXT.notices.device_enrolled_unnamed),
+    device_removed: (n) => say(TEXT.notices.device_removed, n),
+    activation_code_issued: () => TEXT.notices.activation_code_issued,
   };
 
   function showNotices(notices) {
@@ -312,7 +337,9 @@
   else {
     $("tenant").value = params.get("tenant") || "";
     $("activation-code").value = params.get("code") || "";
+    $("link").value = params.get("link") || "";
     show("enrol");
-    $(params.get("code") ? "new-pin" : "tenant").focus();
+    const ready = params.get("code") || (params.get("link") && useLink());
+    $(ready ? "new-pin" : params.get("link") ? "link" : "tenant").focus();
   }
 })();

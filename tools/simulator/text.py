@@ -82,6 +82,11 @@ SCRIPT_TEXT: dict = {
             "your administrator for a new one."
         ),
         "unknown_tenant": N_("There is no organisation with that id."),
+        # The link pasted (or opened with ?link=) is not {this service}/t/{tenant}/enrol#code=.
+        "bad_link": N_(
+            "That is not an enrolment link of this service. Copy the whole link from your "
+            "security-info page."
+        ),
         "other": N_("Set-up failed. Check the organisation id and the activation code."),
     },
     # What the service noticed about the account, by notice kind.
@@ -91,6 +96,9 @@ SCRIPT_TEXT: dict = {
         # TRANSLATORS: {platform} is "android" or "ios".
         "device_enrolled": N_("A new phone ({platform}) was added to this account"),
         "device_enrolled_unnamed": N_("A new phone was added to this account"),
+        # TRANSLATORS: {platform} is "android" or "ios".
+        "device_removed": N_("A phone ({platform}) was removed from this account"),
+        "activation_code_issued": N_("A code to add a phone was made on your security-info page"),
     },
 }
 

@@ -1,0 +1,96 @@
+"""The security-info page's use cases: what a person's sign-in methods are, adding a phone by
+an enrolment link, and removing a phone or a passkey.
+
+A method is a phone or a passkey; recovery codes stand in for lost methods and are none. The
+last method goes only where the tenant allows accounts with a password alone
+(Policy.password_only_accounts). Every change is in the audit log (actor `self`) and
+shown to the person's phones as a notice.
+"""
+
+from __future__ import annotations
+
+from chalicelib.domain import enrolment
+from chalicelib.domain.account_sessions import Session
+from chalicelib.domain.accounts import Account, user_key
+from chalicelib.domain.signins import NOTICE_SECONDS, Notice
+from chalicelib.errors import NotFound, ServiceError
+from chalicelib.service import Services
+from chalicelib.usecases import activation, device_api, recovery_codes
+from chalicelib.usecases.account_signin import account_of, passkeys_of
+
+ACTOR = "self"  # the person, on their security-info page
+
+
+class LastMethod(ServiceError):
+    status = 409
+    code = "last_method"
+    description = (
+        "This is your last way to sign in other than your password; add another phone or a "
+        "passkey before you remove it."
+    )
+
+
+def overview(svc: Services, tenant_id: str, session: Session) -> dict:
+    """The person's methods: phones (platform, added, last used, push), passkeys, how many
+    recovery codes are left, and whether removing one would leave none."""
+    account = account_of(svc, tenant_id, session)
+    devices = [svc.devices.get(tenant_id, device_id) for device_id in account.devices]
+    phones = [
+        {
+            "device_id": device.device_id,
+            "platform": device.platform.value,
+            "added_at": device.created_at,
+            "last_used_at": device.last_used_at,
+            "push": device.endpoint_arn is not None,
+        }
+        for device in sorted((d for d in devices if d), key=lambda d: d.created_at)
+    ]
+    passkeys = passkeys_of(svc, tenant_id, account.username)
+    methods = len(phones) + len(passkeys)
+    return {
+        "username": account.username,
+        "phones": phones,
+        "passkeys": passkeys,
+        "recovery_codes": recovery_codes.remaining(svc, tenant_id, account.username),
+        "methods": methods,
+        "may_remove_last": svc.directory.get(tenant_id).tenant.policy.password_only_accounts,
+        "password": account.password_hash is not None,
+    }
+
+
+def add_phone(svc: Services, tenant_id: str, session: Session) -> dict:
+    """A fresh activation code for the person (it revokes any older one) and its enrolment
+    link, valid enrolment.PAGE_SECONDS: the person is at the screen."""
+    account = account_of(svc, tenant_id, session)
+    issued = activation.issue(svc, tenant_id, account.username, enrolment.PAGE_SECONDS, actor=ACTOR)
+    _notify(svc, tenant_id, account, "activation_code_issued", None, {})
+    return issued
+
+
+def remove_phone(svc: Services, tenant_id: str, session: Session, device_id: str) -> dict:
+    """Remove one of the person's phones, exactly as unregistering does (its record, its
+    work-account claim, its SNS endpoint); not the last method unless the tenant allows it."""
+    account = account_of(svc, tenant_id, session)
+    device = svc.devices.get(tenant_id, device_id) if device_id in account.devices else None
+    if device is None or device.account_id != account.account_id:
+        raise NotFound("No such phone on this account.")
+    _keep_one(svc, tenant_id, account)
+    removed = device_api.remove_device(svc, device, actor=ACTOR)
+    detail = {"platform": device.platform.value}
+    _notify(svc, tenant_id, account, "device_removed", device.device_id, detail)
+    return removed
+
+
+def _keep_one(svc: Services, tenant_id: str, account: Account) -> None:
+    if svc.directory.get(tenant_id).tenant.policy.password_only_accounts:
+        return
+    if len(account.devices) + len(passkeys_of(svc, tenant_id, account.username)) <= 1:
+        raise LastMethod()
+
+
+def _notify(
+    svc: Services, tenant_id: str, account: Account, kind: str, key: str | None, detail: dict
+) -> None:
+    """Tell the person's phones (listed with their waiting sign-ins for a week)."""
+    notice = Notice(kind=kind, at=svc.now(), account_id=account.account_id, key=key, detail=detail)
+    svc.signins.notify(tenant_id, user_key(account.username), notice, NOTICE_SECONDS)
