@@ -194,6 +194,21 @@ class RecoveryUnavailable(ServiceError):
     )
 
 
+class PasskeysDisabled(ServiceError):
+    status = 403
+    code = "passkeys_disabled"
+    description = "Passkeys are not enabled for this organisation; sign in another way."
+
+
+class InvalidPasskey(ServiceError):
+    """A WebAuthn response that does not verify (origin, RP ID, challenge, flags, signature,
+    counter), or a passkey this service does not know for this account."""
+
+    status = 401
+    code = "invalid_passkey"
+    description = "The passkey could not be verified."
+
+
 class InvalidToken(ServiceError):
     status = 401
     code = "invalid_token"

@@ -39,6 +39,7 @@ class Billable(StrEnum):
     PHONE_ANSWER = "phone_answers"
     TOKEN_ISSUED = "tokens_issued"
     PASSWORD_CHECK = "password_checks"
+    PASSKEY_CHECK = "passkey_checks"  # an assertion verified against a stored passkey
 
 
 def day_of(unix_time: float) -> str:

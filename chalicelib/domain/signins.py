@@ -248,6 +248,7 @@ class SignIn:
     redirect_uri: str | None = None
     scope: str = "openid"  # as granted (scopes.grant): what the tokens may say of the person
     amr: tuple[str, ...] = PHONE_AMR  # what the token will say, once approved
+    acr: str | None = None  # the token's acr where amr does not tell it (tokens.ACR_PASSKEY)
     binding_message: str | None = None
     # The account had a run of failed phone answers when this started: approving it ends it.
     resets_failures: bool = False

@@ -17,6 +17,10 @@ from chalicelib.errors import InvalidGrant, InvalidRequest
 ACR_TWO_STEP = "urn:phonesignin:acr:mfa"  # phone sign-in, or password plus a second step
 ACR_PASSWORD = "urn:phonesignin:acr:pwd"  # noqa: S105 - a name, not a secret
 ACR_RECOVERY = "urn:phonesignin:acr:recovery"
+# A passkey: a key on the person's device (hwk) or synced between their devices (swk), used
+# with PIN or biometrics. Two factors like a phone sign-in, but a different proof (phishing
+# resistant: bound to the page's origin), so an app can tell them apart.
+ACR_PASSKEY = "urn:phonesignin:acr:passkey"
 # A recovery code is a one-time password from a printed list (RFC 8176 "otp"): one factor,
 # something the person holds. Not "pwd" (nothing memorised) and not "mfa": it stands in for
 # lost methods and adds no step. Its own acr lets an app ask for more before anything risky.
@@ -37,8 +41,10 @@ def id_token_claims(
     nonce: str | None,
     amr: tuple[str, ...],
     identity: dict | None = None,
+    acr: str | None = None,
 ) -> dict:
-    """`identity`: the claims the granted scopes release (scopes.identity_claims)."""
+    """`identity`: the claims the granted scopes release (scopes.identity_claims); `acr`:
+    the sign-in's own when its amr does not tell it (a passkey), else acr_of(amr)."""
     claims = {
         "iss": issuer,
         "sub": subject,
@@ -47,7 +53,7 @@ def id_token_claims(
         "exp": now + ID_TOKEN_SECONDS,
         "auth_time": auth_time,
         "amr": list(amr),
-        "acr": acr_of(amr),
+        "acr": acr or acr_of(amr),
     }
     if nonce is not None:
         claims["nonce"] = nonce
@@ -111,7 +117,7 @@ def discovery(issuer: str) -> dict:
             *("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr"),
             *scopes.IDENTITY_CLAIMS,
         ],
-        "acr_values_supported": [ACR_TWO_STEP, ACR_PASSWORD, ACR_RECOVERY],
+        "acr_values_supported": [ACR_TWO_STEP, ACR_PASSKEY, ACR_PASSWORD, ACR_RECOVERY],
         "prompt_values_supported": ["login", "none"],
         "request_parameter_supported": False,
     }

@@ -31,6 +31,7 @@ def issue_tokens(
         now=now,
         nonce=signin.nonce,
         amr=signin.amr,
+        acr=signin.acr,
         identity=identity,
     )
     access = tokens.access_token_claims(

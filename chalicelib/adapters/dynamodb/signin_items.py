@@ -29,6 +29,7 @@ def item_of(signin: SignIn) -> dict:
         "redirect_uri": signin.redirect_uri,
         "scope": signin.scope,
         "amr": list(signin.amr),
+        "acr": signin.acr,
         "binding_message": signin.binding_message,
         "resets_failures": signin.resets_failures or None,
         "outcome": signin.outcome.value if signin.outcome else None,
@@ -67,6 +68,7 @@ def signin_of(tenant_id: str, item: dict) -> SignIn:
         redirect_uri=item.get("redirect_uri"),
         scope=item.get("scope", "openid"),  # sign-ins stored before scopes were recorded
         amr=tuple(item.get("amr", PHONE_AMR)),
+        acr=item.get("acr"),
         binding_message=item.get("binding_message"),
         resets_failures=item.get("resets_failures", False),
         outcome=Outcome(item["outcome"]) if "outcome" in item else None,
