@@ -148,6 +148,17 @@ def test_password_only_accounts_is_off_by_default_and_set_by_the_admin_cli(cli, 
     assert svc.tenants.load("acme").policy.password_only_accounts is True
 
 
+def test_passkeys_are_on_by_default_and_turned_off_by_the_admin_cli(cli, svc, tenant):
+    """Needs the policy field in the codec and the CLI: without them a tenant could not turn
+    passkeys off, and one that did would have them back on the next load."""
+    assert svc.tenants.load("acme").policy.passkeys is True
+
+    assert cli("set-policy", "acme", "--passkeys", "off")[0] == 0
+    assert svc.tenants.load("acme").policy.passkeys is False
+    assert cli("set-policy", "acme", "--lock-seconds", "60")[0] == 0  # kept when not given
+    assert svc.tenants.load("acme").policy.passkeys is False
+
+
 @pytest.mark.parametrize(
     "flags",
     [

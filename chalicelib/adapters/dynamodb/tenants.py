@@ -122,6 +122,7 @@ def _policy_attributes(policy: Policy) -> dict:
         "number_match": policy.number_match.value,
         "require_two_step": policy.require_two_step,
         "password_only_accounts": policy.password_only_accounts,
+        "passkeys": policy.passkeys,
         **{name: getattr(policy, name) for name in PUSH_LIMITS},
     }
 
@@ -161,6 +162,7 @@ def _tenant_from_items(tenant_id: str, items: list[dict]) -> Tenant | None:
             number_match=NumberMatch(head["number_match"]),
             require_two_step=head.get("require_two_step", False),
             password_only_accounts=head.get("password_only_accounts", False),
+            passkeys=head.get("passkeys", True),
             # Absent (a tenant written before these existed, or by Terraform): the defaults.
             **{name: head[name] for name in PUSH_LIMITS if name in head},
         ),

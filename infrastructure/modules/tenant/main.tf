@@ -26,6 +26,8 @@ resource "aws_dynamodb_table_item" "tenant" {
       require_two_step = { BOOL = var.policy.require_two_step }
       # A person may remove their last phone or passkey on the security-info page.
       password_only_accounts = { BOOL = var.policy.password_only_accounts }
+      # People may sign in with passkeys (and register them on the security-info page).
+      passkeys = { BOOL = var.policy.passkeys }
     },
     # Only the limits given: the service uses its defaults for the others.
     { for name in local.push_limits : name => { N = tostring(var.policy[name]) } if var.policy[name] != null },
