@@ -16,11 +16,12 @@ locals {
     accounts         = ["GetItem", "UpdateItem"]
     devices          = ["GetItem", "PutItem", "UpdateItem", "DeleteItem"]
     signins          = ["GetItem", "Query", "PutItem", "UpdateItem"]
-    activation_codes = ["GetItem", "UpdateItem"]
+    activation_codes = ["GetItem", "PutItem", "UpdateItem"]
     installations    = ["GetItem", "PutItem", "UpdateItem", "DeleteItem"]
     limits           = ["PutItem", "UpdateItem", "DeleteItem"]
     audit            = ["PutItem"]
     usage            = ["UpdateItem"]
+    credentials      = ["GetItem", "PutItem", "UpdateItem", "DeleteItem"]
   }
   # The SNS calls the function makes on endpoints, recorded and checked like the tables'.
   endpoint_actions = ["sns:Publish", "sns:SetEndpointAttributes", "sns:DeleteEndpoint"]
