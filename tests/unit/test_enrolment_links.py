@@ -25,6 +25,7 @@ def test_the_code_travels_in_the_fragment_and_comes_back_with_its_issuer():
 
 
 def test_a_code_in_a_link_is_read_the_way_people_type_it():
+    """Needs the activation code's normalisation in parse_link (a pasted link may be retyped)."""
     parsed = enrolment.parse_link(" https://s.example/t/acme/enrol#code=abcd efgh jkmn pqrs ")
 
     assert parsed.code == CODE
@@ -56,6 +57,7 @@ def test_anything_else_is_refused_with_a_reason(text):
 
 @pytest.mark.parametrize("seconds", [5 * 60, 24 * 3600, 7 * 86400])
 def test_validity_between_five_minutes_and_seven_days_is_accepted(seconds):
+    """The bounds themselves are valid: check_validity refuses only outside them."""
     assert enrolment.check_validity(seconds) == seconds
 
 
