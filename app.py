@@ -8,6 +8,7 @@ from chalicelib.usecases import (
     ciba,
     device_api,
     oidc,
+    passkeys,
     password_signin,
     phone_answers,
     phone_signin,
@@ -157,6 +158,28 @@ def sign_in_with_recovery_code(tenant_id):
         recovery_codes.RecoveryRequest.parse(body("RecoverySignIn")),
         origin(request, service.get()),
     )
+
+
+@app.route(T + "/passkey/options", methods=["POST"])
+@json_view
+def passkey_options(tenant_id):
+    hosted_page.from_page(current_request(), service.get())
+    body("PasskeyOptionsRequest")
+    return passkeys.assertion_options(service.get(), tenant_id)
+
+
+@app.route(T + "/passkey", methods=["POST"])
+@json_view
+def sign_in_with_passkey(tenant_id):
+    request = hosted_page.from_page(current_request(), service.get(), csrf=True)
+    answer = passkeys.sign_in(
+        service.get(),
+        tenant_id,
+        passkeys.PasskeyRequest.parse(body("PasskeySignIn")),
+        origin(request, service.get()),
+    )
+    signin_id = answer.pop("signin_id")
+    return answer, hosted_page.remember(service.get(), tenant_id, request, answer, signin_id)
 
 
 @app.route(T + "/signin/{signin_id}/code", methods=["POST"])

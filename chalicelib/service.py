@@ -13,6 +13,7 @@ from chalicelib.adapters.dynamodb.accounts import AccountStore
 from chalicelib.adapters.dynamodb.activation_codes import ActivationCodeStore
 from chalicelib.adapters.dynamodb.audit import AuditEvent, AuditStore
 from chalicelib.adapters.dynamodb.base import Write, table_names, transact
+from chalicelib.adapters.dynamodb.credentials import CredentialStore
 from chalicelib.adapters.dynamodb.devices import DeviceStore
 from chalicelib.adapters.dynamodb.installations import InstallationStore
 from chalicelib.adapters.dynamodb.limits import LimitStore
@@ -38,6 +39,7 @@ class Services:
     accounts: AccountStore
     recovery_codes: RecoveryCodeStore  # on the accounts table's items
     devices: DeviceStore
+    credentials: CredentialStore  # passkeys and their challenges
     signins: SignInStore
     activation_codes: ActivationCodeStore
     installations: InstallationStore
@@ -89,6 +91,7 @@ def build(
         accounts=AccountStore(dynamodb, names["accounts"]),
         recovery_codes=RecoveryCodeStore(dynamodb, names["accounts"]),
         devices=DeviceStore(dynamodb, names["devices"]),
+        credentials=CredentialStore(dynamodb, names["credentials"]),
         signins=SignInStore(dynamodb, names["signins"]),
         activation_codes=ActivationCodeStore(dynamodb, names["activation_codes"]),
         installations=InstallationStore(dynamodb, names["installations"]),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from fido2 import cbor
 from fido2.cose import ES256, RS256, CoseKey
@@ -45,8 +45,9 @@ from chalicelib.errors import InvalidPasskey, InvalidRequest
 ALGORITHMS = (ES256, RS256)
 TRANSPORTS = frozenset({"ble", "hybrid", "internal", "nfc", "smart-card", "usb"})
 MAX_CREDENTIAL_ID = 1023  # bytes (WebAuthn 5.8.3)
-# What fido2 raises on input it cannot parse or verify: a 4xx, never a 500.
+# What fido2 raises on a response it parsed but cannot verify: a 4xx, never a 500.
 _BAD = (ValueError, TypeError, KeyError, IndexError, struct.error)
+T = TypeVar("T", RegistrationResponse, AuthenticationResponse)
 
 
 @dataclass(frozen=True)
@@ -146,11 +147,31 @@ def _json(options: Any) -> Any:
     return options
 
 
-def verify_registration(rp: RelyingParty, challenge: Challenge, credential: dict) -> Registered:
+def _parsed(kind: type[T], credential: object, binary: tuple[str, ...]) -> T:
+    """fido2's parse of a PublicKeyCredential's JSON, after the checks it does not make: it
+    turns a number where bytes belong into that many zero bytes, and a list where a mapping
+    belongs fails with errors of any kind. Whatever it then refuses, in whatever way (deeply
+    nested client data, truncated CBOR), is a bad request."""
+    response = credential.get("response") if isinstance(credential, dict) else None
+    if (
+        not isinstance(credential, dict)
+        or not isinstance(response, dict)
+        or not isinstance(credential.get("rawId"), str)
+        or not isinstance(credential.get("id", ""), str)
+        or credential.get("type", "public-key") != "public-key"
+        or not isinstance(credential.get("authenticatorAttachment") or "", str)
+        or not isinstance(credential.get("clientExtensionResults") or {}, dict)
+        or not all(isinstance(response.get(name) or "", str) for name in binary)
+    ):
+        raise InvalidRequest(f"credential is not a WebAuthn {kind.__name__}")
     try:
-        response = RegistrationResponse.from_dict(credential)
-    except _BAD as err:
-        raise InvalidRequest("credential is not a WebAuthn registration response") from err
+        return kind.from_dict(credential)
+    except Exception as err:  # untrusted input: any failure to parse it is a 400
+        raise InvalidRequest(f"credential is not a WebAuthn {kind.__name__}") from err
+
+
+def verify_registration(rp: RelyingParty, challenge: Challenge, credential: dict) -> Registered:
+    response = _parsed(RegistrationResponse, credential, ("clientDataJSON", "attestationObject"))
     try:
         auth_data = _server(rp).register_complete(_state(challenge), response)
     except _BAD as err:
@@ -182,12 +203,13 @@ def transports_of(credential: dict) -> tuple[str, ...]:
 
 
 def parse_assertion(credential: dict) -> Assertion:
+    binary = ("clientDataJSON", "authenticatorData", "signature", "userHandle")
+    response = _parsed(AuthenticationResponse, credential, binary)
+    handle = response.response.user_handle
     try:
-        response = AuthenticationResponse.from_dict(credential)
-        handle = response.response.user_handle
         account_id = None if not handle else handle.decode("ascii")
-    except (*_BAD, UnicodeDecodeError) as err:
-        raise InvalidRequest("credential is not a WebAuthn assertion response") from err
+    except UnicodeDecodeError as err:
+        raise InvalidRequest("userHandle is not an account id of this service") from err
     return Assertion(response, b64url(response.raw_id), account_id)
 
 

@@ -54,7 +54,8 @@ def remember(svc: Services, tenant_id: str, request: Request, answer: dict, sign
     """After a successful sign-in, remember how (the page offers that method first next
     time), and that this browser signed this person in (browsers.py: the owner's browser is
     then counted apart from strangers)."""
-    if answer.get("status") != "approved" or answer.get("method") not in ("phone", "password"):
+    methods = ("phone", "password", "passkey")
+    if answer.get("status") != "approved" or answer.get("method") not in methods:
         return {}
     key = browsers.cookie_key(svc.directory.get(tenant_id).data_key)
     held = cookies(request).get(browsers.COOKIE)
@@ -121,6 +122,7 @@ def authorize_page(
         phone_enabled="yes" if policy.phone_signin else "no",
         first_method="password" if remembered == "password" or not policy.phone_signin else "phone",
         number_match=policy.number_match.value,
+        passkeys_enabled="yes" if policy.passkeys else "no",
     )
     cookie = _cookie(svc, tenant_id, CSRF_COOKIE, csrf, 3600, "Strict")
     return html(200, body, {"Set-Cookie": cookie})

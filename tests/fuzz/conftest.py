@@ -35,6 +35,7 @@ from chalicelib.web.hosted_page import CSRF_COOKIE
 from tests.fixtures.api import TestPhone, app_for_a_module, stored_state
 from tests.fixtures.core import BASE_URL, PREFIX, Clock
 from tools.admin import flows as admin
+from tools.passkey_authenticator import SoftwarePasskey
 from tools.scenario import ChaliceHttp, Client, SignIn
 
 
@@ -246,7 +247,9 @@ def world():
 
 # --- The JSON endpoints, each with a body it would take -----------------------------------------
 
-PAGE = ("signin", "result", "cancel", "password", "recovery", "code")
+# (/passkey/options takes an empty object: nothing to fuzz in it but its shape, which
+# test_schema.py covers from openapi.json.)
+PAGE = ("signin", "result", "cancel", "password", "recovery", "code", "passkey")
 DEVICE = ("enrol", "signins", "respond", "push-token", "locale", "unregister")
 JSON_ENDPOINTS = PAGE + DEVICE
 FORM_ENDPOINTS = ("token", "bc-authorize")
@@ -262,6 +265,13 @@ def path_of(world: World, endpoint: str) -> str:
     return f"/t/acme/{endpoint}"
 
 
+# An assertion as a browser sends it, for a challenge nobody gave (refused, whole); made once,
+# so every example Hypothesis replays sees the same bytes.
+ASSERTION = json.dumps(
+    SoftwarePasskey(ORIGIN, "signin.example.test", user_handle=b"x" * 22).get(
+        {"challenge": "A" * 43}
+    )
+)
 STALE = 1000  # seconds: a proof this old is refused after its signature checks out
 
 
@@ -285,6 +295,12 @@ def valid_body(world: World, endpoint: str, proof_age: int = STALE) -> dict:
             "username": ALICE,
             "code": "00000-00000",
             "redirect_uri": WEB,
+        },
+        "passkey": lambda: {
+            "client_id": client,
+            "redirect_uri": WEB,
+            "challenge_id": "A" * 22,
+            "credential": json.loads(ASSERTION),
         },
         "code": lambda: {
             "secret": world.second_step["secret"],

@@ -101,7 +101,10 @@ def fixed_parts(world: World, operation, mode: GenerationMode) -> dict:
     if "{signin_id}" in path:
         params["signin_id"] = held_signin(world, path)["signin_id"]
     headers = {}
-    if "/device/" not in path and ("/signin" in path or path.endswith(("/password", "/recovery"))):
+    if "/device/" not in path and (
+        "/signin" in path
+        or path.endswith(("/password", "/recovery", "/passkey", "/passkey/options"))
+    ):
         headers = {"Origin": ORIGIN, "X-CSRF-Token": CSRF}  # hosted_page.from_page's checks
     return {"path_parameters": params, "headers": headers}
 

@@ -250,6 +250,37 @@ def test_what_is_not_an_assertion_is_a_bad_request(credential):
         passkey_checks.parse_assertion(credential)
 
 
+GOOD_SHAPE = {
+    "id": "AA",
+    "rawId": "AA",
+    "type": "public-key",
+    "response": {"clientDataJSON": "e30", "authenticatorData": "AA", "signature": "AA"},
+}
+NESTED = passkey_checks.b64url(b"[" * 5000 + b"]" * 5000)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"rawId": 10**12},  # fido2 would make a terabyte of zero bytes of it
+        {"id": 5},
+        {"type": "password"},
+        {"response": []},
+        {"response": {**GOOD_SHAPE["response"], "signature": 10**12}},
+        {"clientExtensionResults": [1, 2]},
+        {"authenticatorAttachment": 7},
+        {"response": {**GOOD_SHAPE["response"], "clientDataJSON": NESTED}},
+        {"response": {**GOOD_SHAPE["response"], "authenticatorData": "AAAA" * 10}},
+    ],
+)
+def test_what_fido2_reads_loosely_or_fails_on_oddly_is_a_bad_request_too(changes):
+    """Needs _parsed's own shape checks and its catch-all around fido2's parse: a number for
+    bytes would exhaust memory, a list for a mapping or deeply nested client data would raise
+    errors fido2 does not wrap (AttributeError, RecursionError): 500s."""
+    with pytest.raises(InvalidRequest):
+        passkey_checks.parse_assertion({**GOOD_SHAPE, **changes})
+
+
 # Values
 
 
