@@ -1,5 +1,7 @@
 """`make demo`: the whole service on 127.0.0.1 with a demo tenant, app and enrolled phone.
-`make smoke`: the same, then one complete sign-in over HTTP, non-interactively.
+`make smoke`: the same, then one complete sign-in with each method over HTTP (phone, passkey,
+password and code), non-interactively; its last line is one JSON object of the ID tokens' claims
+per method.
 
 Nothing here needs an AWS account: moto plays DynamoDB, SNS and KMS.
 """
@@ -11,16 +13,20 @@ import json
 import signal
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from authenticator import cli as phone
 from chalicelib import service
 from chalicelib.domain.accounts import AccountKind
 from chalicelib.domain.tenants import Policy
-from tools import demo_rp, scenario, simulator
+from chalicelib.usecases import passkeys
+from tools import demo_rp, scenario, sign_in_methods, simulator
 from tools.admin import flows as admin
 from tools.demo_rp import RelyingParty
 from tools.local_aws import running
+from tools.passkey_authenticator import SoftwarePasskey
 
 # The demo's state, and the smoke run's apart from it: a smoke run beside a running demo must
 # not replace the demo's phone or coordinates.
@@ -73,11 +79,28 @@ def set_up(stack, rp_port: int, state_dir: Path) -> dict:
 
 
 def smoke(coordinates: dict, rp: RelyingParty) -> dict:
-    """Play the browser and the phone (tools/scenario.py): page → number → the reference
-    phone's command line approves → code → the demo app redeems it and verifies the ID token."""
+    """One sign-in with each method, over HTTP, each ending in the demo app's verified ID
+    token: the phone (page → number → the reference phone's command line approves), a passkey
+    (registered for the person as the security-info page does, held by a software
+    authenticator), and the password followed by the app's six-digit code (the tenant is made
+    to ask for a second step: smoke's own tenant, in smoke's own moto)."""
     http = scenario.UrlHttp(coordinates["api_url"], timeout=10)
     phone_cli = scenario.CliPhone(coordinates["phone_state"], PIN)
-    return scenario.SignIn(http, phone_cli, TENANT).run(rp, USERNAME)
+    claims = {"phone": scenario.SignIn(http, phone_cli, TENANT).run(rp, USERNAME)}
+
+    svc = service.get()
+    base = urlsplit(coordinates["issuer"])
+    device = SoftwarePasskey(origin=f"{base.scheme}://{base.netloc}", rp_id=base.hostname or "")
+    asked = passkeys.registration_options(svc, TENANT, USERNAME)
+    made = device.create(asked["publicKey"])
+    passkeys.register(svc, TENANT, USERNAME, asked["challenge_id"], made, "Smoke test passkey")
+    claims["passkey"] = sign_in_methods.passkey(http, TENANT, rp, device)
+
+    admin.set_policy(svc, TENANT, replace(DEMO_POLICY, require_two_step=True))
+    claims["password_and_code"] = sign_in_methods.password_and_code(
+        http, TENANT, rp, USERNAME, PASSWORD, phone_cli
+    )
+    return claims
 
 
 def instructions(c: dict) -> str:

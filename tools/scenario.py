@@ -164,6 +164,15 @@ class CliPhone:
             return 400, {"error": "the phone refused"}
         return 200, json.loads(out.getvalue())
 
+    def totp(self) -> str:
+        """The six-digit code the app shows now."""
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            failed = cli.main(["--state", self.state, "--pin", self.pin, "totp"])
+        if failed:
+            raise SignInFailed("the phone shows no code")
+        return json.loads(out.getvalue())["code"]
+
 
 class RelyingParty(Protocol):
     """What a web app does: send the browser to /authorize, then redeem the code it gets back

@@ -102,7 +102,7 @@ def test_demo_comes_up_on_other_ports_when_the_usual_ones_are_taken(tmp_path):
             smoke = python_m("tools.demo", "--smoke", "--state-dir", str(tmp_path / "smoke"))
             assert smoke.returncode == 0, smoke.stderr[-2000:]
             claims = json.loads(smoke.stdout.strip().splitlines()[-1])
-            assert claims["iss"] != coordinates["issuer"]  # its own service, on its own ports
+            assert claims["phone"]["iss"] != coordinates["issuer"]  # its own service and ports
 
             # As the README and the instructions show it, the PIN in the environment.
             pin = {"PHONE_PIN": coordinates["phone_pin"]}
