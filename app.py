@@ -223,6 +223,37 @@ def account_remove_phone(tenant_id, device_id):
     return account_page.remove_phone(service.get(), tenant_id, request, form, device_id)
 
 
+@app.route(T + "/account/recovery-codes", methods=["POST"], content_types=FORM)
+@html_view(current_request)
+def account_recovery_codes(tenant_id):
+    request = current_request()
+    form = bodies.form_body(request, "AccountChange")
+    return account_page.new_recovery_codes(service.get(), tenant_id, request, form)
+
+
+@app.route(T + "/account/passkeys/options", methods=["POST"])
+@json_view
+def account_passkey_options(tenant_id):
+    body("AccountPasskeyOptions")
+    return account_page.passkey_options(service.get(), tenant_id, current_request())
+
+
+@app.route(T + "/account/passkeys", methods=["POST"])
+@json_view
+def account_add_passkey(tenant_id):
+    return account_page.add_passkey(
+        service.get(), tenant_id, current_request(), body("AccountPasskey")
+    )
+
+
+@app.route(T + "/account/passkeys/{credential_id}/remove", methods=["POST"], content_types=FORM)
+@html_view(current_request)
+def account_remove_passkey(tenant_id, credential_id):
+    request = current_request()
+    form = bodies.form_body(request, "AccountChange")
+    return account_page.remove_passkey(service.get(), tenant_id, request, form, credential_id)
+
+
 @app.route(T + "/enrol", methods=["GET"])
 @html_view(current_request)
 def enrolment_link(tenant_id):

@@ -20,7 +20,7 @@ from chalicelib.domain.signins import PASSWORD_AMR, Outcome
 from chalicelib.domain.tenants import ACCOUNT_CLIENT_ID, account_client
 from chalicelib.errors import ServiceError
 from chalicelib.service import Services
-from chalicelib.usecases import code_grant
+from chalicelib.usecases import code_grant, passkeys
 
 
 class LoginRequired(ServiceError):
@@ -114,8 +114,8 @@ def has_methods(svc: Services, account: Account) -> bool:
 
 
 def passkeys_of(svc: Services, tenant_id: str, username: str) -> list[dict]:
-    """The account's passkeys, as the passkeys use case lists them (none until it exists)."""
-    return []
+    """The account's passkeys, as the passkeys use case lists them."""
+    return passkeys.listed(svc, tenant_id, username)
 
 
 def session_of(svc: Services, tenant_id: str, cookie: str | None) -> Session:

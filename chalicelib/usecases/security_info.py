@@ -15,7 +15,7 @@ from chalicelib.domain.accounts import Account, user_key
 from chalicelib.domain.signins import NOTICE_SECONDS, Notice
 from chalicelib.errors import NotFound, ServiceError
 from chalicelib.service import Services
-from chalicelib.usecases import activation, device_api, recovery_codes
+from chalicelib.usecases import activation, device_api, passkeys, recovery_codes
 from chalicelib.usecases.account_signin import account_of, passkeys_of
 
 ACTOR = "self"  # the person, on their security-info page
@@ -45,15 +45,18 @@ def overview(svc: Services, tenant_id: str, session: Session) -> dict:
         }
         for device in sorted((d for d in devices if d), key=lambda d: d.created_at)
     ]
-    passkeys = passkeys_of(svc, tenant_id, account.username)
-    methods = len(phones) + len(passkeys)
+    listed = passkeys_of(svc, tenant_id, account.username)
+    methods = len(phones) + len(listed)
+    policy = svc.directory.get(tenant_id).tenant.policy
     return {
         "username": account.username,
         "phones": phones,
-        "passkeys": passkeys,
+        "passkeys": listed,
         "recovery_codes": recovery_codes.remaining(svc, tenant_id, account.username),
         "methods": methods,
-        "may_remove_last": svc.directory.get(tenant_id).tenant.policy.password_only_accounts,
+        "may_remove_last": policy.password_only_accounts,
+        "passkeys_enabled": policy.passkeys,
+        "recovery_codes_usable": not policy.require_two_step,  # one factor is not two
         "password": account.password_hash is not None,
     }
 
@@ -79,6 +82,39 @@ def remove_phone(svc: Services, tenant_id: str, session: Session, device_id: str
     detail = {"platform": device.platform.value}
     _notify(svc, tenant_id, account, "device_removed", device.device_id, detail)
     return removed
+
+
+def new_recovery_codes(svc: Services, tenant_id: str, session: Session) -> list[str]:
+    """Ten fresh recovery codes, shown once; the older set stops working (the recovery codes
+    use case audits it and tells the phones)."""
+    account = account_of(svc, tenant_id, session)
+    return recovery_codes.generate(svc, tenant_id, account.username, actor=ACTOR)
+
+
+def passkey_options(svc: Services, tenant_id: str, session: Session) -> dict:
+    """A registration challenge for the person (the passkeys use case)."""
+    account = account_of(svc, tenant_id, session)
+    return passkeys.registration_options(svc, tenant_id, account.username)
+
+
+def add_passkey(svc: Services, tenant_id: str, session: Session, body: dict) -> dict:
+    """Keep the passkey the browser made for the challenge (verified by the passkeys use
+    case, which audits it and tells the phones)."""
+    account = account_of(svc, tenant_id, session)
+    return passkeys.register(
+        svc, tenant_id, account.username, body["challenge_id"], body["credential"], body["name"]
+    )
+
+
+def remove_passkey(svc: Services, tenant_id: str, session: Session, credential_id: str) -> dict:
+    """Remove one of the person's passkeys; not the last method unless the tenant allows it."""
+    account = account_of(svc, tenant_id, session)
+    mine = passkeys_of(svc, tenant_id, account.username)
+    if not any(p["credential_id"] == credential_id for p in mine):
+        raise NotFound("No such passkey on this account.")
+    _keep_one(svc, tenant_id, account)
+    passkeys.remove(svc, tenant_id, account.username, credential_id, actor=ACTOR)
+    return {"credential_id": credential_id, "removed": True}
 
 
 def _keep_one(svc: Services, tenant_id: str, account: Account) -> None:

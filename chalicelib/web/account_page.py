@@ -1,15 +1,13 @@
 """The security-info page (/t/{tenant}/account): getting in, the list of the person's methods,
 adding a phone by a QR code, removing one; and the page an enrolment link opens in a browser.
 
-The page is server-rendered and needs no script: its changes are form POSTs that carry the
-session's CSRF token (account_session.change). The QR code is made here, on the server, as
-inline SVG (segno): no script, no image host, nothing leaves the service.
+The page is server-rendered, and all but "Add a passkey" (WebAuthn: static/account.js, JSON)
+works without a script: its changes are form POSTs that carry the session's CSRF token
+(account_session.change). The QR code is made here, on the server, as inline SVG (segno): no
+script, no image host, nothing leaves the service. The lists are account_lists.py's.
 """
 
 from __future__ import annotations
-
-import html
-import time
 
 import segno
 from chalice import Response
@@ -21,33 +19,11 @@ from chalicelib.domain.language import N_
 from chalicelib.service import Services
 from chalicelib.usecases import account_signin, security_info
 from chalicelib.usecases.account_signin import LoginRequired
-from chalicelib.web import account_session, page
+from chalicelib.web import account_lists, account_session, page
 from chalicelib.web.account_session import base_path, cookie, language_of, page_path
 from chalicelib.web.bodies import cookies, query
 
-# The sentences made here (the rest are in the templates), as message ids.
-TEXT = {
-    "ios": N_("iPhone"),
-    "android": N_("Android phone"),
-    "added": N_("Added {date}"),
-    "used": N_("Last used {date}"),
-    "unused": N_("Not used yet"),
-    "push_on": N_("Notifications on"),
-    "push_off": N_("Notifications off"),
-    "remove": N_("Remove"),
-    "remove_label": N_("Remove {phone}, added {date}"),
-    "only_one": N_(
-        "You have only one way to sign in besides your password. Add another phone or a "
-        "passkey, so that losing one does not lock you out."
-    ),
-    "none": N_(
-        "You have no phone or passkey to sign in with. Add a phone, so that you can sign in "
-        "without a password."
-    ),
-    "no_passkeys": N_("No passkeys yet."),
-    "recovery_left": N_("Recovery codes left: {count}"),
-    "qr": N_("QR code with the link to add your phone"),
-}
+QR_LABEL = N_("QR code with the link to add your phone")
 
 
 def home(svc: Services, tenant_id: str, request: Request) -> Response:
@@ -74,11 +50,13 @@ def home(svc: Services, tenant_id: str, request: Request) -> Response:
         locale,
         **_frame(svc, tenant_id, locale, session),
         languages=page.language_switch(locale, params),
-        phones=_phones(svc, tenant_id, overview, session, locale),
-        phone_count=len(overview["phones"]),
-        warning=_warning(overview, locale),
-        passkeys=_passkeys(overview["passkeys"], locale),
-        recovery=_recovery(overview["recovery_codes"], locale),
+        phones=account_lists.phones(page_path(svc, tenant_id), overview, session, locale),
+        passkeys=account_lists.passkeys(page_path(svc, tenant_id), overview, session, locale),
+        warning=account_lists.warning(overview, locale),
+        recovery=account_lists.recovery(overview["recovery_codes"], locale),
+        passkeys_enabled="yes" if overview["passkeys_enabled"] else "no",
+        recovery_form="" if overview["recovery_codes_usable"] else "hidden",
+        text=account_lists.script_text(locale),
     )
     return _html(200, body)
 
@@ -108,7 +86,7 @@ def add_phone(svc: Services, tenant_id: str, request: Request, form: dict) -> Re
     session = account_session.change(svc, tenant_id, request, form)
     issued = security_info.add_phone(svc, tenant_id, session)
     locale = language_of(request, form)
-    label = _say(locale, "qr")
+    label = page.message(locale, QR_LABEL, {})
     body = page.render(
         "account_phone.html",
         locale,
@@ -129,6 +107,36 @@ def remove_phone(
     session = account_session.change(svc, tenant_id, request, form)
     security_info.remove_phone(svc, tenant_id, session, device_id)
     return _back(svc, tenant_id, form)
+
+
+def new_recovery_codes(svc: Services, tenant_id: str, request: Request, form: dict) -> Response:
+    """Ten fresh recovery codes, shown once, to print or write down."""
+    session = account_session.change(svc, tenant_id, request, form)
+    codes = security_info.new_recovery_codes(svc, tenant_id, session)
+    locale = language_of(request, form)
+    body = page.render("account_codes.html", locale, **_frame(svc, tenant_id, locale, session),
+                       codes=account_lists.codes(codes))  # fmt: skip
+    return _html(200, body)
+
+
+def remove_passkey(
+    svc: Services, tenant_id: str, request: Request, form: dict, credential_id: str
+) -> Response:
+    session = account_session.change(svc, tenant_id, request, form)
+    security_info.remove_passkey(svc, tenant_id, session, credential_id)
+    return _back(svc, tenant_id, form)
+
+
+def passkey_options(svc: Services, tenant_id: str, request: Request) -> dict:
+    """The page's script asks for a registration challenge (JSON; CSRF in the header)."""
+    session = account_session.change(svc, tenant_id, request)
+    return security_info.passkey_options(svc, tenant_id, session)
+
+
+def add_passkey(svc: Services, tenant_id: str, request: Request, body: dict) -> dict:
+    """The page's script hands over what navigator.credentials.create made."""
+    session = account_session.change(svc, tenant_id, request)
+    return security_info.add_passkey(svc, tenant_id, session, body)
 
 
 def enrol_page(svc: Services, tenant_id: str, request: Request) -> Response:
@@ -167,69 +175,6 @@ def _frame(svc: Services, tenant_id: str, locale: str, session) -> dict:
     }
 
 
-def _phones(svc: Services, tenant_id: str, overview: dict, session, locale: str) -> page.Html:
-    """Each phone: what it is, when added and last used, push; and a remove button where
-    removing it leaves a method (or the tenant allows none)."""
-    may_remove = overview["may_remove_last"] or overview["methods"] > 1
-    action = html.escape(page_path(svc, tenant_id)) + "/phones/{}/remove"
-    items = []
-    for phone in overview["phones"]:
-        name = _say(locale, phone["platform"])
-        added = _day(phone["added_at"])
-        used = _say(locale, "used", date=_day(phone["last_used_at"]))
-        facts = [
-            _say(locale, "added", date=added),
-            used if phone["last_used_at"] else _say(locale, "unused"),
-            _say(locale, "push_on" if phone["push"] else "push_off"),
-        ]
-        remove = ""
-        if may_remove:
-            remove = (
-                f'<form method="post" action="{action.format(html.escape(phone["device_id"]))}">'
-                f"{_hidden(session, locale)}"
-                f'<button type="submit" class="secondary" '
-                f'aria-label="{_say(locale, "remove_label", phone=name, date=added)}">'
-                f"{_say(locale, 'remove')}</button></form>"
-            )
-        items.append(
-            f'<li class="method"><strong>{name}</strong>'
-            f'<span class="facts">{" · ".join(facts)}</span>{remove}</li>'
-        )
-    return page.Html("".join(items))
-
-
-def _hidden(session, locale: str) -> str:
-    """The fields every change's form carries: the CSRF token and the page's language."""
-    return (
-        f'<input type="hidden" name="csrf" value="{html.escape(session.csrf)}">'
-        f'<input type="hidden" name="ui_locales" value="{html.escape(locale)}">'
-    )
-
-
-def _say(locale: str, key: str, **values: object) -> str:
-    """A sentence of TEXT in the language, fields filled, HTML-escaped."""
-    return page.message(locale, TEXT[key], values)
-
-
-def _warning(overview: dict, locale: str) -> page.Html:
-    if overview["methods"] > 1:
-        return page.Html("")
-    text = _say(locale, "only_one" if overview["methods"] == 1 else "none")
-    return page.Html(f'<p class="note warning" id="one-method">{text}</p>')
-
-
-def _passkeys(passkeys: list[dict], locale: str) -> page.Html:
-    if not passkeys:
-        return page.Html(f'<p class="facts">{_say(locale, "no_passkeys")}</p>')
-    return page.Html("")
-
-
-def _recovery(left: int | None, locale: str) -> page.Html:
-    if left is None:
-        return page.Html("")
-    return page.Html(f'<p id="recovery-left">{_say(locale, "recovery_left", count=left)}</p>')
-
-
 def _back(svc: Services, tenant_id: str, form: dict) -> Response:
     """After a change: the page again (303: a reload does not post again)."""
     location = page_path(svc, tenant_id)
@@ -241,8 +186,3 @@ def _back(svc: Services, tenant_id: str, form: dict) -> Response:
 
 def _html(status: int, body: str) -> Response:
     return Response(body=body, status_code=status, headers=dict(account_session.HEADERS))
-
-
-def _day(at: int) -> str:
-    """A date every language here reads: ISO 8601, UTC."""
-    return time.strftime("%Y-%m-%d", time.gmtime(at))

@@ -128,6 +128,7 @@ def test_a_change_without_the_sessions_csrf_token_is_refused(browser, alice_in, 
 
 
 def test_the_token_may_come_in_the_header(browser, alice_in):
+    """The CSRF token is accepted in X-CSRF-Token too (the page's script sends it there)."""
     _, csrf = alice_in
 
     change = browser.post(PHONES, {}, headers={"X-CSRF-Token": csrf})
@@ -184,6 +185,8 @@ def test_the_page_lists_each_phone_and_warns_when_only_one_method_is_left(
 
 
 def test_with_one_phone_the_page_warns_and_offers_no_remove(browser, alice_in):
+    """Needs the page to follow the last-method rule: no button that can only fail, and a
+    warning that one lost phone leaves only the password."""
     page = browser.get(HOME).body.decode()
 
     assert 'id="one-method"' in page
@@ -260,12 +263,15 @@ def test_the_one_work_account_per_phone_rule_holds_through_the_link(
 
 
 def test_the_phone_refuses_what_is_not_an_enrolment_link(reference_phone):
+    """Needs the phone's parse_link: a link of another shape sends its code nowhere."""
     status, _, err = reference_phone("enrol", "--link", "https://evil.test/code=ABCD")
 
     assert status == 1 and "not an enrolment link" in err
 
 
 def test_an_enrolment_link_opened_in_a_browser_says_to_use_the_app(api, tenant):
+    """Needs GET {issuer}/enrol: the link's target exists, in the person's language, and
+    reads nothing (the code stays in the fragment)."""
     page = api.http.get("/t/acme/enrol", headers={"Accept-Language": "nl"})
 
     assert page.status_code == 200
@@ -328,3 +334,43 @@ def test_another_persons_phone_cannot_be_removed(browser, alice_in, enrolled, sv
 
     assert refused.status_code == 404 and error_of(refused) == "not_found"
     assert snapshot() == before
+
+
+# --- Recovery codes -----------------------------------------------------------------------------
+
+
+def test_new_recovery_codes_are_shown_once_and_replace_the_old_set(browser, alice_in, svc):
+    """Needs the page's route to generate for the session's account: ten codes shown now
+    and never again, the older set stopped, audited as the person's own act."""
+    _, csrf = alice_in
+    old = recovery_codes.generate(svc, "acme", "alice@acme.test", actor="admin")
+
+    page = browser.post(f"{HOME}/recovery-codes", {"csrf": csrf})
+
+    assert page.status_code == 200
+    codes = re.findall(r'<code class="code">([^<]+)</code>', page.body.decode())
+    assert len(codes) == 10 and not set(codes) & set(old)
+    listed = browser.get(HOME).body.decode()
+    assert "Recovery codes left: 10" in listed and codes[0] not in listed
+    actors = sorted(e.actor for e in audit_events(svc, "recovery_codes_generated"))
+    assert actors == ["admin", "self"]
+
+
+def test_recovery_codes_need_the_sessions_token(browser, alice_in, svc, snapshot):
+    """Needs change() on this route too: another site must not replace the person's codes."""
+    before = snapshot()
+
+    refused = browser.post(f"{HOME}/recovery-codes", {"csrf": "not-the-token"})
+
+    assert refused.status_code == 403 and error_of(refused) == "cross_site_request"
+    assert snapshot() == before
+
+
+def test_a_two_step_tenant_offers_no_recovery_codes(browser, alice_in, svc):
+    """A tenant that requires two steps refuses recovery codes at sign-in: the page does not
+    offer to make codes that cannot be used."""
+    admin.set_policy(svc, "acme", Policy(require_two_step=True))
+
+    page = browser.get(HOME).body.decode()
+
+    assert re.search(r'action="[^"]*/recovery-codes" hidden>', page)

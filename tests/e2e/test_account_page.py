@@ -154,3 +154,26 @@ def test_a_link_of_another_service_is_refused_by_the_simulator(context, lang, st
 
     expect(simulator.locator("#enrol-error")).to_be_visible()
     expect(simulator.locator("#enrol")).to_be_visible()
+
+
+def test_new_recovery_codes_from_the_page(context, lang, svc, stack, tenant, make_phone):
+    """Needs the page's recovery-codes form (the session's CSRF token, the page's Origin): ten
+    codes shown once, and the page then counts ten left."""
+    username = f"carol-{lang}@self.test"
+    admin.create_account(svc, TENANT, username, AccountKind.WORK)
+    phone = make_phone(TENANT)
+    phone.enrol(admin.issue_activation_code(svc, TENANT, username)["activation_code"])
+    page = signed_in(context, stack, phone, username, lang)
+    expect(page.locator("#recovery-left")).to_have_text(
+        t(lang, "Recovery codes left: {count}", count=0)
+    )
+
+    page.click("#new-codes")
+
+    expect(page.locator("h1")).to_have_text(t(lang, "Your new recovery codes"))
+    expect(page.locator("#codes li")).to_have_count(10)
+    look(page, "recovery-codes")
+    page.click("#done")
+    expect(page.locator("#recovery-left")).to_have_text(
+        t(lang, "Recovery codes left: {count}", count=10)
+    )
