@@ -32,6 +32,9 @@ SCRIPT_TEXT: dict = {
     "enterUsername": N_("Enter your email or username."),
     "enterPassword": N_("Enter your password."),
     "enterCode": N_("Enter the six digits the app shows."),
+    "passkeyNotUsed": N_(
+        "No passkey was used. Try again, or enter your email or username to sign in another way."
+    ),
     "enterRecoveryCode": N_(
         "Enter the 10 letters and digits of a recovery code, like ABCDE-FGHJK."
     ),
@@ -97,6 +100,8 @@ SCRIPT_TEXT: dict = {
             "Your organisation requires two-step verification, so a recovery code alone cannot "
             "sign you in. Use your password, or ask your administrator for an activation code."
         ),
+        "invalid_passkey": N_("That passkey could not be used. Try again, or sign in another way."),
+        "passkeys_disabled": N_("Your organisation does not allow passkeys. Sign in another way."),
         "cross_site_request": N_("This page has expired. Go back to the app and sign in again."),
         "temporarily_unavailable": N_("The service is busy. Try again in a few seconds."),
         "other": N_("Sign-in could not continue. Try again."),

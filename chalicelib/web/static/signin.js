@@ -234,6 +234,91 @@
     follow(body, false);
   }
 
+  // Passkeys: the button on the username step, and the username field's autofill (WebAuthn
+  // conditional mediation, for autocomplete="username webauthn"). Both ask the service for a
+  // challenge, let the browser find a passkey for this site (no username needed: the
+  // passkey says whose it is), and send its answer to be verified; then back to the app.
+  const b64url = {
+    decode: (text) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)),
+    encode: (buffer) => btoa(String.fromCharCode(...new Uint8Array(buffer)))
+      .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""),
+  };
+  let autofill = null; // the conditional request waiting on the username field
+  let rearm = null; // its timer: a fresh challenge before this one expires
+
+  function passkeysOn() {
+    return cfg.passkeys === "yes" && Boolean(window.PublicKeyCredential && navigator.credentials);
+  }
+
+  // What navigator.credentials.get answered, as the service reads it (toJSON's shape).
+  function assertionJson(credential) {
+    const r = credential.response;
+    const response = {
+      clientDataJSON: b64url.encode(r.clientDataJSON),
+      authenticatorData: b64url.encode(r.authenticatorData),
+      signature: b64url.encode(r.signature),
+    };
+    if (r.userHandle && r.userHandle.byteLength) response.userHandle = b64url.encode(r.userHandle);
+    const rawId = b64url.encode(credential.rawId);
+    const json = { id: rawId, rawId, type: "public-key", response, clientExtensionResults: {} };
+    if (credential.authenticatorAttachment) json.authenticatorAttachment = credential.authenticatorAttachment;
+    return json;
+  }
+
+  function stopAutofill() {
+    clearTimeout(rearm);
+    if (autofill) autofill.abort();
+    autofill = null;
+  }
+
+  // conditional: offered in the username field's autofill, until the person picks one;
+  // else the browser's own dialog, now (the button).
+  async function passkey(conditional) {
+    stopAutofill();
+    if (!conditional) showError("username-error", "");
+    const options = await postJson("passkey/options", {});
+    if (options.status !== 200) {
+      if (options.body.error === "passkeys_disabled") { cfg.passkeys = "no"; $("use-passkey").hidden = true; }
+      if (!conditional) showError("username-error", problem(options));
+      return;
+    }
+    const controller = new AbortController();
+    if (conditional) {
+      autofill = controller;
+      rearm = setTimeout(() => passkey(true), Math.max(10, options.body.expires_in - 15) * 1000);
+    }
+    const publicKey = { ...options.body.publicKey, challenge: b64url.decode(options.body.publicKey.challenge) };
+    let credential = null;
+    try {
+      credential = await navigator.credentials.get({
+        publicKey, signal: controller.signal, ...(conditional ? { mediation: "conditional" } : {}),
+      });
+    } catch (e) {
+      // Aborted to make room for another request: that one speaks. Dismissed or timed out.
+      if (!conditional && e.name !== "AbortError") showError("username-error", TEXT.passkeyNotUsed);
+    }
+    if (autofill === controller) { clearTimeout(rearm); autofill = null; }
+    if (!credential) { if (!conditional && !autofill) armAutofill(); return; }
+    const fields = authorizeFields();
+    delete fields.username; // the passkey says whose it is
+    const answer = await postJson("passkey", {
+      ...fields, challenge_id: options.body.challenge_id, credential: assertionJson(credential),
+    });
+    if (answer.status === 200 && answer.body.status === "approved") { finish(answer.body.code); return; }
+    showError("username-error", problem(answer));
+    show("username-step", "username");
+    armAutofill();
+  }
+
+  async function armAutofill() {
+    if (!passkeysOn() || !PublicKeyCredential.isConditionalMediationAvailable) return;
+    try {
+      if (await PublicKeyCredential.isConditionalMediationAvailable()) passkey(true);
+    } catch (e) { /* no autofill: the button still works */ }
+  }
+
+  $("use-passkey").addEventListener("click", () => passkey(false));
+
   $("username-step").addEventListener("submit", (event) => {
     event.preventDefault();
     username = $("username").value.trim();
@@ -312,6 +397,8 @@
 
   if (cfg.loginHint) $("username").value = cfg.loginHint;
   $("needs-js").hidden = true;
+  $("use-passkey").hidden = !passkeysOn();
+  armAutofill();
   $("cancel-line").hidden = false;
   show("username-step", "username"); // hidden without JavaScript: the page says so instead
 })();
