@@ -136,3 +136,26 @@ def test_another_persons_passkey_cannot_be_removed(api, browser, alice_in, enrol
 
     assert refused.status_code == 404 and error_of(refused) == "not_found"
     assert snapshot() == before
+
+
+def test_an_administrator_lists_and_removes_a_passkey_even_the_last_method(
+    browser, alice_in, svc, monkeypatch, capsys
+):
+    """Needs the admin CLI's list-passkeys and remove-passkey: a person who lost everything
+    is helped by someone else, whom the page's last-method rule does not bind."""
+    from chalicelib import service
+    from tools import admin as admin_cli
+
+    phone, csrf = alice_in
+    made = register(browser, csrf, name="Lost key")
+    admin.revoke_device(svc, "acme", phone.device_id)
+    monkeypatch.setattr(service, "get", lambda: svc)
+
+    assert admin_cli.main(["list-passkeys", "acme", "alice@acme.test"]) == 0
+    listed = json.loads(capsys.readouterr().out)["passkeys"]
+    assert [p["credential_id"] for p in listed] == [made["credential_id"]]
+    assert admin_cli.main(["remove-passkey", "acme", "alice@acme.test", made["credential_id"]]) == 0
+    capsys.readouterr()
+
+    assert "No passkeys yet." in browser.get(HOME).body.decode()
+    assert admin_cli.main(["remove-passkey", "acme", "alice@acme.test", made["credential_id"]]) == 1

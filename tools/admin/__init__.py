@@ -60,6 +60,10 @@ def run(args, svc: service.Services) -> dict:
         return admin.list_devices(svc, args.tenant_id, args.username)
     if args.command == "revoke-device":
         return admin.revoke_device(svc, args.tenant_id, args.device_id)
+    if args.command == "list-passkeys":
+        return admin.list_passkeys(svc, args.tenant_id, args.username)
+    if args.command == "remove-passkey":
+        return admin.remove_passkey(svc, args.tenant_id, args.username, args.credential_id)
     if args.command == "unlock-phone":
         return admin.unlock_phone(svc, args.tenant_id, args.username)
     if args.command == "reset-limits":

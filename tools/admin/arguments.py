@@ -220,6 +220,15 @@ def parser() -> argparse.ArgumentParser:
     rv.add_argument(
         "device_id", metavar="DEVICE_ID", help="the phone's device id, from list-devices"
     )
+    _command(sub, "list-passkeys", "an account's passkeys", account=True)
+    rp = _command(
+        sub, "remove-passkey", "remove one of an account's passkeys",
+        "For a lost device or security key; it no longer signs in. The security-info page's "
+        "last-method rule does not apply here.", account=True,
+    )  # fmt: skip
+    rp.add_argument(
+        "credential_id", metavar="CREDENTIAL_ID", help="the passkey's id, from list-passkeys"
+    )
     _command(
         sub, "unlock-phone", "lift a lock of phone sign-in (denials, fraud report)",
         "It also forgets the run of denials and today's failed answers.", account=True,

@@ -23,7 +23,7 @@ from chalicelib.domain.tenants import (
 )
 from chalicelib.errors import InvalidRequest, NotFound
 from chalicelib.service import Services
-from chalicelib.usecases import activation, recovery_codes
+from chalicelib.usecases import activation, passkeys, recovery_codes
 from chalicelib.usecases.fatigue import DAY
 from chalicelib.usecases.password_signin import WINDOW_SECONDS
 from chalicelib.usecases.tenant_directory import new_signing_key
@@ -244,6 +244,23 @@ def revoke_device(svc: Services, tenant_id: str, device_id: str) -> dict:
     if device is None:
         raise NotFound("No such device.")
     return remove_device(svc, device, actor="admin")
+
+
+def list_passkeys(svc: Services, tenant_id: str, username: str) -> dict:
+    svc.directory.get(tenant_id)
+    account = _account(svc, tenant_id, username)
+    return {
+        "username": account.username,
+        "passkeys": passkeys.listed(svc, tenant_id, account.username),
+    }
+
+
+def remove_passkey(svc: Services, tenant_id: str, username: str, credential_id: str) -> dict:
+    """Remove a passkey of a lost device or key: audited (actor admin), the phones told."""
+    svc.directory.get(tenant_id)
+    account = _account(svc, tenant_id, username)
+    passkeys.remove(svc, tenant_id, account.username, credential_id, actor="admin")
+    return {"username": account.username, "credential_id": credential_id, "removed": True}
 
 
 def unlock_phone(svc: Services, tenant_id: str, username: str) -> dict:
