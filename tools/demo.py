@@ -127,6 +127,9 @@ enrols itself with a fresh activation code; sign-in requests then appear in that
 
 No phone at hand? "Use your password instead" on the page; the password is: {PASSWORD}
 
+Alice's own phones, passkeys and recovery codes (add a phone by its QR code, remove one):
+       {c["issuer"]}/account
+
 The issuer, client id and secret, redirect URI, username, password and phone state are in
 {Path(c["phone_state"]).parent / "demo.json"}.
 Press Ctrl-C to stop.
