@@ -45,4 +45,6 @@ def test_the_functions_table_grants_are_exactly_the_calls_it_makes(api_suite_cal
     assert (missing, extra) == ({}, {}), (
         f"called, not granted: {missing}; granted, never called: {extra}"
     )
-    assert "PutItem" not in granted["accounts"] and "PutItem" not in granted["activation_codes"]
+    # Accounts are made by the operator's CLI only. (Activation codes are issued by the
+    # security-info page too since issue 13: that PutItem is a recorded call.)
+    assert "PutItem" not in granted["accounts"]

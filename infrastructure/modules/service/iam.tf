@@ -21,7 +21,7 @@ locals {
     limits           = ["PutItem", "UpdateItem", "DeleteItem"]
     audit            = ["PutItem"]
     usage            = ["UpdateItem"]
-    credentials      = ["GetItem", "PutItem", "UpdateItem", "DeleteItem"]
+    credentials      = ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"]
   }
   # The SNS calls the function makes on endpoints, recorded and checked like the tables'.
   endpoint_actions = ["sns:Publish", "sns:SetEndpointAttributes", "sns:DeleteEndpoint"]
