@@ -226,6 +226,9 @@ def _notice(notice: dict) -> str:
         return f"Notice {when}: a new phone was added to this account ({notice.get('platform')})"
     if notice["kind"] == "device_removed":
         return f"Notice {when}: a phone was removed from this account ({notice.get('platform')})"
+    if notice["kind"] in ("passkey_added", "passkey_removed"):
+        done = "added to" if notice["kind"] == "passkey_added" else "removed from"
+        return f"Notice {when}: a passkey ({notice.get('name')}) was {done} this account"
     if notice["kind"] == "activation_code_issued":
         return f"Notice {when}: a code to add a phone was made on the security-info page"
     return f"Notice {when}: {notice['kind']}"

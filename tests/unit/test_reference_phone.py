@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from authenticator.cli import PhoneError, WhichOne, choose, system_locale
+from authenticator.cli import PhoneError, WhichOne, _notice, choose, system_locale
 
 
 def waiting(signin_id: str, mode: str = "type", choices=(), held: bool = False) -> dict:
@@ -97,3 +97,13 @@ def test_the_phones_language_is_the_systems_as_a_language_tag(environ, tag):
     """Needs system_locale's reading of the POSIX locale variables: LC_ALL, then LC_MESSAGES,
     then LANG; the encoding and modifier dropped and "_" made "-"; none for C and POSIX."""
     assert system_locale(environ) == tag
+
+
+@pytest.mark.parametrize(
+    "kind, says", [("passkey_added", "added to"), ("passkey_removed", "removed from")]
+)
+def test_the_phone_names_a_passkey_added_or_removed(kind, says):
+    """Needs _notice to describe passkey notices: a passkey added by someone else must read as
+    what it is on the person's phone, not as a bare event name."""
+    line = _notice({"kind": kind, "at": 0, "name": "Work laptop", "synced": False})
+    assert f"a passkey (Work laptop) was {says} this account" in line
