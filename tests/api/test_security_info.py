@@ -172,3 +172,41 @@ def test_no_tenant_client_can_take_the_built_in_clients_id(svc, tenant):
     page's codes."""
     with pytest.raises(Exception, match="service's own"):
         admin.add_client(svc, "acme", "account", "Mine", ["https://app.acme.test/cb"])
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "code=x",
+        "state=x",
+        "code=x&state=x",
+        "error=access_denied&state=STATE",
+        "code=" + "A" * 100 + "&state=STATE",
+        "code=%FF%FE&state=STATE",
+        "code=a&code=b&state=STATE",
+        "state=" + "s" * 600,
+    ],
+)
+def test_a_callback_with_bad_input_is_a_clear_refusal_that_changes_nothing(
+    browser, tenant, snapshot, query
+):
+    """Needs finish's checks before and around the redeem: whatever comes back to the
+    callback, the answer is a 4xx with its code, never a 500, and nothing is written."""
+    request = query_of(browser.get(HOME).headers["location"])
+    before = snapshot()
+
+    back = browser.get(f"{HOME}/callback?{query.replace('STATE', request['state'])}")
+
+    assert 400 <= back.status_code < 500
+    assert error_of(back) in ("login_required", "invalid_request")
+    assert account_sessions.SESSION_COOKIE not in browser.jar
+    assert snapshot() == before
+
+
+def test_an_unknown_tenants_page_is_a_404_page(api, tenant):
+    """Needs html_view: an unknown tenant is a clean 404 in the page's own words."""
+    page = api.http.get("/t/nobody/account")
+
+    assert page.status_code == 404
+    assert 'data-error="unknown_tenant"' in page.body.decode()
