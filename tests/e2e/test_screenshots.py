@@ -1,5 +1,6 @@
 """The screenshots in the docs: the sign-in page's number step and the phone simulator's
-request, in each language, at a desktop and a phone width. Written to build/screenshots/docs;
+request, in each language, at a desktop and a phone width, and the security-info page (its
+list and "Add a phone") at a desktop width. Written to build/screenshots/docs;
 `make screenshots` runs this module and copies them to docs/images/. Each one is also checked
 with axe-core, and shows what the docs say it shows."""
 
@@ -80,5 +81,36 @@ def test_the_number_page_and_the_phone_asking(browser, svc, stack, shop, lang, w
         assert_accessible(phone, f"phone simulator, {lang}, {width}")
         phone.screenshot(path=str(OUT / f"phone-simulator-{lang}-{width}.png"))
         page.click("#cancel")  # tidy: the phone stops listing it
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("lang", list(LOCALES))
+def test_the_security_info_page(browser, svc, stack, shop, make_phone, lang):
+    """The security-info page with a phone and a passkey-less list, and its "Add a phone" QR
+    code, at a desktop width (docs/integrate.md shows them)."""
+    username = f"sam.{lang}@contoso.example"
+    admin.create_account(svc, "contoso", username, AccountKind.WORK)
+    phone = make_phone("contoso")
+    phone.enrol(admin.issue_activation_code(svc, "contoso", username)["activation_code"])
+    context = browser.new_context(locale=LOCALES[lang], viewport=WIDTHS["desktop"])
+    try:
+        page = context.new_page()
+        page.goto(f"{stack.api_url}/t/contoso/account")
+        page.fill("#username", username)
+        page.click("#username-step button[type=submit]")
+        expect(page.locator("#number")).to_have_text(re.compile(r"^\d\d$"))
+        number = int(page.locator("#number").inner_text())
+        phone.answer(phone.wait_for_signin(number)["signin_id"], "approve", number)
+        expect(page.locator("#account")).to_be_visible(timeout=10_000)
+        expect(page.locator("h1")).to_have_text(language.translate(lang, "Security info"))
+        assert_accessible(page, f"security info, {lang}")
+        OUT.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(OUT / f"security-info-{lang}-desktop.png"), full_page=True)
+
+        page.click("#add-phone")
+        expect(page.locator(".qr svg")).to_be_visible()
+        assert_accessible(page, f"add a phone, {lang}")
+        page.screenshot(path=str(OUT / f"add-phone-{lang}-desktop.png"), full_page=True)
     finally:
         context.close()
