@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     state_dir = args.state_dir or STATE_DIRS["smoke" if args.smoke else "demo"]
     with (
-        running(args.port, blueprints=(simulator.blueprint,)) as stack,
+        running(args.port, blueprints=(simulator.blueprint,), host="localhost") as stack,
         demo_rp.bind(APP_PORT) as app_server,
     ):
         coordinates = set_up(stack, app_server.server_address[1], state_dir)

@@ -174,10 +174,16 @@ class Stack:
 
 
 @contextmanager
-def running(api_port: int = 0, prefix: str = "phonesignin-local-", blueprints: tuple = ()):
+def running(
+    api_port: int = 0,
+    prefix: str = "phonesignin-local-",
+    blueprints: tuple = (),
+    host: str = "127.0.0.1",
+):
     """Moto on 127.0.0.1, the resources in it, and the API in front: the whole service, local.
     The API is on `api_port` if that is free (0: any), else on a port the OS picks; the
-    issuers name the port it is really on."""
+    issuers name the port it is really on, and `host`: the demo says localhost, since
+    browsers refuse an IP address as a passkey's RP ID (the server listens on 127.0.0.1)."""
     import boto3
 
     import app as app_module
@@ -196,12 +202,12 @@ def running(api_port: int = 0, prefix: str = "phonesignin-local-", blueprints: t
         env = provision(boto3.session.Session(), prefix, f"alias/{prefix}tenants")
         api = api_server(api_port, blueprints)
         # Before it serves: the settings, and so every issuer, name the port it is bound on.
-        env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port_of(api)}"
+        env["PUBLIC_BASE_URL"] = f"http://{host}:{port_of(api)}"
         os.environ.update(env)
         aws.reset()
         service.get.cache_clear()
-        with in_thread(api) as api_url:
-            yield Stack(moto_url=moto.url, api_url=api_url, env=env)
+        with in_thread(api):
+            yield Stack(moto_url=moto.url, api_url=env["PUBLIC_BASE_URL"], env=env)
     finally:
         service.get.cache_clear()
         aws.reset()
