@@ -119,8 +119,8 @@ def _check_object(value: dict, schema: dict, where: str) -> None:
     extra = schema.get("additionalProperties", True)
     for name, item in value.items():
         _check_string(name, {}, "a member's name")
-        if item is None and name not in schema.get("required", ()):
-            continue  # null is the same as absent for an optional member
+        if item is None and name in properties and name not in schema.get("required", ()):
+            continue  # null is the same as absent for an optional member (not for a stranger)
         if name in properties:
             check(item, properties[name], name)
         elif extra is False:
