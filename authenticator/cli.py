@@ -231,6 +231,12 @@ def _notice(notice: dict) -> str:
         return f"Notice {when}: a passkey ({notice.get('name')}) was {done} this account"
     if notice["kind"] == "activation_code_issued":
         return f"Notice {when}: a code to add a phone was made on the security-info page"
+    if notice["kind"] == "recovery_codes_generated":
+        return f"Notice {when}: new recovery codes were made; older ones no longer work"
+    if notice["kind"] == "recovery_code_used":
+        where = f" from {notice.get('network')} ({notice.get('device')})"
+        left = f"{notice.get('remaining')} left"
+        return f"Notice {when}: a recovery code signed in to this account{where}; {left}"
     return f"Notice {when}: {notice['kind']}"
 
 

@@ -107,3 +107,13 @@ def test_the_phone_names_a_passkey_added_or_removed(kind, says):
     what it is on the person's phone, not as a bare event name."""
     line = _notice({"kind": kind, "at": 0, "name": "Work laptop", "synced": False})
     assert f"a passkey (Work laptop) was {says} this account" in line
+
+
+def test_the_phone_says_where_a_recovery_code_signed_in_and_how_many_are_left():
+    """Needs _notice to describe recovery-code notices: a code the person did not use must read
+    as a warning with its network and device, not as the bare event name."""
+    used = {"kind": "recovery_code_used", "at": 0, "remaining": 7, "network": "203.0.113.9"}
+    line = _notice({**used, "device": "Firefox on Linux"})
+    assert "203.0.113.9 (Firefox on Linux)" in line and "7 left" in line
+    made = _notice({"kind": "recovery_codes_generated", "at": 0, "codes": 10})
+    assert "recovery codes" in made and "recovery_codes_generated" not in made

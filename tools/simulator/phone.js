@@ -235,6 +235,10 @@
     device_enrolled: (n) => (n.platform ? say(TEXT.notices.device_enrolled, n) : TEXT.notices.device_enrolled_unnamed),
     device_removed: (n) => say(TEXT.notices.device_removed, n),
     activation_code_issued: () => TEXT.notices.activation_code_issued,
+    passkey_added: (n) => say(TEXT.notices.passkey_added, n),
+    passkey_removed: (n) => say(TEXT.notices.passkey_removed, n),
+    recovery_codes_generated: () => TEXT.notices.recovery_codes_generated,
+    recovery_code_used: (n) => say(TEXT.notices.recovery_code_used, n),
   };
 
   function showNotices(notices) {

@@ -99,6 +99,12 @@ SCRIPT_TEXT: dict = {
         # TRANSLATORS: {platform} is "android" or "ios".
         "device_removed": N_("A phone ({platform}) was removed from this account"),
         "activation_code_issued": N_("A code to add a phone was made on your security-info page"),
+        "passkey_added": N_("A passkey ({name}) was added to this account"),
+        "passkey_removed": N_("A passkey ({name}) was removed from this account"),
+        "recovery_codes_generated": N_("New recovery codes were made; older ones no longer work"),
+        "recovery_code_used": N_(
+            "A recovery code signed in to this account from {network} ({device}); {remaining} left"
+        ),
     },
 }
 
