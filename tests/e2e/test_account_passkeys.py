@@ -116,6 +116,16 @@ def test_add_a_passkey_on_the_page_then_remove_it(page, lang, local, stack):
     expect(page.locator("#one-method")).to_have_count(0)  # a phone and a passkey
     look(page, "passkey-added")
 
+    # Signed out, the passkey just made signs the person in again: "Sign in with a passkey"
+    # on the hosted page brings them back to the page (it is more than a password).
+    page.context.clear_cookies()
+    page.goto(f"{base}/t/{TENANT}/account")
+    page.click("#use-passkey")
+    expect(page.locator("#account")).to_be_visible(timeout=10_000)
+    expect(item).to_have_count(1)
+    stored = built.credentials.list(TENANT, built.accounts.get(TENANT, username).account_id)
+    assert [passkey.last_used_at is not None for passkey in stored] == [True]
+
     item.get_by_role("button").click()
     expect(page.locator("#no-passkeys")).to_be_visible()
     expect(page.locator("#one-method")).to_be_visible()
