@@ -245,6 +245,7 @@
   };
   let autofill = null; // the conditional request waiting on the username field
   let rearm = null; // its timer: a fresh challenge before this one expires
+  let answering = false; // a passkey's answer is on its way: one sign-in, not two (autofill and button)
 
   function passkeysOn() {
     return cfg.passkeys === "yes" && Boolean(window.PublicKeyCredential && navigator.credentials);
@@ -274,6 +275,7 @@
   // conditional: offered in the username field's autofill, until the person picks one;
   // else the browser's own dialog, now (the button).
   async function passkey(conditional) {
+    if (answering) return;
     stopAutofill();
     if (!conditional) showError("username-error", "");
     const options = await postJson("passkey/options", {});
@@ -299,12 +301,16 @@
     }
     if (autofill === controller) { clearTimeout(rearm); autofill = null; }
     if (!credential) { if (!conditional && !autofill) armAutofill(); return; }
+    if (answering) return; // the other request's passkey came first
+    answering = true;
+    stopAutofill();
     const fields = authorizeFields();
     delete fields.username; // the passkey says whose it is
     const answer = await postJson("passkey", {
       ...fields, challenge_id: options.body.challenge_id, credential: assertionJson(credential),
     });
     if (answer.status === 200 && answer.body.status === "approved") { finish(answer.body.code); return; }
+    answering = false;
     showError("username-error", problem(answer));
     show("username-step", "username");
     armAutofill();
