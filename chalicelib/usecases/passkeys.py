@@ -26,10 +26,9 @@ from chalicelib.domain.passkeys import (
     validate_name,
 )
 from chalicelib.domain.signins import NOTICE_SECONDS, Notice, Origin, Outcome, Status
-from chalicelib.domain.tokens import validate_code_challenge
 from chalicelib.errors import InvalidPasskey, InvalidRequest, NotFound, PasskeysDisabled
 from chalicelib.service import Services
-from chalicelib.usecases.phone_signin import check_client, open_signin
+from chalicelib.usecases.phone_signin import authorize_fields, check_client, open_signin
 from chalicelib.usecases.tenant_directory import ActiveTenant
 
 SPENT = "The challenge is unknown, expired or answered already: ask for a new one."
@@ -49,15 +48,9 @@ class PasskeyRequest:
     def parse(cls, body: dict) -> PasskeyRequest:
         """From a body checked against openapi.json's PasskeySignIn (types, sizes, required)."""
         return cls(
-            client_id=body["client_id"],
-            redirect_uri=body["redirect_uri"],
             challenge_id=validate_challenge_id(body["challenge_id"]),
             credential=body["credential"],
-            scope=scopes.grant(body.get("scope")),
-            nonce=signins.validate_nonce(body.get("nonce")),
-            code_challenge=validate_code_challenge(
-                body.get("code_challenge"), body.get("code_challenge_method")
-            ),
+            **authorize_fields(body),
         )
 
 

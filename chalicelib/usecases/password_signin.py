@@ -29,7 +29,6 @@ from chalicelib.domain.signins import (
     Outcome,
     Status,
 )
-from chalicelib.domain.tokens import validate_code_challenge
 from chalicelib.errors import (
     InvalidBinding,
     InvalidCode,
@@ -42,7 +41,13 @@ from chalicelib.errors import (
 )
 from chalicelib.service import Services
 from chalicelib.usecases import fatigue
-from chalicelib.usecases.phone_signin import check_client, open_signin, page_view, push_to_phones
+from chalicelib.usecases.phone_signin import (
+    authorize_fields,
+    check_client,
+    open_signin,
+    page_view,
+    push_to_phones,
+)
 from chalicelib.usecases.tenant_directory import totp_context
 
 WINDOW_SECONDS = 900
@@ -73,15 +78,9 @@ class PasswordRequest:
     def parse(cls, body: dict) -> PasswordRequest:
         """From a body checked against openapi.json's PasswordSignIn (types, sizes, required)."""
         return cls(
-            client_id=body["client_id"],
             username=normalise_username(body["username"]),
             password=body["password"],
-            scope=scopes.grant(body.get("scope")),
-            nonce=signins.validate_nonce(body.get("nonce")),
-            code_challenge=validate_code_challenge(
-                body.get("code_challenge"), body.get("code_challenge_method")
-            ),
-            redirect_uri=body["redirect_uri"],
+            **authorize_fields(body),
         )
 
 

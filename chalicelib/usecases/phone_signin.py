@@ -29,6 +29,21 @@ MAX_SECRET = contract.schema("Secret")["maxLength"]
 HELD_DRAWS = 8  # numbers tried for a held sign-in before giving up (each taken: ~1e-6)
 
 
+def authorize_fields(body: dict) -> dict:
+    """What every page call that signs in carries of the authorization request (client,
+    redirect URI, scope as granted, nonce, PKCE challenge), parsed once for all of them from a
+    body already checked against its schema."""
+    return {
+        "client_id": body["client_id"],
+        "redirect_uri": body["redirect_uri"],
+        "scope": scopes.grant(body.get("scope")),
+        "nonce": signins.validate_nonce(body.get("nonce")),
+        "code_challenge": validate_code_challenge(
+            body.get("code_challenge"), body.get("code_challenge_method")
+        ),
+    }
+
+
 @dataclass(frozen=True)
 class StartRequest:
     client_id: str
@@ -42,14 +57,8 @@ class StartRequest:
     def parse(cls, body: dict) -> StartRequest:
         """From a body checked against openapi.json's StartSignIn (types, sizes, required)."""
         return cls(
-            client_id=body["client_id"],
-            redirect_uri=body["redirect_uri"],
             username=normalise_username(body["username"]),
-            scope=scopes.grant(body.get("scope")),
-            nonce=signins.validate_nonce(body.get("nonce")),
-            code_challenge=validate_code_challenge(
-                body.get("code_challenge"), body.get("code_challenge_method")
-            ),
+            **authorize_fields(body),
         )
 
 

@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from chalicelib.domain import scopes, secret_codes, signins, tokens
 from chalicelib.domain.accounts import normalise_username, user_key
 from chalicelib.domain.signins import NOTICE_SECONDS, Notice, Origin, Outcome, Status
-from chalicelib.domain.tokens import validate_code_challenge
 from chalicelib.errors import InvalidCredentials, InvalidRequest, NotFound, RecoveryUnavailable
 from chalicelib.service import Services
 from chalicelib.usecases import fatigue
 from chalicelib.usecases.password_signin import attempt_failed, attempt_passed, claim_attempt
-from chalicelib.usecases.phone_signin import check_client, open_signin
+from chalicelib.usecases.phone_signin import authorize_fields, check_client, open_signin
 
 
 @dataclass(frozen=True)
@@ -45,15 +44,9 @@ class RecoveryRequest:
         if code is None:
             raise InvalidRequest("code must be a recovery code: 10 letters and digits")
         return cls(
-            client_id=body["client_id"],
             username=normalise_username(body["username"]),
             code=code,
-            scope=scopes.grant(body.get("scope")),
-            nonce=signins.validate_nonce(body.get("nonce")),
-            code_challenge=validate_code_challenge(
-                body.get("code_challenge"), body.get("code_challenge_method")
-            ),
-            redirect_uri=body["redirect_uri"],
+            **authorize_fields(body),
         )
 
 
