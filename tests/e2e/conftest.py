@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from authenticator.device_api import DeviceApi, http_transport
 from chalicelib import service
 from chalicelib.adapters import aws
+from chalicelib.domain import language
 from chalicelib.settings import Settings
 from tests.fixtures import isolation
 from tools import simulator
@@ -147,3 +148,28 @@ def shoot(page, name: str) -> None:
 
 def claims_on(page) -> dict:
     return json.loads(page.locator("#claims").inner_text())
+
+
+def t(lang: str, message: str, **fields: object) -> str:
+    """What a page says for an English message, in the language, its {fields} filled."""
+    translated = language.translate(lang, message)
+    for name, value in fields.items():
+        translated = translated.replace("{" + name + "}", str(value))
+    return translated
+
+
+def add_platform_authenticator(context, page, **options: object) -> tuple:
+    """A virtual platform authenticator (DevTools protocol) that verifies the user, as Windows
+    Hello's PIN or a fingerprint would, and keeps discoverable credentials: (session, id)."""
+    cdp = context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    options = {
+        "protocol": "ctap2",
+        "transport": "internal",
+        "hasResidentKey": True,
+        "hasUserVerification": True,
+        "isUserVerified": True,
+        **options,
+    }
+    added = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
+    return cdp, added["authenticatorId"]

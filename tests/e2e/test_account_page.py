@@ -11,13 +11,12 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect
 
-from chalicelib.domain import language
 from chalicelib.domain.accounts import AccountKind
 from chalicelib.domain.tenants import Policy
 from tools.admin import flows as admin
 
 from .accessibility import assert_accessible
-from .conftest import shoot
+from .conftest import shoot, t
 
 pytestmark = pytest.mark.e2e
 TENANT = "selfserve"
@@ -45,13 +44,6 @@ def context(browser, locale):
 def tenant(svc) -> str:
     admin.create_tenant(svc, TENANT, "Self Serve Ltd", Policy(pushes_per_minute=20))
     return TENANT
-
-
-def t(lang: str, message: str, **fields: object) -> str:
-    translated = language.translate(lang, message)
-    for name, value in fields.items():
-        translated = translated.replace("{" + name + "}", str(value))
-    return translated
 
 
 def look(page, name: str) -> None:

@@ -21,13 +21,12 @@ from playwright.sync_api import expect
 from authenticator.device_api import DeviceApi, http_transport
 from chalicelib import service
 from chalicelib.adapters import aws
-from chalicelib.domain import language
 from chalicelib.domain.accounts import AccountKind
 from chalicelib.domain.tenants import Policy
 from tools.admin import flows as admin
 
 from .accessibility import assert_accessible
-from .conftest import Phone, shoot
+from .conftest import Phone, add_platform_authenticator, shoot, t
 
 pytestmark = pytest.mark.e2e
 TENANT = "keyring"
@@ -56,26 +55,9 @@ def page(browser, lang):
     locale = next(code for code, short in LOCALES.items() if short == lang)
     context = browser.new_context(locale=locale)
     opened = context.new_page()
-    cdp = context.new_cdp_session(opened)
-    cdp.send("WebAuthn.enable")
-    options = {
-        "protocol": "ctap2",
-        "transport": "internal",
-        "hasResidentKey": True,
-        "hasUserVerification": True,
-        "isUserVerified": True,
-        "automaticPresenceSimulation": True,
-    }
-    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
+    add_platform_authenticator(context, opened, automaticPresenceSimulation=True)
     yield opened
     context.close()
-
-
-def t(lang: str, message: str, **fields: object) -> str:
-    translated = language.translate(lang, message)
-    for name, value in fields.items():
-        translated = translated.replace("{" + name + "}", str(value))
-    return translated
 
 
 def look(page, name: str) -> None:

@@ -23,7 +23,7 @@ from tools.admin import flows as admin
 
 from . import relying_party
 from .accessibility import assert_accessible, violations
-from .conftest import claims_on, shoot
+from .conftest import claims_on, shoot, t
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "correct horse battery staple"
@@ -46,14 +46,6 @@ def alice(lang) -> str:
     """Alice signs in a dozen times a minute here, in each language: one account for each,
     to stay under a push limit."""
     return f"alice-{lang}@web.test"
-
-
-def t(lang: str, message: str, **fields: object) -> str:
-    """What the page says for an English message, in the language, fields filled."""
-    translated = language.translate(lang, message)
-    for name, value in fields.items():
-        translated = translated.replace("{" + name + "}", str(value))
-    return translated
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 
 from chalicelib import service
 from chalicelib.adapters import aws
-from chalicelib.domain import language, tokens
+from chalicelib.domain import tokens
 from chalicelib.domain.accounts import AccountKind
 from chalicelib.domain.tenants import Policy
 from chalicelib.usecases import passkeys
@@ -28,7 +28,7 @@ from tools.admin import flows as admin
 
 from . import relying_party
 from .accessibility import assert_accessible
-from .conftest import claims_on, shoot
+from .conftest import add_platform_authenticator, claims_on, shoot, t
 
 pytestmark = pytest.mark.e2e
 LOCALES = {"en-US": "en", "nl-NL": "nl"}
@@ -103,23 +103,9 @@ def page(browser, locale):
     (as Windows Hello's PIN or a fingerprint would) and keeps discoverable credentials."""
     context = browser.new_context(locale=locale)
     opened = context.new_page()
-    cdp = context.new_cdp_session(opened)
-    cdp.send("WebAuthn.enable")
-    options = {
-        "protocol": "ctap2",
-        "transport": "internal",
-        "hasResidentKey": True,
-        "hasUserVerification": True,
-        "isUserVerified": True,
-    }
-    authenticator = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
-    opened.authenticator = (cdp, authenticator["authenticatorId"])  # type: ignore[attr-defined]
+    opened.authenticator = add_platform_authenticator(context, opened)  # type: ignore[attr-defined]
     yield opened
     context.close()
-
-
-def t(lang: str, message: str) -> str:
-    return language.translate(lang, message)
 
 
 def open_signin_page(page, world, tenant_id: str) -> None:

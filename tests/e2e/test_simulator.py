@@ -14,14 +14,13 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from chalicelib.domain import language
 from chalicelib.domain.accounts import AccountKind
 from chalicelib.domain.tenants import Policy
 from tools.admin import flows as admin
 from tools.simulator.text import SCRIPT_TEXT
 
 from . import relying_party
-from .conftest import claims_on, shoot
+from .conftest import claims_on, shoot, t
 
 pytestmark = pytest.mark.e2e
 TENANT = "phones"
@@ -45,10 +44,6 @@ def context(browser, locale):
     opened = browser.new_context(locale=locale)
     yield opened
     opened.close()
-
-
-def t(lang: str, message: str) -> str:
-    return language.translate(lang, message)
 
 
 def sentence(lang: str, message: str, **fields: str) -> re.Pattern:
