@@ -124,7 +124,7 @@ def signin_result(tenant_id, signin_id):
     answer = phone_signin.result(
         service.get(), tenant_id, signin_id, body("BindingSecret")["secret"]
     )
-    return answer, hosted_page.remember(service.get(), tenant_id, request, answer, signin_id)
+    return answer, hosted_page.remember(service.get(), tenant_id, request, answer)
 
 
 @app.route(T + "/signin/{signin_id}/cancel", methods=["POST"])
@@ -144,20 +144,20 @@ def sign_in_with_password(tenant_id):
         password_signin.PasswordRequest.parse(body("PasswordSignIn")),
         origin(request, service.get()),
     )
-    signin_id = answer.get("signin_id", "")
-    return answer, hosted_page.remember(service.get(), tenant_id, request, answer, signin_id)
+    return answer, hosted_page.remember(service.get(), tenant_id, request, answer)
 
 
 @app.route(T + "/recovery", methods=["POST"])
 @json_view
 def sign_in_with_recovery_code(tenant_id):
     request = hosted_page.from_page(current_request(), service.get(), csrf=True)
-    return recovery_codes.sign_in(
+    answer = recovery_codes.sign_in(
         service.get(),
         tenant_id,
         recovery_codes.RecoveryRequest.parse(body("RecoverySignIn")),
         origin(request, service.get()),
     )
+    return answer, hosted_page.remember(service.get(), tenant_id, request, answer)
 
 
 @app.route(T + "/passkey/options", methods=["POST"])
@@ -178,8 +178,7 @@ def sign_in_with_passkey(tenant_id):
         passkeys.PasskeyRequest.parse(body("PasskeySignIn")),
         origin(request, service.get()),
     )
-    signin_id = answer.pop("signin_id")
-    return answer, hosted_page.remember(service.get(), tenant_id, request, answer, signin_id)
+    return answer, hosted_page.remember(service.get(), tenant_id, request, answer)
 
 
 @app.route(T + "/signin/{signin_id}/code", methods=["POST"])
@@ -189,7 +188,7 @@ def second_step_code(tenant_id, signin_id):
     answer = password_signin.second_step_code(
         service.get(), tenant_id, signin_id, body("SecondStepCode"), origin(request, service.get())
     )
-    return answer, hosted_page.remember(service.get(), tenant_id, request, answer, signin_id)
+    return answer, hosted_page.remember(service.get(), tenant_id, request, answer)
 
 
 # The security-info page (web/account_page.py): the person's own sign-in methods

@@ -19,6 +19,7 @@ from chalicelib.adapters.dynamodb.installations import InstallationStore
 from chalicelib.adapters.dynamodb.limits import LimitStore
 from chalicelib.adapters.dynamodb.recovery_codes import RecoveryCodeStore
 from chalicelib.adapters.dynamodb.signins import SignInStore
+from chalicelib.adapters.dynamodb.sso_sessions import SsoSessionStore
 from chalicelib.adapters.dynamodb.tenants import TenantStore
 from chalicelib.adapters.dynamodb.usage import UsageStore
 from chalicelib.adapters.kms_vault import KmsVault
@@ -41,6 +42,7 @@ class Services:
     devices: DeviceStore
     credentials: CredentialStore  # passkeys and their challenges
     signins: SignInStore
+    sessions: SsoSessionStore  # single sign-on: a browser's session with a tenant
     activation_codes: ActivationCodeStore
     installations: InstallationStore
     limits: LimitStore
@@ -93,6 +95,7 @@ def build(
         devices=DeviceStore(dynamodb, names["devices"]),
         credentials=CredentialStore(dynamodb, names["credentials"]),
         signins=SignInStore(dynamodb, names["signins"]),
+        sessions=SsoSessionStore(dynamodb, names["sessions"]),
         activation_codes=ActivationCodeStore(dynamodb, names["activation_codes"]),
         installations=InstallationStore(dynamodb, names["installations"]),
         limits=LimitStore(dynamodb, names["limits"]),

@@ -32,8 +32,7 @@ SIGNIN_ID = contract.parameter_pattern("SigninId")
 HELD_TIME = "00000000"
 CODE_SECONDS = 60  # an authorization code must be redeemed within a minute of approval
 POLL_SECONDS = 2
-MAX_USER_AGENT = 160
-MAX_PLACE = 100
+MAX_USER_AGENT, MAX_PLACE = 160, 100
 MAX_NONCE = contract.schema("Nonce")["maxLength"]
 NOTICE_SECONDS = 7 * 86400  # how long the person's phones show a notice
 
@@ -256,6 +255,8 @@ class SignIn:
     decided_at: int | None = None
     decided_by: str | None = None
     redeemed_at: int | None = None
+    session_id: str | None = None  # through a single sign-on session (sso.py), and then
+    auth_time: int | None = None  # when the person really signed in (not decided_at)
 
     @property
     def user_key(self) -> str:

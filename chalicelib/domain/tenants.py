@@ -43,6 +43,14 @@ PUSH_LIMITS = {
     "deny_lock_after": (1, 100),  # NIST SP 800-63B: at most 100 failed attempts in a row
     "lock_seconds": (60, 86400),
 }
+# Single sign-on (domain/sso.py): a session ends once unused this long (idle) and, however
+# used, this long after the sign-in (absolute): at least 5 minutes, at most a day idle and
+# 30 days in all.
+SESSION_LIFETIMES = {
+    "session_idle_seconds": (300, 86400),
+    "session_max_seconds": (300, 30 * 86400),
+}
+LIMITS = {**PUSH_LIMITS, **SESSION_LIFETIMES}  # every whole-number setting but signin_seconds
 
 
 @dataclass(frozen=True)
@@ -62,15 +70,21 @@ class Policy:
     # People may sign in with a passkey on the hosted page (and register one on the
     # security-info page). On by default: a passkey is two factors and phishing resistant.
     passkeys: bool = True
+    # A browser that signed a person in signs them in to the tenant's other apps for 2 hours
+    # after its last use, 12 hours in all (a working day), unless an app asks for more.
+    session_idle_seconds: int = 7200
+    session_max_seconds: int = 43200
 
     def __post_init__(self) -> None:
-        ranges = {"signin_seconds": (MIN_SIGNIN_SECONDS, MAX_SIGNIN_SECONDS), **PUSH_LIMITS}
+        ranges = {"signin_seconds": (MIN_SIGNIN_SECONDS, MAX_SIGNIN_SECONDS), **LIMITS}
         for name, (low, high) in ranges.items():
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
                 raise InvalidRequest(f"{name} must be a whole number between {low} and {high}")
         if self.pushes_per_minute > self.pushes_per_day:
             raise InvalidRequest("pushes_per_minute cannot exceed pushes_per_day")
+        if self.session_idle_seconds > self.session_max_seconds:
+            raise InvalidRequest("session_idle_seconds cannot exceed session_max_seconds")
         for name in ("password_only_accounts", "passkeys"):
             if not isinstance(getattr(self, name), bool):
                 raise InvalidRequest(f"{name} must be true or false")

@@ -42,6 +42,7 @@ def id_token_claims(
     amr: tuple[str, ...],
     identity: dict | None = None,
     acr: str | None = None,
+    sid: str | None = None,
 ) -> dict:
     """`identity`: the claims the granted scopes release (scopes.identity_claims); `acr`:
     the sign-in's own when its amr does not tell it (a passkey), else acr_of(amr)."""
@@ -57,6 +58,8 @@ def id_token_claims(
     }
     if nonce is not None:
         claims["nonce"] = nonce
+    if sid is not None:  # the browser's sign-in session (Back-Channel Logout 1.0 2.1)
+        claims["sid"] = sid
     return {**claims, **(identity or {})}
 
 
@@ -114,7 +117,7 @@ def discovery(issuer: str) -> dict:
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": list(scopes.SUPPORTED),
         "claims_supported": [
-            *("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr"),
+            *("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid"),
             *scopes.IDENTITY_CLAIMS,
         ],
         "acr_values_supported": [ACR_TWO_STEP, ACR_PASSKEY, ACR_PASSWORD, ACR_RECOVERY],

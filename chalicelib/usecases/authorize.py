@@ -18,6 +18,16 @@ from chalicelib.errors import ServiceError
 from chalicelib.service import Services
 from chalicelib.usecases.tenant_directory import ActiveTenant
 
+RESPONSE_MODES = ("query", "form_post")
+PROMPTS = frozenset({"none", "login", "select_account", "consent"})
+# Core 3.1.2.6: a request object, by value or by reference, or a registration, is refused with
+# its own error (discovery says request_parameter_supported and the like are false).
+NOT_SUPPORTED = {
+    "request": "request_not_supported",
+    "request_uri": "request_uri_not_supported",
+    "registration": "registration_not_supported",
+}
+
 
 class AuthorizeError(ServiceError):
     """An error to send back to the client's redirect URI (set once the URI is known good)."""
@@ -27,7 +37,22 @@ class AuthorizeError(ServiceError):
     def __init__(self, code: str, description: str):
         super().__init__(description)
         self.code = code
-        self.location: str | None = None
+        self.reply: ClientReply | None = None
+
+
+@dataclass(frozen=True)
+class ClientReply:
+    """What goes back to the app: `params` (a code or an error, with state and iss) to its
+    redirect URI, in the query of a redirect or as a form the browser POSTs (form_post)."""
+
+    redirect_uri: str
+    response_mode: str
+    params: dict[str, str]
+
+    @property
+    def location(self) -> str:
+        uri = self.redirect_uri
+        return uri + ("&" if "?" in uri else "?") + urlencode(self.params)
 
 
 @dataclass(frozen=True)
@@ -41,6 +66,18 @@ class AuthorizeRequest:
     code_challenge: str | None
     login_hint: str | None
     scope: str = scopes.OPENID  # as granted: the supported scopes asked for (scopes.grant)
+    response_mode: str = "query"
+    prompt: frozenset[str] = frozenset()
+    max_age: int | None = None
+    acr_values: str | None = None
+    id_token_hint: str | None = None
+
+    def reply(self, **params: str) -> ClientReply:
+        """The answer for the app (Core 3.1.2.5 and 3.1.2.6), with its state and our issuer
+        (RFC 9207)."""
+        return client_reply(
+            self.redirect_uri, self.response_mode, params, self.state, self.tenant.issuer
+        )
 
 
 def check(svc: Services, tenant_id: str, params: dict[str, str]) -> AuthorizeRequest:
@@ -50,16 +87,22 @@ def check(svc: Services, tenant_id: str, params: dict[str, str]) -> AuthorizeReq
     redirect_uri = params.get("redirect_uri", "")
     if redirect_uri not in client.redirect_uris:
         raise ServiceError("redirect_uri is not registered for this client")
+    mode = params.get("response_mode")
+    mode = mode if mode in RESPONSE_MODES else "query"  # an unknown one is refused below
     try:
         return _check_rest(tenant, client, redirect_uri, params)
     except AuthorizeError as err:
-        err.location = error_redirect(redirect_uri, err, params.get("state"), tenant.issuer)
+        found = {"error": err.code, "error_description": err.description}
+        err.reply = client_reply(redirect_uri, mode, found, params.get("state"), tenant.issuer)
         raise
 
 
 def _check_rest(tenant, client, redirect_uri: str, params: dict[str, str]) -> AuthorizeRequest:
     if params.get("_repeated"):
         raise AuthorizeError("invalid_request", f"{params['_repeated']} appears more than once")
+    for name, code in NOT_SUPPORTED.items():
+        if params.get(name):
+            raise AuthorizeError(code, f"{name} is not supported here")
     if params.get("response_type") != "code":
         raise AuthorizeError("unsupported_response_type", "response_type must be code")
     if "openid" not in params.get("scope", "").split():
@@ -77,13 +120,12 @@ def _check_rest(tenant, client, redirect_uri: str, params: dict[str, str]) -> Au
         raise AuthorizeError("invalid_request", err.description) from err
     if client.public and challenge is None:
         raise AuthorizeError("invalid_request", "public clients must use PKCE (S256)")
-    if params.get("prompt") == "none":
-        # No sign-in session is kept between requests: every sign-in needs the person.
-        raise AuthorizeError("login_required", "a sign-in needs the person")
+    prompt = _prompt(params.get("prompt"))
     try:
         nonce = validate_nonce(params.get("nonce"))
     except ServiceError as err:
         raise AuthorizeError("invalid_request", err.description) from err
+    max_age = params.get("max_age")
     return AuthorizeRequest(
         tenant=tenant,
         client_id=client.client_id,
@@ -92,13 +134,35 @@ def _check_rest(tenant, client, redirect_uri: str, params: dict[str, str]) -> Au
         state=state,
         nonce=nonce,
         code_challenge=challenge,
-        login_hint=params.get("login_hint"),
+        login_hint=params.get("login_hint") or None,
         scope=scopes.grant(params.get("scope")),
+        response_mode=params.get("response_mode") or "query",
+        prompt=prompt,
+        max_age=int(max_age) if max_age else None,  # digits only: openapi.json
+        acr_values=params.get("acr_values") or None,
+        id_token_hint=params.get("id_token_hint") or None,
     )
 
 
-def error_redirect(redirect_uri: str, err: AuthorizeError, state: str | None, issuer: str) -> str:
-    query = {"error": err.code, "error_description": err.description, "iss": issuer}
+def _prompt(value: str | None) -> frozenset[str]:
+    """Core 3.1.2.1: space-separated; `none` stands alone. `consent` is refused honestly: no
+    consent screen is shown, as a tenant's administrator approves its apps."""
+    prompt = frozenset((value or "").split())
+    if not prompt <= PROMPTS:
+        raise AuthorizeError("invalid_request", "prompt must be none, login or select_account")
+    if "none" in prompt and len(prompt) > 1:
+        raise AuthorizeError("invalid_request", "prompt=none cannot be combined")
+    if "consent" in prompt:
+        raise AuthorizeError(
+            "invalid_request", "prompt=consent is not supported: an administrator approves apps"
+        )
+    return prompt
+
+
+def client_reply(
+    redirect_uri: str, mode: str, params: dict[str, str], state: str | None, issuer: str
+) -> ClientReply:
+    found = {**params, "iss": issuer}
     if state is not None:
-        query["state"] = state
-    return redirect_uri + ("&" if "?" in redirect_uri else "?") + urlencode(query)
+        found["state"] = state
+    return ClientReply(redirect_uri, mode, found)

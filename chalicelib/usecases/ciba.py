@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from chalicelib.domain import scopes, secret_codes, signins
-from chalicelib.domain.accounts import normalise_username
+from chalicelib.domain.accounts import normalise_username, user_key
 from chalicelib.domain.browsers import Source
 from chalicelib.domain.metering import Billable
 from chalicelib.domain.signins import Origin, Status
@@ -86,7 +86,7 @@ def backchannel_authorize(
     signin, secret = open_signin(
         svc,
         tenant,
-        username,
+        user_key(username),
         where,
         held=held,
         client_id=client.client_id,

@@ -27,6 +27,7 @@ from chalicelib.errors import (
     WorkAccountAlreadyEnrolled,
 )
 from chalicelib.service import Services
+from chalicelib.usecases import sso
 from chalicelib.usecases.device_auth import authenticate_device, field, spend
 from chalicelib.usecases.tenant_directory import totp_context
 
@@ -261,6 +262,8 @@ def remove_device(svc: Services, device: Device, actor: str) -> dict:
         tenant_id, "device_removed", account=device.account_id, device=device.device_id,
         actor=actor,
     )  # fmt: skip
+    # Browsers this phone signed in are signed out at once (their apps are told).
+    sso.end_for_account(svc, tenant_id, device.account_id, "device_removed", device.device_id)
     return {"device_id": device.device_id, "removed": True}
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from chalicelib.domain import scopes, tokens
 from chalicelib.domain.metering import Billable
 from chalicelib.domain.signins import Outcome, SignIn
+from chalicelib.domain.sso import session_id_of
 from chalicelib.errors import InvalidGrant
 from chalicelib.service import Services
 from chalicelib.usecases.tenant_directory import ActiveTenant
@@ -16,7 +17,8 @@ from chalicelib.usecases.tenant_directory import ActiveTenant
 def issue_tokens(
     svc: Services, tenant: ActiveTenant, signin: SignIn, client_id: str, now: int
 ) -> dict:
-    subject, auth_time = signin.account_id, signin.decided_at
+    # A sign-in through a single sign-on session says when the person really signed in.
+    subject, auth_time = signin.account_id, signin.auth_time or signin.decided_at
     if signin.outcome is not Outcome.APPROVED or subject is None or auth_time is None:
         raise InvalidGrant()  # only a sign-in approved for an account has tokens to give
     identity: dict = {}
@@ -33,6 +35,7 @@ def issue_tokens(
         amr=signin.amr,
         acr=signin.acr,
         identity=identity,
+        sid=session_id_of(signin),
     )
     access = tokens.access_token_claims(
         issuer=tenant.issuer,

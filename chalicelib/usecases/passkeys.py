@@ -26,8 +26,10 @@ from chalicelib.domain.passkeys import (
     validate_name,
 )
 from chalicelib.domain.signins import NOTICE_SECONDS, Notice, Origin, Outcome, Status
+from chalicelib.domain.sso import HANDOVER
 from chalicelib.errors import InvalidPasskey, InvalidRequest, NotFound, PasskeysDisabled
 from chalicelib.service import Services
+from chalicelib.usecases import sso
 from chalicelib.usecases.phone_signin import authorize_fields, check_client, open_signin
 from chalicelib.usecases.tenant_directory import ActiveTenant
 
@@ -138,6 +140,7 @@ def remove(svc: Services, tenant_id: str, username: str, credential_id: str, act
     if passkey is None or not svc.credentials.remove(tenant_id, account.account_id, credential_id):
         raise NotFound("No such passkey.")
     _changed(svc, account, "passkey_removed", actor, passkey)
+    sso.end_for_account(svc, tenant_id, account.account_id, "passkey_removed", credential_id)
 
 
 def _changed(svc: Services, account: Account, kind: str, actor: str, passkey: Passkey) -> None:
@@ -211,17 +214,18 @@ def sign_in(svc: Services, tenant_id: str, request: PasskeyRequest, origin: Orig
     svc.record(tenant_id, "passkey_signin", account=account.account_id,
                detail=_where(passkey, origin))  # fmt: skip
     signin, secret = open_signin(
-        svc, tenant, account.username, origin, numbered=False, amr=passkey.amr,
-        acr=tokens.ACR_PASSKEY, outcome=Outcome.APPROVED, decided_at=now, decided_by="passkey",
+        svc, tenant, user_key(account.username), origin, numbered=False, amr=passkey.amr,
+        acr=tokens.ACR_PASSKEY, outcome=Outcome.APPROVED, decided_at=now,
+        decided_by=passkey.credential_id,
         client_id=client.client_id, account_id=account.account_id, nonce=request.nonce,
         code_challenge=request.code_challenge, redirect_uri=request.redirect_uri,
         scope=request.scope,
     )  # fmt: skip
     return {
         "status": Status.APPROVED.value,
-        "signin_id": signin.signin_id,  # for the page's cookies (hosted_page.remember)
         "code": signins.authorization_code(secret, signin.signin_id),
         "method": "passkey",
+        HANDOVER: signin,
     }
 
 

@@ -14,9 +14,9 @@ with a hard stop at 100 that only a right code (or an administrator) lifts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from chalicelib.domain import envelope, scopes, secret_codes, signins, totp
+from chalicelib.domain import envelope, scopes, secret_codes, signins, sso, totp
 from chalicelib.domain.accounts import normalise_username, user_key
 from chalicelib.domain.browsers import Source
 from chalicelib.domain.metering import Billable
@@ -118,8 +118,9 @@ def sign_in(svc: Services, tenant_id: str, request: PasswordRequest, origin: Ori
     )
     if not two_step:
         signin, secret = open_signin(
-            svc, tenant, request.username, origin, numbered=False, amr=signins.PASSWORD_AMR,
-            outcome=Outcome.APPROVED, decided_at=now, decided_by="password", **fields,
+            svc, tenant, user_key(account.username), origin, numbered=False,
+            amr=signins.PASSWORD_AMR, outcome=Outcome.APPROVED, decided_at=now,
+            decided_by="password", **fields,
         )  # fmt: skip
         return {
             "status": Status.APPROVED.value,
@@ -127,6 +128,7 @@ def sign_in(svc: Services, tenant_id: str, request: PasswordRequest, origin: Ori
             "secret": secret,
             "code": signins.authorization_code(secret, signin.signin_id),
             "method": "password",
+            sso.HANDOVER: signin,
         }
     # Push fatigue holds here too (the password may be the attacker's): when the phones may
     # not be asked, nothing is pushed and the sign-in is held; the person enters its number in
@@ -135,8 +137,8 @@ def sign_in(svc: Services, tenant_id: str, request: PasswordRequest, origin: Ori
     if held:  # counted per source like a page's held start: a right password buys no flood
         fatigue.admit_start(svc, tenant, account.username, source, origin, account.account_id)
     signin, secret = open_signin(
-        svc, tenant, request.username, origin, held=held, amr=signins.PASSWORD_AND_PHONE_AMR,
-        resets_failures=account.phone_failures > 0, **fields,
+        svc, tenant, user_key(account.username), origin, held=held,
+        amr=signins.PASSWORD_AND_PHONE_AMR, resets_failures=account.phone_failures > 0, **fields,
     )  # fmt: skip
     if not held:
         push_to_phones(svc, tenant, signin, account)
@@ -256,10 +258,13 @@ def second_step_code(
         )  # fmt: skip
     except DecisionRefused as err:
         raise SignInClosed() from err
+    approved = replace(signin, outcome=Outcome.APPROVED, decided_at=now, decided_by=device_id,
+                       amr=signins.PASSWORD_AND_TOTP_AMR)  # fmt: skip
     return {
         "status": Status.APPROVED.value,
         "code": signins.authorization_code(secret, signin_id),
         "method": "password",
+        sso.HANDOVER: approved,
     }
 
 

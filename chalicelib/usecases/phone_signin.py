@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib import contract
-from chalicelib.domain import language, scopes, secret_codes, signins, useragent
+from chalicelib.domain import language, scopes, secret_codes, signins, sso, useragent
 from chalicelib.domain.accounts import Account, normalise_username, user_key
 from chalicelib.domain.metering import Billable
 from chalicelib.domain.push_messages import Challenge
@@ -84,7 +84,7 @@ def start(svc: Services, tenant_id: str, request: StartRequest, origin: Origin) 
     signin, secret = open_signin(
         svc,
         tenant,
-        request.username,
+        user_key(request.username),
         origin,
         held=held,
         client_id=client.client_id,
@@ -124,20 +124,20 @@ def check_client(
 def open_signin(
     svc: Services,
     tenant: ActiveTenant,
-    username: str,
+    who: str,
     origin: Origin,
     *,
     numbered: bool = True,
     held: bool = False,
     **fields,
 ) -> tuple[SignIn, str]:
-    """Store a new sign-in and return it with its binding secret, which only the caller
-    learns. A held one gets a six-digit number its id is derived from; should a live held
-    sign-in of this person already have that number, another is drawn."""
+    """Store a new sign-in for the person with user key `who` and return it with its binding
+    secret, which only the caller learns. A held one gets a six-digit number its id is
+    derived from; should a live held sign-in of this person have that number, another is
+    drawn."""
     now = svc.now()
     policy = tenant.tenant.policy
     expires_at = now + fields.pop("lifetime", policy.signin_seconds)
-    who = user_key(username)
     for _ in range(HELD_DRAWS if held else 1):
         number, signin_id = _number_and_id(svc, tenant, who, now, numbered, held)
         secret = secret_codes.new_secret(svc.rng)
@@ -242,6 +242,7 @@ def result(svc: Services, tenant_id: str, signin_id: str, secret: str) -> dict:
     if status is Status.APPROVED:
         answer["code"] = signins.authorization_code(secret, signin.signin_id)
         answer["method"] = "password" if "pwd" in signin.amr else "phone"
+        answer[sso.HANDOVER] = signin
     elif status is Status.DENIED and signin.outcome is not None:
         answer["reason"] = signin.outcome.value
     return answer

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.domain import scopes, secret_codes, signins, tokens
+from chalicelib.domain import scopes, secret_codes, signins, sso, tokens
 from chalicelib.domain.accounts import normalise_username, user_key
 from chalicelib.domain.signins import NOTICE_SECONDS, Notice, Origin, Outcome, Status
 from chalicelib.errors import InvalidCredentials, InvalidRequest, NotFound, RecoveryUnavailable
@@ -102,7 +102,7 @@ def sign_in(svc: Services, tenant_id: str, request: RecoveryRequest, origin: Ori
     notice = {"remaining": left, "network": origin.network, "device": origin.device}
     _notify(svc, tenant_id, request.username, "recovery_code_used", account_id, notice)
     signin, secret = open_signin(
-        svc, tenant, request.username, origin, numbered=False, amr=tokens.RECOVERY_AMR,
+        svc, tenant, user_key(request.username), origin, numbered=False, amr=tokens.RECOVERY_AMR,
         outcome=Outcome.APPROVED, decided_at=now, decided_by="recovery",
         client_id=client.client_id, account_id=account_id, nonce=request.nonce,
         code_challenge=request.code_challenge, redirect_uri=request.redirect_uri,
@@ -114,6 +114,7 @@ def sign_in(svc: Services, tenant_id: str, request: RecoveryRequest, origin: Ori
         "method": "recovery",
         "remaining": left,
         "add_method_url": f"{tenant.issuer}/account",
+        sso.HANDOVER: signin,
     }
 
 

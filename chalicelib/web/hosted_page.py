@@ -8,18 +8,21 @@ this browser signed this person in (domain/browsers.py).
 from __future__ import annotations
 
 import secrets
+from html import escape
 from urllib.parse import urlsplit
 
 from chalice import Response
 from chalice.app import HeadersType, Request
 
-from chalicelib.domain import browsers, language
+from chalicelib.domain import browsers, language, sso
 from chalicelib.domain.tenants import ACCOUNT_CLIENT_ID
 from chalicelib.errors import CrossSiteRequest, NotFound
 from chalicelib.service import Services
 from chalicelib.usecases import authorize
+from chalicelib.usecases import sso as sso_sessions
 from chalicelib.web import middleware, page, page_text
 from chalicelib.web.bodies import cookies
+from chalicelib.web.origin_trust import origin
 from chalicelib.web.responses import ErrorResponse, as_service_error, error_response
 
 CSRF_COOKIE = "psi_csrf"
@@ -50,22 +53,30 @@ def _cookie(
     return f"{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite={same_site}{secure}"
 
 
-def remember(svc: Services, tenant_id: str, request: Request, answer: dict, signin_id: str) -> dict:
-    """After a successful sign-in, remember how (the page offers that method first next
-    time), and that this browser signed this person in (browsers.py: the owner's browser is
-    then counted apart from strangers)."""
-    methods = ("phone", "password", "passkey")
-    if answer.get("status") != "approved" or answer.get("method") not in methods:
+def remember(svc: Services, tenant_id: str, request: Request, answer: dict) -> dict:
+    """After a successful sign-in: open the browser's single sign-on session (sso.py; the
+    answer hands the approved sign-in over, and it is taken out here, never sent), remember
+    how (the page offers that method first next time), and that this browser signed this
+    person in (browsers.py: the owner's browser is then counted apart from strangers)."""
+    signin = answer.pop(sso.HANDOVER, None)
+    if answer.get("status") != "approved" or signin is None:
         return {}
-    key = browsers.cookie_key(svc.directory.get(tenant_id).data_key)
-    held = cookies(request).get(browsers.COOKIE)
-    browser = browsers.remember(key, held, signin_id[:16], svc.now(), svc.rng)
-    return {
-        "Set-Cookie": [
+    jar = cookies(request)
+    set_cookies = []
+    session = sso_sessions.begin(svc, tenant_id, signin, jar.get(sso.COOKIE))
+    if session is not None:
+        lifetime = svc.directory.get(tenant_id).tenant.policy.session_max_seconds
+        set_cookies.append(_cookie(svc, tenant_id, sso.COOKIE, session, lifetime, "Lax"))
+    if answer.get("method") in ("phone", "password", "passkey"):
+        key = browsers.cookie_key(svc.directory.get(tenant_id).data_key)
+        browser = browsers.remember(
+            key, jar.get(browsers.COOKIE), signin.user_key, svc.now(), svc.rng
+        )
+        set_cookies += [
             _cookie(svc, tenant_id, METHOD_COOKIE, answer["method"], YEAR, "Lax"),
             _cookie(svc, tenant_id, browsers.COOKIE, browser, browsers.LIFETIME_SECONDS, "Strict"),
         ]
-    }
+    return {"Set-Cookie": set_cookies} if set_cookies else {}
 
 
 def html(status: int, body: str, extra_headers: dict | None = None, error: str = "") -> Response:
@@ -83,11 +94,13 @@ def authorize_page(
     locale = page_language(request, params)
     try:
         checked = authorize.check(svc, tenant_id, params)
+        silent = sso_sessions.silent_reply(
+            svc, checked, cookies(request).get(sso.COOKIE), origin(request, svc)
+        )
     except Exception as caught:
-        # authorize.check gives every error for the client its redirect (location).
-        if isinstance(caught, authorize.AuthorizeError) and caught.location is not None:
-            headers: HeadersType = {"Location": caught.location, "Cache-Control": "no-store"}
-            return Response(body="", status_code=302, headers=headers)
+        # authorize.check gives every error for the client its reply (redirect or form).
+        if isinstance(caught, authorize.AuthorizeError) and caught.reply is not None:
+            return to_client(caught.reply, locale)
         err = as_service_error(caught)
         status = err.status if err.status >= 500 else 400
         body = page.render(
@@ -99,6 +112,8 @@ def authorize_page(
             request_id=middleware.request_id(request),
         )
         return html(status, body, err.headers(), error=err.code)
+    if silent is not None:  # signed in through the browser's session, or prompt=none
+        return to_client(silent, locale)
     csrf = secrets.token_urlsafe(32)
     policy = checked.tenant.tenant.policy
     remembered = cookies(request).get(METHOD_COOKIE)
@@ -123,9 +138,37 @@ def authorize_page(
         first_method="password" if remembered == "password" or not policy.phone_signin else "phone",
         number_match=policy.number_match.value,
         passkeys_enabled="yes" if policy.passkeys else "no",
+        response_mode=checked.response_mode,
     )
     cookie = _cookie(svc, tenant_id, CSRF_COOKIE, csrf, 3600, "Strict")
-    return html(200, body, {"Set-Cookie": cookie})
+    headers: HeadersType = {"Set-Cookie": cookie}
+    if checked.response_mode == "form_post":  # the page posts the answer to the app
+        headers["Content-Security-Policy"] = _posting_to(checked.redirect_uri)
+    return html(200, body, headers)
+
+
+def to_client(reply: authorize.ClientReply, locale: str) -> Response:
+    """The answer to the app: a redirect with it in the query, or (form_post) a page whose
+    form the browser posts to the redirect URI at once."""
+    if reply.response_mode != "form_post":
+        headers: HeadersType = {"Location": reply.location, "Cache-Control": "no-store"}
+        return Response(body="", status_code=302, headers=headers)
+    fields = "".join(
+        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
+        for name, value in reply.params.items()
+    )
+    body = page.render(
+        "form_post.html", locale, lang=locale, action=reply.redirect_uri, fields=page.Html(fields)
+    )
+    return html(200, body, {"Content-Security-Policy": _posting_to(reply.redirect_uri)})
+
+
+def _posting_to(redirect_uri: str) -> str:
+    """The page's policy, with the app's redirect URI the one place a form may go besides us."""
+    target = urlsplit(redirect_uri)
+    return page.CSP.replace(
+        "form-action 'self'", f"form-action 'self' {target.scheme}://{target.netloc}"
+    )
 
 
 def app_name(client_id: str, name: str, locale: str) -> str:

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from chalicelib import service
 from chalicelib.domain.accounts import AccountKind
-from chalicelib.domain.tenants import PUSH_LIMITS, NumberMatch, Policy
+from chalicelib.domain.tenants import LIMITS, NumberMatch, Policy
 from chalicelib.errors import ServiceError
 from tools.admin import environment
 from tools.admin import flows as admin
@@ -32,7 +32,7 @@ def _policy(args, current: Policy) -> Policy:
         "require_two_step": args.two_step,
         "password_only_accounts": args.password_only_accounts,
         "passkeys": args.passkeys,
-        **{name: getattr(args, name) for name in PUSH_LIMITS},
+        **{name: getattr(args, name) for name in LIMITS},
     }
     return replace(current, **{k: v for k, v in given.items() if v is not None})
 

@@ -15,9 +15,9 @@ from chalicelib.domain.passwords import MAX_LENGTH, MIN_LENGTH
 from chalicelib.domain.tenants import (
     DEFAULT_SIGNIN_SECONDS,
     KEY_OVERLAP_SECONDS,
+    LIMITS,
     MAX_SIGNIN_SECONDS,
     MIN_SIGNIN_SECONDS,
-    PUSH_LIMITS,
     NumberMatch,
     Policy,
 )
@@ -92,15 +92,17 @@ def _policy_args(p: argparse.ArgumentParser) -> None:
         help="people may sign in with a passkey on the sign-in page and register one on the "
         f"security-info page; default {on_off[defaults.passkeys]}",
     )  # fmt: skip
-    # Push fatigue, per account (ranges: chalicelib/domain/tenants.py PUSH_LIMITS).
+    # Push fatigue, per account, and single sign-on (ranges: chalicelib/domain/tenants.py LIMITS).
     for name, text in (
         ("pushes_per_minute", "pushes per account per minute (a recognised browser: its own)"),
         ("pushes_per_day", "pushes per account per day (a recognised browser: its own)"),
         ("max_pending", "pushed sign-ins waiting for one account at once"),
         ("deny_lock_after", "denials or wrong numbers in a row that lock phone sign-in"),
         ("lock_seconds", "how long phone sign-in stays locked (its sign-ins are held)"),
+        ("session_idle_seconds", "a browser's sign-in session ends unused this long"),
+        ("session_max_seconds", "a browser's sign-in session ends this long after the sign-in"),
     ):
-        low, high = PUSH_LIMITS[name]
+        low, high = LIMITS[name]
         flag = "--" + name.replace("_", "-")
         p.add_argument(
             flag, type=int, dest=name, metavar="N",

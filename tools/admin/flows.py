@@ -23,7 +23,7 @@ from chalicelib.domain.tenants import (
 )
 from chalicelib.errors import InvalidRequest, NotFound
 from chalicelib.service import Services
-from chalicelib.usecases import activation, passkeys, recovery_codes
+from chalicelib.usecases import activation, passkeys, recovery_codes, sso
 from chalicelib.usecases.fatigue import DAY
 from chalicelib.usecases.password_signin import WINDOW_SECONDS
 from chalicelib.usecases.tenant_directory import new_signing_key
@@ -77,6 +77,8 @@ def set_password(svc: Services, tenant_id: str, username: str, password: str) ->
     svc.accounts.set_password(tenant_id, username, svc.passwords.hash(password, svc.rng))
     svc.limits.reset(tenant_id, "pwd-user", user_key(username))  # a new password, a new count
     svc.record(tenant_id, "password_set", account=account.account_id, actor="admin")
+    # A reset password may have been known to someone else: every browser signs in again.
+    sso.end_for_account(svc, tenant_id, account.account_id, "password_reset")
     return {"username": username, "password": "set"}
 
 
@@ -212,6 +214,8 @@ def set_account_disabled(svc: Services, tenant_id: str, username: str, disabled:
     svc.accounts.set_disabled(tenant_id, account.username, disabled)
     event = "account_disabled" if disabled else "account_enabled"
     svc.record(tenant_id, event, account=account.account_id, actor="admin")
+    if disabled:  # signed out of every browser at once
+        sso.end_for_account(svc, tenant_id, account.account_id, "account_disabled")
     return {"username": account.username, "disabled": disabled}
 
 

@@ -34,6 +34,8 @@ def item_of(signin: SignIn) -> dict:
         "resets_failures": signin.resets_failures or None,
         "outcome": signin.outcome.value if signin.outcome else None,
         "decided_at": signin.decided_at,
+        "session_id": signin.session_id,
+        "auth_time": signin.auth_time,
     }
 
 
@@ -75,4 +77,6 @@ def signin_of(tenant_id: str, item: dict) -> SignIn:
         decided_at=item.get("decided_at"),
         decided_by=item.get("decided_by"),
         redeemed_at=item.get("redeemed_at"),
+        session_id=item.get("session_id"),
+        auth_time=item.get("auth_time"),
     )

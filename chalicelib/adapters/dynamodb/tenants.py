@@ -12,7 +12,7 @@ from typing import Any
 
 from chalicelib.adapters.dynamodb.base import decode_item, encode_item, put_if_new, put_new
 from chalicelib.adapters.dynamodb.base import values as encode_values
-from chalicelib.domain.tenants import PUSH_LIMITS, Client, NumberMatch, Policy, SigningKey, Tenant
+from chalicelib.domain.tenants import LIMITS, Client, NumberMatch, Policy, SigningKey, Tenant
 from chalicelib.errors import ServiceError
 
 DATA_KEY = "datakey"
@@ -123,7 +123,7 @@ def _policy_attributes(policy: Policy) -> dict:
         "require_two_step": policy.require_two_step,
         "password_only_accounts": policy.password_only_accounts,
         "passkeys": policy.passkeys,
-        **{name: getattr(policy, name) for name in PUSH_LIMITS},
+        **{name: getattr(policy, name) for name in LIMITS},
     }
 
 
@@ -164,7 +164,7 @@ def _tenant_from_items(tenant_id: str, items: list[dict]) -> Tenant | None:
             password_only_accounts=head.get("password_only_accounts", False),
             passkeys=head.get("passkeys", True),
             # Absent (a tenant written before these existed, or by Terraform): the defaults.
-            **{name: head[name] for name in PUSH_LIMITS if name in head},
+            **{name: head[name] for name in LIMITS if name in head},
         ),
         sealed_data_key=next((i["sealed_data_key"] for i in items if i["sk"] == DATA_KEY), None),
         clients=clients,

@@ -79,11 +79,28 @@
 
   // Back to the app's redirect_uri with these parameters, the app's state and our issuer
   // (RFC 9207), as a code or an error (OpenID Connect Core 3.1.2.5 and 3.1.2.6).
+  // With response_mode=form_post the browser posts them as a form instead (OAuth 2.0 Form
+  // Post Response Mode); the page's policy lets a form go to the app's redirect URI.
   function toApp(params) {
+    const answer = { ...params, iss: cfg.issuer };
+    if (cfg.state) answer.state = cfg.state;
+    if (cfg.responseMode === "form_post") {
+      const form = document.createElement("form");
+      form.method = "post";
+      form.action = cfg.redirectUri;
+      for (const [name, value] of Object.entries(answer)) {
+        const field = document.createElement("input");
+        field.type = "hidden";
+        field.name = name;
+        field.value = value;
+        form.append(field);
+      }
+      document.body.append(form);
+      form.submit();
+      return;
+    }
     const target = new URL(cfg.redirectUri);
-    for (const [name, value] of Object.entries(params)) target.searchParams.set(name, value);
-    if (cfg.state) target.searchParams.set("state", cfg.state);
-    target.searchParams.set("iss", cfg.issuer);
+    for (const [name, value] of Object.entries(answer)) target.searchParams.set(name, value);
     window.location.assign(target.toString());
   }
 

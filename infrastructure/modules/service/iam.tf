@@ -22,6 +22,7 @@ locals {
     audit            = ["PutItem"]
     usage            = ["UpdateItem"]
     credentials      = ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"]
+    sessions         = ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"]
   }
   # The SNS calls the function makes on endpoints, recorded and checked like the tables'.
   endpoint_actions = ["sns:Publish", "sns:SetEndpointAttributes", "sns:DeleteEndpoint"]

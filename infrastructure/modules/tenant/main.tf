@@ -8,7 +8,8 @@
 # policy or client changed with the admin CLI is reverted by the next apply.
 
 locals {
-  push_limits = ["pushes_per_minute", "pushes_per_day", "max_pending", "deny_lock_after", "lock_seconds"]
+  # Whole-number settings the service defaults when absent (chalicelib/domain/tenants.py LIMITS).
+  limits = ["pushes_per_minute", "pushes_per_day", "max_pending", "deny_lock_after", "lock_seconds", "session_idle_seconds", "session_max_seconds"]
 }
 
 resource "aws_dynamodb_table_item" "tenant" {
@@ -30,7 +31,7 @@ resource "aws_dynamodb_table_item" "tenant" {
       passkeys = { BOOL = var.policy.passkeys }
     },
     # Only the limits given: the service uses its defaults for the others.
-    { for name in local.push_limits : name => { N = tostring(var.policy[name]) } if var.policy[name] != null },
+    { for name in local.limits : name => { N = tostring(var.policy[name]) } if var.policy[name] != null },
   ))
 }
 

@@ -44,6 +44,9 @@ variable "policy" {
     Push-fatigue limits (chalicelib/domain/tenants.py PUSH_LIMITS; null: the service's default):
     pushes_per_minute (1-20), pushes_per_day (1-1000), max_pending (1-10 sign-ins waiting at
     once), deny_lock_after (1-100 denials in a row lock phone sign-in), lock_seconds (60-86400).
+    Single sign-on (null: the service's default, 7200 and 43200): session_idle_seconds
+    (300-86400: a browser's session ends unused this long), session_max_seconds (300-2592000:
+    it ends this long after the sign-in, however used).
   EOT
   type = object({
     phone_signin           = optional(bool, true)
@@ -57,6 +60,8 @@ variable "policy" {
     max_pending            = optional(number)
     deny_lock_after        = optional(number)
     lock_seconds           = optional(number)
+    session_idle_seconds   = optional(number)
+    session_max_seconds    = optional(number)
   })
   default = {}
 
@@ -72,12 +77,12 @@ variable "policy" {
 
   validation {
     condition = alltrue([
-      for name, range in { pushes_per_minute = [1, 20], pushes_per_day = [1, 1000], max_pending = [1, 10], deny_lock_after = [1, 100], lock_seconds = [60, 86400] } :
+      for name, range in { pushes_per_minute = [1, 20], pushes_per_day = [1, 1000], max_pending = [1, 10], deny_lock_after = [1, 100], lock_seconds = [60, 86400], session_idle_seconds = [300, 86400], session_max_seconds = [300, 2592000] } :
       var.policy[name] == null || (
         coalesce(var.policy[name], 0) >= range[0] && coalesce(var.policy[name], 0) <= range[1] && floor(coalesce(var.policy[name], 0)) == coalesce(var.policy[name], 0)
       )
     ])
-    error_message = "policy push limits: whole numbers, pushes_per_minute 1-20, pushes_per_day 1-1000, max_pending 1-10, deny_lock_after 1-100, lock_seconds 60-86400."
+    error_message = "policy limits: whole numbers, pushes_per_minute 1-20, pushes_per_day 1-1000, max_pending 1-10, deny_lock_after 1-100, lock_seconds 60-86400, session_idle_seconds 300-86400, session_max_seconds 300-2592000."
   }
 
   validation {
