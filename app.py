@@ -79,10 +79,12 @@ def backchannel_authorize(tenant_id):
     )
 
 
-@app.route(T + "/userinfo", methods=["GET", "POST"])
+@app.route(T + "/userinfo", methods=["GET", "POST"], content_types=bodies.OPTIONAL_FORM)
 @json_view
 def userinfo(tenant_id):
-    return oidc.userinfo(service.get(), tenant_id, current_request().headers.get("authorization"))
+    request = current_request()
+    form = bodies.optional_form_body(request, "UserinfoForm") if request.method == "POST" else None
+    return oidc.userinfo(service.get(), tenant_id, request.headers.get("authorization"), form)
 
 
 # The sign-in page's calls

@@ -217,8 +217,22 @@ class InvalidToken(ServiceError):
 
     def headers(self) -> dict[str, str]:
         # RFC 6750 3.1: no error code when the request carried no token at all.
-        sent = self.description != self.no_token
-        return {"WWW-Authenticate": 'Bearer error="invalid_token"' if sent else "Bearer"}
+        if self.description == self.no_token:
+            return {"WWW-Authenticate": "Bearer"}
+        return {"WWW-Authenticate": bearer_challenge(self.code, self.description)}
+
+
+class InvalidBearerRequest(InvalidRequest):
+    """A protected resource's request that is malformed (RFC 6750 3.1): say so in the challenge."""
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": bearer_challenge(self.code, self.description)}
+
+
+def bearer_challenge(code: str, description: str) -> str:
+    """RFC 6750 3: the Bearer challenge. Descriptions are ours, printable ASCII without `"` or
+    `\\` (3: %x20-21 / %x23-5B / %x5D-7E), so they need no escaping."""
+    return f'Bearer error="{code}", error_description="{description}"'
 
 
 class CrossSiteRequest(ServiceError):

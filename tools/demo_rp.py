@@ -3,7 +3,8 @@
 Built on Authlib, an off-the-shelf OAuth and OpenID Connect client, used as its documentation
 shows: discovery, the authorization code with PKCE (S256), state and nonce, the code exchanged
 with client_secret_basic, and the ID token verified against the tenant's published JWKS (with
-joserfc, the JOSE library Authlib now builds on).
+joserfc, the JOSE library Authlib now builds on), its algorithm pinned to the one the client
+registered: RS256, as the demo's client registers none (add-client's default).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class RelyingParty:
     client_secret: str
     redirect_uri: str
     pending: dict[str, dict] = field(default_factory=dict)
+    id_token_alg: str = "RS256"  # the client's id_token_signed_response_alg
 
     @functools.cached_property
     def metadata(self) -> dict:
@@ -64,7 +66,7 @@ class RelyingParty:
             self.metadata["token_endpoint"], code=code, code_verifier=expected["verifier"]
         )
         keys = KeySet.import_key_set(requests.get(self.metadata["jwks_uri"], timeout=10).json())
-        verified = jwt.decode(token["id_token"], keys, algorithms=["ES256"])
+        verified = jwt.decode(token["id_token"], keys, algorithms=[self.id_token_alg])
         jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": self.issuer},
             aud={"essential": True, "value": self.client_id},

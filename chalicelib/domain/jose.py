@@ -1,7 +1,10 @@
-"""Compact JWS with ES256 and nothing else, signed and verified by PyJWT.
+"""Compact JWS, signed and verified by PyJWT: ES256, and RS256 for ID tokens.
 
-The service signs ID and access tokens and verifies phones' proofs; both are ES256 only, and
-PyJWT is always told so (no algorithm is ever chosen by a header: RFC 8725 2.1). Around it, a
+The service signs ID and access tokens and verifies phones' proofs and its own access tokens.
+It verifies ES256, and PyJWT is always told so (no algorithm is ever chosen by a header or a
+key: RFC 8725 2.1). RS256 signs ID tokens for the relying parties that registered it (OIDC
+Core 15.1 makes it the one algorithm every provider offers), and is verified only by
+`verify_rs256`, for such an ID token handed back as a logout or sign-in hint. Around it, a
 thin layer of what PyJWT does not check: each segment must be canonical base64url (PyJWT's
 decoder skips stray characters), the signature must carry the low S, and JSON member names
 must be unique (PyJWT keeps the last duplicate). Without these, one signed statement could be
@@ -13,7 +16,7 @@ from __future__ import annotations
 import json
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from chalicelib.domain.secret_codes import b64url, b64url_decode
 
@@ -21,13 +24,17 @@ ALGORITHMS = ["ES256"]
 # n, the order of the P-256 group (FIPS 186-4 D.1.2.3, SEC 2 2.4.2).
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _JWS = jwt.PyJWS(algorithms=ALGORITHMS)
+_RS256 = jwt.PyJWS(algorithms=["RS256"])
 
 
 class JoseError(ValueError):
     """Malformed, or not signed by the key."""
 
 
-def sign(claims: dict, key: ec.EllipticCurvePrivateKey, header: dict) -> str:
+def sign(claims: dict, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, header: dict) -> str:
+    """Signed by `key` with its one algorithm: ES256 for a P-256 key, RS256 for an RSA key."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        return jwt.encode(claims, key, algorithm="RS256", headers=header)
     token = jwt.encode(claims, key, algorithm="ES256", headers=header)
     signing_input, _, signature = token.rpartition(".")
     raw = b64url_decode(signature)
@@ -71,7 +78,9 @@ def header(token: str) -> dict:
 
 
 def verify(token: str, key: ec.EllipticCurvePublicKey) -> dict:
-    """The payload, once the ES256 signature by `key` checks out; the header must say ES256."""
+    """The payload, once the ES256 signature by `key` checks out; the header must say ES256.
+    Never RS256: a phone's proof and the service's access tokens are never signed that way,
+    so an RS256 token is refused here whoever signed it (verify_rs256 reads ID token hints)."""
     if header(token).get("alg") != "ES256":
         raise JoseError("alg must be ES256")
     _, payload, signature = token.split(".")
@@ -90,6 +99,28 @@ def verify(token: str, key: ec.EllipticCurvePublicKey) -> dict:
         raise JoseError("s must be in the lower half of the group (low-S)")
     try:
         body = _JWS.decode(token, key, algorithms=ALGORITHMS)
+    except jwt.InvalidTokenError as err:
+        raise JoseError("signature does not verify") from err
+    claims = _json(b64url(body), "payload")
+    if not isinstance(claims, dict):
+        raise JoseError("payload must be a JSON object")
+    return claims
+
+
+def verify_rs256(token: str, key: rsa.RSAPublicKey) -> dict:
+    """The payload, once the RS256 signature by `key` checks out; the header must say RS256.
+    Only for the service's own RS256 ID tokens, handed back by an app as `id_token_hint`
+    (domain/logout.py picks the key by its kid, and the key decides the algorithm)."""
+    if header(token).get("alg") != "RS256":
+        raise JoseError("alg must be RS256")
+    _, payload, signature = token.split(".")
+    try:
+        b64url_decode(signature)  # canonical spelling, as for ES256
+        b64url_decode(payload)
+    except ValueError as err:
+        raise JoseError("malformed JWS") from err
+    try:
+        body = _RS256.decode(token, key, algorithms=["RS256"])
     except jwt.InvalidTokenError as err:
         raise JoseError("signature does not verify") from err
     claims = _json(b64url(body), "payload")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from chalicelib import contract
 from chalicelib.domain import secret_codes
@@ -18,6 +19,13 @@ MAX_SIGNIN_SECONDS = 600  # OWASP ASVS 5.0: out-of-band requests live at most 10
 MIN_SIGNIN_SECONDS = 30
 # Token lifetime (300 s) + the tenant cache (60 s) + margin: how long a retired key stays published.
 KEY_OVERLAP_SECONDS = 3600
+# Every tenant has an active key of each: RS256 for the ID tokens of clients that registered
+# it or nothing (OIDC Dynamic Client Registration 1.0 section 2), ES256 for the others' and for
+# access tokens, which only the service itself reads.
+SIGNING_ALGS = ("RS256", "ES256")
+DEFAULT_ID_TOKEN_ALG = "RS256"  # noqa: S105 - an algorithm, not a secret
+ACCESS_TOKEN_ALG = "ES256"  # noqa: S105 - an algorithm, not a secret
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class NumberMatch(StrEnum):
@@ -94,10 +102,32 @@ class Policy:
 
 @dataclass(frozen=True)
 class Client:
+    """A relying party as registered. Beside its redirect URIs: the algorithm of its ID
+    tokens, and for logout (OIDC RP-Initiated and Back-Channel Logout 1.0) where to send the
+    person afterwards and where to tell the app that a session ended."""
+
     client_id: str
     name: str
     redirect_uris: tuple[str, ...]
     secret_hash: str | None = None  # None: a public client (PKCE required)
+    id_token_signed_response_alg: str = DEFAULT_ID_TOKEN_ALG
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    backchannel_logout_uri: str | None = None
+    backchannel_logout_session_required: bool = True
+
+    def check_registration(self) -> None:
+        """What a registration must hold (the admin CLI checks it, the Terraform module the
+        same in HCL): InvalidRequest naming the first value that does not."""
+        if self.id_token_signed_response_alg not in SIGNING_ALGS:
+            raise InvalidRequest("id_token_signed_response_alg must be RS256 or ES256")
+        for uri in self.redirect_uris:
+            check_client_uri(uri, "redirect URI")
+        for uri in self.post_logout_redirect_uris:
+            check_client_uri(uri, "post-logout redirect URI")
+        if self.backchannel_logout_uri is not None:
+            check_client_uri(self.backchannel_logout_uri, "back-channel logout URI")
+        if not isinstance(self.backchannel_logout_session_required, bool):
+            raise InvalidRequest("backchannel_logout_session_required must be true or false")
 
     @property
     def public(self) -> bool:
@@ -112,6 +142,20 @@ class Client:
             return
         if not secret or not secret_codes.same_secret(secret, self.secret_hash):
             raise InvalidClient()
+
+
+def check_client_uri(uri: str, what: str) -> None:
+    """Absolute, no fragment; https except on loopback (RFC 9700 2.1, RFC 8252 7.3)."""
+    parts = urlsplit(uri) if isinstance(uri, str) else None
+    if (
+        parts is None
+        or parts.fragment
+        or not parts.hostname
+        or parts.scheme not in ("https", "http")
+    ):
+        raise InvalidRequest(f"{what} {uri!r} must be absolute, without a fragment")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise InvalidRequest(f"{what} {uri!r} must use https")
 
 
 # The service is its own relying party for the security-info page (/t/{tenant}/account): a
@@ -141,6 +185,11 @@ class SigningKey:
     active: bool = True
     retired_at: int | None = None
 
+    @property
+    def alg(self) -> str:
+        """What it signs: its JWK says (keys made before RS256 existed are P-256's ES256)."""
+        return self.public_jwk.get("alg", "ES256")
+
     def published(self, now: int) -> bool:
         """A retired key stays in the JWKS while tokens it signed may still be presented,
         and while containers that cached it may still sign with it."""
@@ -167,8 +216,15 @@ class Tenant:
         return client
 
     @property
-    def active_key(self) -> SigningKey:
-        return max((k for k in self.signing_keys if k.active), key=lambda k: k.created_at)
+    def active_keys(self) -> dict[str, SigningKey]:
+        """The key that signs, by algorithm: the newest active one of each."""
+        newest: dict[str, SigningKey] = {}
+        for key in self.signing_keys:
+            if key.active and (
+                key.alg not in newest or key.created_at > newest[key.alg].created_at
+            ):
+                newest[key.alg] = key
+        return newest
 
 
 def validate_tenant_id(tenant_id: str) -> str:

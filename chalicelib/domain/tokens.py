@@ -1,4 +1,5 @@
-"""ID and access tokens (ES256 JWTs, RFC 8725 / RFC 9068), JWKS and discovery (no I/O)."""
+"""ID tokens (RS256 or ES256, as the client registered) and access tokens (ES256, RFC 9068),
+JWTs by RFC 8725; the JWKS and discovery (no I/O)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ import base64
 import hashlib
 import re
 
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from chalicelib import contract
 from chalicelib.domain import jose, scopes, secret_codes
 from chalicelib.domain.secret_codes import RandomSource
-from chalicelib.domain.tenants import SigningKey
+from chalicelib.domain.tenants import SIGNING_ALGS, SigningKey
 from chalicelib.errors import InvalidGrant, InvalidRequest
 
 ACR_TWO_STEP = "urn:phonesignin:acr:mfa"  # phone sign-in, or password plus a second step
@@ -86,7 +87,10 @@ def access_token_claims(
     }
 
 
-def sign(claims: dict, key: ec.EllipticCurvePrivateKey, kid: str, typ: str = "JWT") -> str:
+def sign(
+    claims: dict, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, kid: str, typ: str = "JWT"
+) -> str:
+    """ES256 with a P-256 key, RS256 with an RSA key (jose.sign)."""
     return jose.sign(claims, key, {"kid": kid, "typ": typ})
 
 
@@ -95,20 +99,27 @@ def jwks(keys: tuple[SigningKey, ...], now: int) -> dict:
     return {"keys": [key.public_jwk for key in keys if key.published(now)]}
 
 
-def discovery(issuer: str) -> dict:
+def discovery(issuer: str, ui_locales: tuple[str, ...]) -> dict:
+    """OpenID Connect Discovery 1.0 section 3: what the service does, and nothing it does not.
+    `ui_locales`: the languages the page has catalogs for (language.available)."""
     return {
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}/authorize",
         "token_endpoint": f"{issuer}/token",
         "jwks_uri": f"{issuer}/jwks.json",
-        "response_types_supported": ["code"],
         "userinfo_endpoint": f"{issuer}/userinfo",
+        "end_session_endpoint": f"{issuer}/logout",
         "backchannel_authentication_endpoint": f"{issuer}/bc-authorize",
         "backchannel_token_delivery_modes_supported": ["poll"],
         "backchannel_user_code_parameter_supported": False,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "form_post"],
         "grant_types_supported": ["authorization_code", "urn:openid:params:grant-type:ciba"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["ES256"],
+        # ID tokens as each client registered (RS256 when it registered nothing); userinfo
+        # answers plain JSON, so no userinfo_signing_alg_values_supported.
+        "id_token_signing_alg_values_supported": list(SIGNING_ALGS),
+        # Client authentication by a shared secret or none: no JWT, so no signing algs for it.
         "token_endpoint_auth_methods_supported": [
             "client_secret_basic",
             "client_secret_post",
@@ -120,9 +131,18 @@ def discovery(issuer: str) -> dict:
             *("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid"),
             *scopes.IDENTITY_CLAIMS,
         ],
+        "claim_types_supported": ["normal"],
+        "claims_parameter_supported": False,
         "acr_values_supported": [ACR_TWO_STEP, ACR_PASSKEY, ACR_PASSWORD, ACR_RECOVERY],
-        "prompt_values_supported": ["login", "none"],
+        "prompt_values_supported": ["none", "login", "select_account"],
+        "display_values_supported": ["page"],
+        "ui_locales_supported": list(ui_locales),
         "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "authorization_response_iss_parameter_supported": True,  # RFC 9207
+        "frontchannel_logout_supported": False,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }
 
 

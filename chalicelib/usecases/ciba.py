@@ -149,4 +149,4 @@ def poll(svc: Services, tenant: ActiveTenant, client: Client, form: dict[str, st
         redirect_uri=None,
         now=now,
     )
-    return issue_tokens(svc, tenant, redeemed, client.client_id, now)
+    return issue_tokens(svc, tenant, redeemed, client, now)

@@ -15,7 +15,7 @@ def exchange_code(svc: Services, tenant: ActiveTenant, client: Client, form: dic
     """One use, by its client, with its redirect URI and PKCE verifier (RFC 6749 4.1.3)."""
     now = svc.now()
     signin = redeem_code(svc, tenant, client, form, now)
-    return issue_tokens(svc, tenant, signin, client.client_id, now)
+    return issue_tokens(svc, tenant, signin, client, now)
 
 
 def redeem_code(

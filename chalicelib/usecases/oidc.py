@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from chalicelib.domain import jose, scopes, tokens
+from chalicelib.domain import jose, language, scopes, tokens
 from chalicelib.domain.devices import public_key_from_jwk
-from chalicelib.errors import InvalidRequest, InvalidToken
+from chalicelib.domain.tenants import ACCESS_TOKEN_ALG
+from chalicelib.errors import InvalidBearerRequest, InvalidRequest, InvalidToken
 from chalicelib.service import Services
 
 
 def discovery(svc: Services, tenant_id: str) -> dict:
-    return tokens.discovery(svc.directory.get(tenant_id).issuer)
+    return tokens.discovery(svc.directory.get(tenant_id).issuer, language.available())
 
 
 def jwks(svc: Services, tenant_id: str) -> dict:
@@ -17,16 +18,34 @@ def jwks(svc: Services, tenant_id: str) -> dict:
     return tokens.jwks(tenant.tenant.signing_keys, svc.now())
 
 
-def userinfo(svc: Services, tenant_id: str, authorization: str | None) -> dict:
-    """OIDC Core 5.3: the access token (RFC 9068, this tenant's key and issuer) names the sub,
-    and its `scope` which claims about the person it releases (OIDC Core 5.4)."""
-    tenant = svc.directory.get(tenant_id)
-    scheme, _, access_token = (authorization or "").partition(" ")
-    if not authorization:
+def presented_token(authorization: str | None, form: dict[str, str] | None) -> str:
+    """The access token of a request: in the Authorization header (RFC 6750 2.1) or, on a
+    POST, as the form's access_token (2.2); never both (3.1: invalid_request). A request
+    with neither, or with another scheme, is answered without an error code (3.1)."""
+    scheme, _, in_header = (authorization or "").partition(" ")
+    bearer = scheme.lower() == "bearer"
+    if bearer and form is not None and "access_token" in form:
+        raise InvalidBearerRequest("Send the access token once: in the header or in the form.")
+    if form is not None and "access_token" in form:
+        in_header, bearer = form["access_token"], True
+    if not bearer:
         raise InvalidToken(InvalidToken.no_token)
-    if scheme.lower() != "bearer" or not access_token:
+    if not in_header:
         raise InvalidToken()
-    keys = {k.kid: k.public_jwk for k in tenant.tenant.signing_keys}
+    return in_header
+
+
+def userinfo(
+    svc: Services, tenant_id: str, authorization: str | None, form: dict[str, str] | None = None
+) -> dict:
+    """OIDC Core 5.3: the access token (RFC 9068, this tenant's ES256 key and issuer) names
+    the sub, and its `scope` which claims about the person it releases (OIDC Core 5.4).
+    `form`: a POST's form body (None for a GET, which has no body)."""
+    tenant = svc.directory.get(tenant_id)
+    access_token = presented_token(authorization, form)
+    # Only the service reads access tokens, and it signs them with ES256 alone: a token
+    # naming the RS256 key (which signs ID tokens) is no access token.
+    keys = {k.kid: k.public_jwk for k in tenant.tenant.signing_keys if k.alg == ACCESS_TOKEN_ALG}
     try:
         header = jose.header(access_token)
         if header.get("typ") != "at+jwt" or header.get("kid") not in keys:

@@ -8,8 +8,9 @@ at most once per tenant every CLIENT_RELOAD_SECONDS, so made-up client ids canno
 request a read.
 
 A tenant written by Terraform or the admin CLI has only its policy and clients: the first
-load gives it a data key (KMS) and a signing key, so key material never passes through
-Terraform state.
+load gives it a data key (KMS) and its signing keys (one of each of SIGNING_ALGS: RS256 and
+ES256), so key material never passes through Terraform state. A tenant made before RS256
+existed gets its RSA key the same way, on its next load.
 
 Anyone can ask for any well-formed tenant id, so the cache is bounded: ids that name no
 tenant are remembered (a repeated one costs no query) in an LRU of their own, MAX_UNKNOWN
@@ -24,14 +25,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from cryptography.hazmat.primitives.asymmetric import ec
-
 from chalicelib.domain import envelope
+from chalicelib.domain.envelope import SigningPrivateKey
 from chalicelib.domain.ports import Clock, Vault
 from chalicelib.domain.secret_codes import RandomSource
 from chalicelib.domain.tenants import (
     ACCOUNT_APP_NAME,
     ACCOUNT_CLIENT_ID,
+    SIGNING_ALGS,
     TENANT_ID,
     Client,
     SigningKey,
@@ -48,18 +49,29 @@ CLIENT_RELOAD_SECONDS = 2
 
 
 @dataclass(frozen=True)
+class Signer:
+    """An active signing key, unsealed: what signs tokens with its algorithm."""
+
+    kid: str
+    key: SigningPrivateKey
+
+
+@dataclass(frozen=True)
 class ActiveTenant:
     tenant: Tenant
     issuer: str
     data_key: bytes
-    signing_key: ec.EllipticCurvePrivateKey
-    kid: str
+    signers: dict[str, Signer]  # by algorithm: one of each of SIGNING_ALGS
     # The directory's reload for a client this copy lacks (TenantDirectory._reload_for_client).
     reload: Callable[[str], ActiveTenant] | None = field(default=None, compare=False, repr=False)
 
     @property
     def tenant_id(self) -> str:
         return self.tenant.tenant_id
+
+    def signer(self, alg: str) -> Signer:
+        """The active key for `alg` (every tenant has one of each of SIGNING_ALGS)."""
+        return self.signers[alg]
 
     def client(self, client_id: str) -> Client:
         """The client, or InvalidClient (Tenant.client). One added after this copy was cached
@@ -160,26 +172,32 @@ class TenantDirectory:
         if tenant is None or tenant.sealed_data_key is None:
             return None  # no such tenant, or one removed while it was being loaded
         data_key = self._vault.unwrap(tenant.sealed_data_key, tenant_id)
-        if not any(key.active for key in tenant.signing_keys):
+        missing = [alg for alg in SIGNING_ALGS if alg not in tenant.active_keys]
+        if missing:  # a new tenant, or one made before RS256: its keys, made once
             now = int(self._clock())
-            self._store.put_signing_key(
-                tenant_id, new_signing_key(tenant_id, data_key, now, self._rng)
-            )
+            for alg in missing:
+                self._store.put_signing_key(
+                    tenant_id, new_signing_key(tenant_id, data_key, now, self._rng, alg)
+                )
             tenant = self._store.load(tenant_id)
             if tenant is None:
                 return None
-        key = tenant.active_key
-        der = envelope.unseal(
-            data_key, key.sealed_private_key, signing_key_context(tenant_id, key.kid)
-        )
+        signers = {
+            alg: Signer(key.kid, _unseal(tenant_id, data_key, key))
+            for alg, key in tenant.active_keys.items()
+        }
         return ActiveTenant(
             tenant=tenant,
             issuer=self._issuer(tenant_id),
             data_key=data_key,
-            signing_key=envelope.load_private_key(der),
-            kid=key.kid,
+            signers=signers,
             reload=self._reload_for_client,
         )
+
+
+def _unseal(tenant_id: str, data_key: bytes, key: SigningKey) -> SigningPrivateKey:
+    der = envelope.unseal(data_key, key.sealed_private_key, signing_key_context(tenant_id, key.kid))
+    return envelope.load_private_key(der)
 
 
 def _remember(cache: OrderedDict, key: str, value: object, bound: int) -> None:
@@ -189,8 +207,11 @@ def _remember(cache: OrderedDict, key: str, value: object, bound: int) -> None:
         cache.popitem(last=False)
 
 
-def new_signing_key(tenant_id: str, data_key: bytes, now: int, rng: RandomSource) -> SigningKey:
-    der, jwk = envelope.new_signing_key()
+def new_signing_key(
+    tenant_id: str, data_key: bytes, now: int, rng: RandomSource, alg: str
+) -> SigningKey:
+    """A new active key for `alg`, sealed under the tenant's data key."""
+    der, jwk = envelope.new_signing_key(alg)
     return SigningKey(
         kid=jwk["kid"],
         public_jwk=jwk,

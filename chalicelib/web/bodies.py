@@ -45,6 +45,23 @@ def form_body(request: Request, schema: str) -> dict[str, str]:
     return form
 
 
+FORM_TYPE = "application/x-www-form-urlencoded"
+# A route whose form body is optional (userinfo's POST, RFC 6750 2.2) takes JSON's media type
+# too: Chalice reads a request without Content-Type (a GET, a POST with no body) as JSON, and
+# would refuse it with 415. `optional_form_body` refuses a body in it.
+OPTIONAL_FORM = [FORM_TYPE, "application/json"]
+
+
+def optional_form_body(request: Request, schema: str) -> dict[str, str] | None:
+    """The form body of a request that may have none: None without a body; a body that is
+    not form-encoded is refused."""
+    if (request.headers.get("content-type") or "").split(";")[0].strip().lower() == FORM_TYPE:
+        return form_body(request, schema)
+    if _raw(request):
+        raise InvalidRequest(f"a body must be {FORM_TYPE}")
+    return None
+
+
 def _check(body: dict, schema: str) -> None:
     try:
         contract.check_named(body, schema)

@@ -180,10 +180,14 @@ def wired(svc, monkeypatch):
     monkeypatch.setattr(service, "get", lambda: svc)
 
 
+NEW_CLIENT = ["add-client", "acme", "acme-x", "X", "https://x.example/cb"]
 MISTAKES = [
     (["show-tenant", "nobody"], 1, "unknown_tenant"),
     (["activation-code", "acme", "nobody@acme.test"], 1, "No such account"),
     (["add-client", "acme", "acme-x", "X", "http://x.example/cb"], 1, "must use https"),
+    ([*NEW_CLIENT, "--id-token-alg", "HS256"], 2, "--id-token-alg"),
+    ([*NEW_CLIENT, "--post-logout-redirect-uri", "https://x.example/b#t"], 1, "without a fragment"),
+    ([*NEW_CLIENT, "--backchannel-logout-uri", "http://x.example/logout"], 1, "must use https"),
     (["usage", "acme", "--from", "2026-02-30", "--to", "2026-03-01"], 1, "YYYY-MM-DD"),
     (["set-policy", "acme", "--signin-seconds", "5"], 1, "signin_seconds"),
     (["bill", "acme", "--from", "2026-01-01", "--to", "2026-01-31", "--price", "1,5"], 2, "USD"),
@@ -203,6 +207,40 @@ def test_a_refusal_or_a_usage_mistake_is_one_line(wired, tenant, cli, argv, code
     assert says in one_line(err)
     if code == 2:
         assert "--help" in one_line(err)
+
+
+def test_a_client_registers_its_id_token_algorithm_and_logout_uris(wired, tenant, cli):
+    """add-client takes the whole registration, show-tenant shows it, and registering the id
+    again replaces it whole (what was left out goes back to its default)."""
+    code, out, _ = cli(
+        "add-client", "acme", "acme-x", "X", "https://x.example/cb",
+        "--id-token-alg", "ES256",
+        "--post-logout-redirect-uri", "https://x.example/bye",
+        "--post-logout-redirect-uri", "http://127.0.0.1:8080/bye",
+        "--backchannel-logout-uri", "https://x.example/logout",
+        "--backchannel-logout-session-required", "off",
+    )  # fmt: skip
+    assert code == 0
+    added = json.loads(out)
+    assert (added["id_token_signed_response_alg"], added["backchannel_logout_uri"]) == (
+        "ES256", "https://x.example/logout"
+    )  # fmt: skip
+
+    shown = json.loads(cli("show-tenant", "acme")[1])["clients"]["acme-x"]
+    again = json.loads(cli("add-client", "acme", "acme-x", "X", "https://x.example/cb")[1])
+
+    assert shown == {
+        "name": "X",
+        "redirect_uris": ["https://x.example/cb"],
+        "public": False,
+        "id_token_signed_response_alg": "ES256",
+        "post_logout_redirect_uris": ["https://x.example/bye", "http://127.0.0.1:8080/bye"],
+        "backchannel_logout_uri": "https://x.example/logout",
+        "backchannel_logout_session_required": False,
+    }
+    assert again["id_token_signed_response_alg"] == "RS256"
+    assert again["post_logout_redirect_uris"] == [] and again["backchannel_logout_uri"] is None
+    assert again["backchannel_logout_session_required"] is True
 
 
 # --- --help, and money ------------------------------------------------------------------------

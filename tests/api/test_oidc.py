@@ -79,14 +79,17 @@ def published_kids(api, tenant_id: str = "acme") -> set[str]:
     return {key["kid"] for key in api.http.get(f"/t/{tenant_id}/jwks.json").json_body["keys"]}
 
 
-def verify(api, token: str, audience: str, tenant_id: str = "acme") -> dict:
-    """What a relying party does: find the kid in the published JWKS, check ES256, aud, iss."""
+def verify(
+    api, token: str, audience: str, tenant_id: str = "acme", algorithms: tuple = ("ES256",)
+) -> dict:
+    """What a relying party does: find the kid in the published JWKS, check the algorithm it
+    registered (acme-web: ES256, as access tokens are), aud, iss."""
     keys = jwt.PyJWKSet.from_dict(api.http.get(f"/t/{tenant_id}/jwks.json").json_body)
     key = keys[jwt.get_unverified_header(token)["kid"]]
     return jwt.decode(
         token,
         key.key,
-        algorithms=["ES256"],
+        algorithms=list(algorithms),
         audience=audience,
         issuer=f"{BASE_URL}/t/{tenant_id}",
         options={"require": ["exp", "iat", "iss", "aud", "sub"]},
@@ -118,7 +121,7 @@ def test_discovery_names_this_tenants_endpoints_and_only_what_is_supported(api, 
     assert doc["backchannel_authentication_endpoint"] == f"{ISSUER}/bc-authorize"
     assert doc["backchannel_token_delivery_modes_supported"] == ["poll"]
     assert doc["response_types_supported"] == ["code"]
-    assert doc["id_token_signing_alg_values_supported"] == ["ES256"]
+    assert doc["id_token_signing_alg_values_supported"] == ["RS256", "ES256"]
     assert doc["code_challenge_methods_supported"] == ["S256"]
     assert set(doc["grant_types_supported"]) == {CODE, CIBA}
     assert set(doc["token_endpoint_auth_methods_supported"]) == {
@@ -130,14 +133,61 @@ def test_discovery_names_this_tenants_endpoints_and_only_what_is_supported(api, 
     assert api.http.get(urlsplit(doc["jwks_uri"]).path).status_code == 200
 
 
+def test_discovery_answers_what_client_libraries_ask_before_they_try(api, tenant):
+    """OpenID Connect Discovery 1.0 section 3: a library reads these to decide what to send and
+    what to expect (RFC 9207's iss, form_post, the logout endpoints), so each says what the
+    service does; what it does not do is false or absent (no signed userinfo, no JWT client
+    authentication, no request objects)."""
+    doc = api.http.get("/t/acme/.well-known/openid-configuration").json_body
+
+    assert {name: doc[name] for name in DISCOVERED} == DISCOVERED
+    assert doc["ui_locales_supported"] == ["en", "nl"]  # language.available(): the catalogs
+    assert set(doc["claims_supported"]) >= {"sub", "iss", "auth_time", "acr", "amr", "nonce"}
+    assert set(doc["claims_supported"]) >= {"preferred_username", "email", "email_verified"}
+    assert doc["acr_values_supported"] == [
+        "urn:phonesignin:acr:mfa",
+        "urn:phonesignin:acr:passkey",
+        "urn:phonesignin:acr:pwd",
+        "urn:phonesignin:acr:recovery",
+    ]
+    assert not {
+        "userinfo_signing_alg_values_supported",
+        "token_endpoint_auth_signing_alg_values_supported",
+        "request_object_signing_alg_values_supported",
+        "id_token_encryption_alg_values_supported",
+    } & set(doc)
+
+
+DISCOVERED = {
+    "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+    "request_parameter_supported": False,
+    "request_uri_parameter_supported": False,
+    "authorization_response_iss_parameter_supported": True,
+    "claims_parameter_supported": False,
+    "claim_types_supported": ["normal"],
+    "response_modes_supported": ["query", "form_post"],
+    "display_values_supported": ["page"],
+    "prompt_values_supported": ["none", "login", "select_account"],
+    "end_session_endpoint": f"{ISSUER}/logout",
+    "frontchannel_logout_supported": False,
+    "backchannel_logout_supported": True,
+    "backchannel_logout_session_supported": True,
+    "subject_types_supported": ["public"],
+    "scopes_supported": ["openid", "profile", "email"],
+}
+
+
 def test_the_jwks_publishes_public_signing_keys_only(api, tenant):
     response = api.http.get("/t/acme/jwks.json")
 
     assert response.status_code == 200
-    (key,) = response.json_body["keys"]
-    assert key["kid"] == tenant["kid"]
-    assert (key["kty"], key["crv"], key["alg"], key["use"]) == ("EC", "P-256", "ES256", "sig")
-    assert not {"d", "p", "q", "k"} & set(key)
+    rsa, ec = sorted(response.json_body["keys"], key=lambda key: key["kty"], reverse=True)
+    assert (ec["kid"], rsa["kid"]) == (tenant["kids"]["ES256"], tenant["kids"]["RS256"])
+    assert (ec["kty"], ec["crv"], ec["alg"], ec["use"]) == ("EC", "P-256", "ES256", "sig")
+    assert (rsa["kty"], rsa["alg"], rsa["use"], rsa["e"]) == ("RSA", "RS256", "sig", "AQAB")
+    assert jwt.PyJWK.from_dict(rsa).key.key_size == 2048
+    for key in (ec, rsa):
+        assert not {"d", "p", "q", "k", "dp", "dq", "qi"} & set(key)
 
 
 # --- The authorization endpoint ------------------------------------------------------------------
@@ -373,7 +423,8 @@ def test_a_public_client_signs_in_with_pkce_and_no_secret(spa_code, token, api, 
     status, body = token(spa_form(tenant, code, verifier))
 
     assert status == 200, body
-    claims = verify(api, body["id_token"], tenant["public_client_id"])
+    # acme-spa registered no algorithm: RS256 (OIDC Dynamic Client Registration 1.0 section 2).
+    claims = verify(api, body["id_token"], tenant["public_client_id"], algorithms=("RS256",))
     assert claims["nonce"] == "n-spa"
 
 
@@ -557,41 +608,54 @@ def test_userinfo_refuses_an_expired_access_token(signed_in, api, clock):
 # --- Signing key rotation ----------------------------------------------------------------------
 
 
-def test_a_rotated_key_stays_published_while_its_tokens_may_be_alive(
+def kid_of(token: str) -> str:
+    return jwt.get_unverified_header(token)["kid"]
+
+
+def test_a_rotation_replaces_both_keys_and_the_old_ones_stay_published_while_needed(
     alice, start, approved, token, api, svc, tenant, clock
 ):
-    def sign_in() -> dict:
-        code = approved(alice, start())
-        return token(
-            code_form(code),
-            client=web_client(tenant),
-        )[1]
+    """Needs rotate_signing_key to make a new key of each algorithm and SigningKey.published:
+    without the first, RS256 ID tokens would go on being signed with the key the operator
+    retired; without the second, tokens signed just before would stop verifying at once."""
+    rs = admin.add_client(svc, "acme", "acme-rs", "Acme RS", [WEB_REDIRECT])
+    clients = {"ES256": web_client(tenant), "RS256": (rs["client_id"], rs["client_secret"])}
+    clock.advance(-90)  # two sign-ins a minute (the push limit is 3), and no token from the future
 
-    old_kid = tenant["kid"]
-    before = sign_in()
+    def sign_in(client: tuple[str, str]) -> dict:
+        status, body = token(code_form(approved(alice, start(client_id=client[0]))), client=client)
+        assert status == 200, body
+        return body
+
+    old = tenant["kids"]
+    before = {alg: sign_in(client) for alg, client in clients.items()}
+    clock.advance(61)
 
     rotated = admin.rotate_signing_key(svc, "acme")
 
-    new_kid = rotated["kid"]
-    assert new_kid != old_kid
-    assert rotated["retired"] == [old_kid]
-    assert published_kids(api) == {old_kid, new_kid}
-    after = sign_in()
-    assert jwt.get_unverified_header(after["id_token"])["kid"] == new_kid
-    assert jwt.get_unverified_header(after["access_token"])["kid"] == new_kid
-    for issued in (before, after):
-        assert verify(api, issued["id_token"], tenant["client_id"])["iss"] == ISSUER
-        assert userinfo(api, f"Bearer {issued['access_token']}").status_code == 200
+    new = rotated["kids"]
+    assert set(new) == {"RS256", "ES256"}
+    assert not set(new.values()) & set(old.values())
+    assert sorted(rotated["retired"]) == sorted(old.values())
+    assert published_kids(api) == {*old.values(), *new.values()}
+    after = {alg: sign_in(client) for alg, client in clients.items()}
+    for alg, issued in after.items():
+        assert kid_of(issued["id_token"]) == new[alg]
+        assert kid_of(issued["access_token"]) == new["ES256"]
+    for alg, (client_id, _) in clients.items():
+        for issued in (before[alg], after[alg]):
+            assert verify(api, issued["id_token"], client_id, algorithms=(alg,))["iss"] == ISSUER
+            assert userinfo(api, f"Bearer {issued['access_token']}").status_code == 200
 
     clock.advance(KEY_OVERLAP_SECONDS - 1)
     svc.directory.forget("acme")
-    assert published_kids(api) == {old_kid, new_kid}
+    assert published_kids(api) == {*old.values(), *new.values()}
 
     clock.advance(1)
     svc.directory.forget("acme")
-    assert published_kids(api) == {new_kid}
-    later = sign_in()
-    assert jwt.get_unverified_header(later["id_token"])["kid"] == new_kid
+    assert published_kids(api) == set(new.values())
+    later = sign_in(clients["RS256"])
+    assert kid_of(later["id_token"]) == new["RS256"]
     assert userinfo(api, f"Bearer {later['access_token']}").status_code == 200
 
 

@@ -192,8 +192,8 @@ def test_the_root_and_the_favicon_answer(api):
 
 def test_a_tenant_written_as_terraform_writes_it_gets_its_keys_on_first_use(svc, api):
     """Terraform's tenant module writes only the policy and the clients: the function itself
-    makes the tenant's data key (KMS) and signing key on the first request for it, and
-    publishes the key. (Also what tests/security/test_least_privilege.py sees the function
+    makes the tenant's data key (KMS) and signing keys (RS256 and ES256) on the first request
+    for it, and publishes them. (Also what tests/security/test_least_privilege.py sees the function
     call: PutItem on tenants, kms GenerateDataKey and Decrypt.)"""
     svc.tenants.create(Tenant(tenant_id="tfco", name="Terraform Co", policy=Policy()))
     assert svc.tenants.load("tfco").sealed_data_key is None
@@ -201,6 +201,7 @@ def test_a_tenant_written_as_terraform_writes_it_gets_its_keys_on_first_use(svc,
     response = api.http.get("/t/tfco/jwks.json")
 
     assert response.status_code == 200
-    (key,) = response.json_body["keys"]
-    assert key["kty"] == "EC" and "d" not in key
+    keys = response.json_body["keys"]
+    assert sorted((key["kty"], key["alg"]) for key in keys) == [("EC", "ES256"), ("RSA", "RS256")]
+    assert not any("d" in key for key in keys)
     assert svc.tenants.load("tfco").sealed_data_key is not None

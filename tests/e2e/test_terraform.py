@@ -302,6 +302,20 @@ def _sign_in_with(env: dict, issuer: str, moto_url: str, monkeypatch) -> dict[Ca
             assert (policy["phone_signin"], policy["signin_seconds"]) == (True, 120)
             assert shown["clients"]["tf-web"]["redirect_uris"] == [REDIRECT]
             assert not shown["clients"]["tf-web"]["public"]
+            # The registration's defaults, and every field as the module writes it.
+            assert shown["clients"]["tf-web"]["id_token_signed_response_alg"] == "RS256"
+            assert shown["clients"]["tf-web"]["backchannel_logout_session_required"] is True
+            assert shown["clients"]["tf-spa"] == {
+                "name": "TF SPA",
+                "redirect_uris": ["http://127.0.0.1:9000/cb"],
+                "public": True,
+                "id_token_signed_response_alg": "ES256",
+                "post_logout_redirect_uris": [
+                    "http://127.0.0.1:9000/bye", "https://tf.example/bye"
+                ],
+                "backchannel_logout_uri": "https://tf.example/logout",
+                "backchannel_logout_session_required": False,
+            }  # fmt: skip
             admin.create_account(svc, "tfco", "bob@tf.example", AccountKind.WORK)
             code = admin.issue_activation_code(svc, "tfco", "bob@tf.example")["activation_code"]
             web = scenario.ChaliceHttp(http)

@@ -125,6 +125,8 @@ def make_real(world: World, case, data) -> None:
             case.query.update(response_type="code", scope="openid")
     if not isinstance(body, dict):
         return
+    if path.endswith("/userinfo") and real("access token in the form"):  # RFC 6750 2.2
+        body["access_token"] = world.access_token
     if "secret" in body and real("binding secret"):
         body["secret"] = held_signin(world, path)["secret"]
     if "username" in body and real("username"):

@@ -10,7 +10,7 @@ import secrets
 import jwt
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from authenticator.device_api import b64url, device_id, jws, sign
@@ -179,6 +179,11 @@ def forged_with(kind: str, key: ec.EllipticCurvePrivateKey, payload: dict) -> st
         return compact(
             header, payload, ecdsa_raw(key, signed_input(header, payload), hashes.SHA384())
         )
+    if kind == "RS256":  # the algorithm the service signs ID tokens with, never a proof's
+        header = {"alg": "RS256", "typ": "signin-response+jwt", "kid": kid}
+        rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        signature = rsa_key.sign(signed_input(header, payload), padding.PKCS1v15(), hashes.SHA256())
+        return compact(header, payload, signature)
     if kind == "no typ":
         return jws(key, {"kid": kid}, payload)
     if kind == "request typ":  # a valid signature, but made for another kind of call
@@ -189,7 +194,7 @@ def forged_with(kind: str, key: ec.EllipticCurvePrivateKey, payload: dict) -> st
 
 
 @pytest.mark.parametrize(
-    "kind", ["none", "HS256", "ES384", "no typ", "request typ", "no signature"]
+    "kind", ["none", "HS256", "ES384", "RS256", "no typ", "request typ", "no signature"]
 )
 def test_only_es256_proofs_of_the_right_type_are_accepted(kind, alice, start, post, result, clock):
     started = start()
@@ -445,13 +450,15 @@ def test_an_id_token_of_one_tenant_does_not_verify_with_another_tenants_keys(
         {"grant_type": "authorization_code", "code": code, "redirect_uri": WEB},
         client=web_client(tenant),
     )[1]["id_token"]
-    kid = jwt.get_unverified_header(id_token)["kid"]
+    header = jwt.get_unverified_header(id_token)
     globex_keys = jwt.PyJWKSet.from_dict(api.http.get("/t/globex/jwks.json").json_body)
 
-    assert kid not in [k.key_id for k in globex_keys.keys]
-    for key in globex_keys.keys:
+    assert header["kid"] not in [k.key_id for k in globex_keys.keys]
+    same_alg = [key for key in globex_keys.keys if key.algorithm_name == header["alg"]]
+    assert same_alg
+    for key in same_alg:
         with pytest.raises(jwt.InvalidSignatureError):
-            jwt.decode(id_token, key.key, algorithms=["ES256"], audience=tenant["client_id"])
+            jwt.decode(id_token, key.key, algorithms=[header["alg"]], audience=tenant["client_id"])
 
 
 # --- Unknown usernames do not reveal themselves -------------------------------------------------

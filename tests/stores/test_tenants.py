@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from chalicelib.adapters.dynamodb.tenants import TenantExists
 from chalicelib.domain import secret_codes
 from chalicelib.domain.tenants import Client, NumberMatch, Policy, SigningKey, Tenant
+from tests.fixtures.core import PREFIX
 
 ACME = Tenant(
     tenant_id="acme",
@@ -50,8 +53,48 @@ def test_a_tenant_loads_with_its_clients_and_keys(svc):
         clients={"acme-web": WEB, "acme-spa": SPA},
         signing_keys=(OLD_KEY, NEW_KEY),  # oldest first
     )
-    assert loaded.active_key == NEW_KEY
+    assert loaded.active_keys == {"ES256": NEW_KEY}
     assert loaded.client("acme-spa").public
+
+
+def test_a_client_registration_is_stored_whole(svc):
+    svc.tenants.create(ACME)
+    logout = replace(
+        WEB,
+        id_token_signed_response_alg="ES256",
+        post_logout_redirect_uris=("https://app.acme.test/bye", "https://app.acme.test/bye2"),
+        backchannel_logout_uri="https://app.acme.test/logout",
+        backchannel_logout_session_required=False,
+    )
+    svc.tenants.put_client("acme", logout)
+    svc.tenants.put_client("acme", SPA)
+
+    loaded = svc.tenants.load("acme")
+
+    assert loaded.clients == {"acme-web": logout, "acme-spa": SPA}
+    assert loaded.clients["acme-spa"].id_token_signed_response_alg == "RS256"
+
+
+def test_a_client_stored_before_rs256_keeps_es256(svc, aws):
+    """An item with no id_token_signed_response_alg was registered when ES256 was the only
+    algorithm, and its app may pin ES256: it keeps it until it is registered again."""
+    svc.tenants.create(ACME)
+    aws.client("dynamodb").put_item(
+        TableName=f"{PREFIX}tenants",
+        Item={
+            "pk": {"S": "acme"},
+            "sk": {"S": "client#acme-old"},
+            "name": {"S": "Old Portal"},
+            "redirect_uris": {"L": [{"S": "https://old.acme.test/cb"}]},
+        },
+    )
+
+    old = svc.tenants.load("acme").clients["acme-old"]
+
+    assert old == Client("acme-old", "Old Portal", ("https://old.acme.test/cb",),
+                         id_token_signed_response_alg="ES256")  # fmt: skip
+    assert (old.post_logout_redirect_uris, old.backchannel_logout_uri) == ((), None)
+    assert old.backchannel_logout_session_required is True
 
 
 def test_an_unknown_tenant_is_none(svc):

@@ -1,16 +1,24 @@
-"""Envelope encryption with tenant data keys, and ES256 signing keys."""
+"""Envelope encryption with tenant data keys, and the ES256 and RS256 signing keys."""
 
 from __future__ import annotations
 
+import jwt
 import pytest
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from chalicelib.domain import envelope
 from chalicelib.domain.devices import public_key_from_jwk, thumbprint
 
 CONTEXT = "totp:acme:device-1"
+# RFC 7638 section 3.1's example RSA key (RFC 7517 appendix A.1's).
+RFC_7638_N = (
+    "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECP"
+    "ebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY"
+    "368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0f"
+    "M4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
+)
 
 
 @pytest.fixture
@@ -69,3 +77,26 @@ def test_the_published_key_verifies_what_the_private_key_signs():
 
 def test_every_signing_key_is_new():
     assert envelope.new_signing_key()[1]["kid"] != envelope.new_signing_key()[1]["kid"]
+
+
+def test_an_rs256_signing_key_is_rsa_2048_published_with_its_rfc_7638_thumbprint():
+    der, jwk = envelope.new_signing_key("RS256")
+    private = envelope.load_private_key(der)
+    assert isinstance(private, rsa.RSAPrivateKey) and private.key_size == 2048
+    assert (jwk["kty"], jwk["alg"], jwk["use"], jwk["e"]) == ("RSA", "RS256", "sig", "AQAB")
+    assert not {"d", "p", "q", "dp", "dq", "qi"} & set(jwk)
+    # What a relying party's library makes of the JWK: the same public key, the same kid.
+    public = jwt.PyJWK.from_dict(jwk)
+    assert public.key.public_numbers() == private.public_key().public_numbers()
+    assert jwk["kid"] == envelope.rsa_thumbprint(jwk)
+
+
+def test_rfc_7638_section_3_1_example_thumbprint():
+    """The RFC's own example key and thumbprint."""
+    jwk = {"kty": "RSA", "e": "AQAB", "n": RFC_7638_N}
+    assert envelope.rsa_thumbprint(jwk) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+
+
+def test_only_rs256_and_es256_keys_are_made():
+    with pytest.raises(ValueError, match="HS256"):
+        envelope.new_signing_key("HS256")

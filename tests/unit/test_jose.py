@@ -7,7 +7,7 @@ import json
 import jwt
 import pytest
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from authenticator.device_api import es256, low_s
@@ -50,7 +50,23 @@ def test_we_verify_what_pyjwt_signs_and_nothing_signed_by_another_key(key):
         jose.verify(token, other.public_key())
 
 
-@pytest.mark.parametrize("alg", ["none", "HS256", "ES384", None])
+def test_an_rsa_key_signs_rs256_that_pyjwt_verifies():
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    token = jose.sign({"sub": "x"}, rsa_key, {"kid": "r1", "typ": "JWT"})
+    assert jwt.get_unverified_header(token) == {"alg": "RS256", "kid": "r1", "typ": "JWT"}
+    assert jwt.decode(token, rsa_key.public_key(), algorithms=["RS256"]) == {"sub": "x"}
+
+
+def test_an_rs256_token_is_never_accepted(key):
+    """Needs verify's ES256 pin: the service signs RS256 ID tokens, but nothing it verifies (a
+    phone's proof, its own access token) may be RS256, whoever signed it."""
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    token = jose.sign({"a": 1}, rsa_key, {"kid": "r1", "typ": "JWT"})
+    with pytest.raises(jose.JoseError, match="ES256"):
+        jose.verify(token, key.public_key())
+
+
+@pytest.mark.parametrize("alg", ["none", "HS256", "ES384", "RS256", "PS256", None])
 def test_only_es256_is_ever_accepted(key, alg):
     token = jose.sign({"a": 1}, key, {})
     header = {"typ": "JWT"} | ({"alg": alg} if alg else {})

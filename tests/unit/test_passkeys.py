@@ -303,7 +303,7 @@ def test_a_passkey_sign_in_has_its_own_acr_and_phone_and_password_keep_theirs():
     password = tokens.id_token_claims(**claims, amr=("pwd",))
     assert (passkey["acr"], passkey["amr"]) == (tokens.ACR_PASSKEY, ["mfa", "hwk", "user"])
     assert (phone["acr"], password["acr"]) == (tokens.ACR_TWO_STEP, tokens.ACR_PASSWORD)
-    assert tokens.ACR_PASSKEY in tokens.discovery("i")["acr_values_supported"]
+    assert tokens.ACR_PASSKEY in tokens.discovery("i", ("en",))["acr_values_supported"]
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 65, "\u202e\u200b", 5])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from chalicelib.domain import secret_codes
@@ -68,8 +70,8 @@ def test_a_confidential_client_without_its_secret_is_refused(secret):
         CONFIDENTIAL.authenticate(secret)
 
 
-def key(kid: str, created_at: int, active: bool = True) -> SigningKey:
-    return SigningKey(kid, {"kid": kid}, b"sealed", created_at, active)
+def key(kid: str, created_at: int, active: bool = True, alg: str = "ES256") -> SigningKey:
+    return SigningKey(kid, {"kid": kid, "alg": alg}, b"sealed", created_at, active)
 
 
 def a_tenant(**changes) -> Tenant:
@@ -85,12 +87,66 @@ def a_tenant(**changes) -> Tenant:
 
 
 def test_the_newest_active_key_signs():
-    assert a_tenant().active_key.kid == "new"
+    assert a_tenant().active_keys["ES256"].kid == "new"
 
 
 def test_a_retired_key_never_signs_even_when_newest():
     tenant = a_tenant(signing_keys=(key("old", 100), key("retired", 300, active=False)))
-    assert tenant.active_key.kid == "old"
+    assert tenant.active_keys["ES256"].kid == "old"
+
+
+def test_each_algorithm_has_its_own_active_key():
+    """An RSA key never signs in the EC key's place, however new (the ID token of a client
+    registered for ES256 is ES256)."""
+    tenant = a_tenant(
+        signing_keys=(key("ec", 100), key("rsa-old", 50, alg="RS256"), key("rsa", 400, alg="RS256"))
+    )
+    assert {alg: k.kid for alg, k in tenant.active_keys.items()} == {"ES256": "ec", "RS256": "rsa"}
+
+
+def test_a_key_stored_before_rs256_is_es256():
+    """Keys made when ES256 was the only algorithm have no `alg` in some old items."""
+    assert SigningKey("k", {"kty": "EC", "kid": "k"}, b"sealed", 1).alg == "ES256"
+
+
+REGISTRATION = Client("acme-web", "Acme Portal", ("https://app.acme.test/cb",))
+BAD_REGISTRATIONS = {
+    "HS256": {"id_token_signed_response_alg": "HS256"},
+    "none": {"id_token_signed_response_alg": "none"},
+    "lower-case alg": {"id_token_signed_response_alg": "rs256"},
+    "post-logout over http": {"post_logout_redirect_uris": ("http://app.acme.test/bye",)},
+    "post-logout fragment": {"post_logout_redirect_uris": ("https://app.acme.test/bye#x",)},
+    "post-logout relative": {"post_logout_redirect_uris": ("/bye",)},
+    "back-channel over http": {"backchannel_logout_uri": "http://app.acme.test/logout"},
+    "back-channel fragment": {"backchannel_logout_uri": "https://app.acme.test/logout#x"},
+    "back-channel not a URL": {"backchannel_logout_uri": "logout"},
+    "session required not a bool": {"backchannel_logout_session_required": "yes"},
+}
+
+
+def test_a_registration_is_refused_for_each_value_it_may_not_hold():
+    def answer(changes: dict) -> str:
+        try:
+            replace(REGISTRATION, **changes).check_registration()
+        except InvalidRequest:
+            return "refused"
+        return "accepted"
+
+    answers = {case: answer(changes) for case, changes in BAD_REGISTRATIONS.items()}
+
+    assert answers == dict.fromkeys(BAD_REGISTRATIONS, "refused")
+
+
+def test_a_registration_takes_both_algorithms_and_logout_uris_on_loopback_over_http():
+    replace(
+        REGISTRATION,
+        id_token_signed_response_alg="ES256",
+        post_logout_redirect_uris=("https://app.acme.test/bye", "http://127.0.0.1:8000/bye"),
+        backchannel_logout_uri="http://localhost:8000/logout",
+        backchannel_logout_session_required=False,
+    ).check_registration()
+    assert REGISTRATION.id_token_signed_response_alg == "RS256"  # OIDC DCR 1.0 section 2
+    assert REGISTRATION.backchannel_logout_session_required is True
 
 
 def test_clients_are_looked_up_by_id():

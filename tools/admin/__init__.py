@@ -78,8 +78,12 @@ def run(args, svc: service.Services) -> dict:
         return admin.audit_log(svc, args.tenant_id, args.first_day, args.last_day, args.username)
     if args.command == "add-client":
         return admin.add_client(
-            svc, args.tenant_id, args.client_id, args.name, args.redirect_uris, args.public
-        )
+            svc, args.tenant_id, args.client_id, args.name, args.redirect_uris, args.public,
+            id_token_signed_response_alg=args.id_token_signed_response_alg,
+            post_logout_redirect_uris=tuple(args.post_logout_redirect_uris),
+            backchannel_logout_uri=args.backchannel_logout_uri,
+            backchannel_logout_session_required=args.backchannel_logout_session_required,
+        )  # fmt: skip
     if args.command == "recovery-codes":
         return admin.issue_recovery_codes(svc, args.tenant_id, args.username)
     if args.command == "create-account":

@@ -13,11 +13,13 @@ from typing import NoReturn
 
 from chalicelib.domain.passwords import MAX_LENGTH, MIN_LENGTH
 from chalicelib.domain.tenants import (
+    DEFAULT_ID_TOKEN_ALG,
     DEFAULT_SIGNIN_SECONDS,
     KEY_OVERLAP_SECONDS,
     LIMITS,
     MAX_SIGNIN_SECONDS,
     MIN_SIGNIN_SECONDS,
+    SIGNING_ALGS,
     NumberMatch,
     Policy,
 )
@@ -110,6 +112,32 @@ def _policy_args(p: argparse.ArgumentParser) -> None:
         )  # fmt: skip
 
 
+def _registration_args(c: argparse.ArgumentParser) -> None:
+    """A client's registration beyond its redirect URIs (OIDC Dynamic Client Registration 1.0
+    section 2, RP-Initiated and Back-Channel Logout 1.0)."""
+    c.add_argument(
+        "--id-token-alg", dest="id_token_signed_response_alg", choices=SIGNING_ALGS,
+        default=DEFAULT_ID_TOKEN_ALG,
+        help="the ID tokens' signing algorithm (id_token_signed_response_alg); default "
+        "%(default)s, as OpenID Connect's registration defaults it",
+    )  # fmt: skip
+    c.add_argument(
+        "--post-logout-redirect-uri", dest="post_logout_redirect_uris", action="append",
+        default=[], metavar="URI",
+        help="where the app may send a person after logout, matched exactly; as redirect URIs "
+        "(https, or http on loopback; no fragment); repeat for several",
+    )  # fmt: skip
+    c.add_argument(
+        "--backchannel-logout-uri", metavar="URI",
+        help="where the service tells the app, server to server, that a session ended: https, "
+        "or http on loopback",
+    )  # fmt: skip
+    c.add_argument(
+        "--backchannel-logout-session-required", type=_on_off, default=True, metavar="on|off",
+        help="the app needs the session id (sid) in each logout token; default on",
+    )  # fmt: skip
+
+
 def _command(sub, name: str, summary: str, details: str = "", *, account: bool = False):
     """A subcommand: `summary` is its line in --help, and starts its own --help."""
     p = sub.add_parser(
@@ -157,8 +185,9 @@ def parser() -> argparse.ArgumentParser:
         "fetch the JWKS for an unknown kid need do nothing.",
     )  # fmt: skip
     c = _command(
-        sub, "add-client", "register an OIDC client; prints its secret once",
-        "It works at once, on every running container.",
+        sub, "add-client", "register an OIDC client, or again to change it; prints its secret once",
+        "It works at once, on every running container. Registering an existing client id "
+        "again replaces its registration whole (and a confidential client's secret).",
     )  # fmt: skip
     c.add_argument("client_id", metavar="CLIENT_ID", help="3-64 characters of A-Z a-z 0-9 . _ -")
     c.add_argument(
@@ -171,6 +200,7 @@ def parser() -> argparse.ArgumentParser:
         help="exact redirect URIs: https, or http on 127.0.0.1, localhost or ::1; no fragment",
     )  # fmt: skip
     c.add_argument("--public", action="store_true", help="no secret; the client must use PKCE")
+    _registration_args(c)
     a = _command(
         sub, "create-account", "create an account: work or school, or --personal",
         "A phone holds only one work or school account.", account=True,

@@ -5,9 +5,8 @@ Every change an administrator makes is written to the audit log."""
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from decimal import ROUND_HALF_UP, Decimal
-from urllib.parse import urlsplit
 
 from chalicelib.domain import enrolment, secret_codes
 from chalicelib.domain.accounts import Account, AccountKind, normalise_username, user_key
@@ -15,7 +14,9 @@ from chalicelib.domain.metering import Billable, day_of
 from chalicelib.domain.signins import Origin
 from chalicelib.domain.tenants import (
     CLIENT_ID,
+    DEFAULT_ID_TOKEN_ALG,
     RESERVED_CLIENT_IDS,
+    SIGNING_ALGS,
     Client,
     Policy,
     Tenant,
@@ -36,7 +37,8 @@ CENT = Decimal("0.01")  # a bill's amounts are rounded to this, half up
 
 
 def create_tenant(svc: Services, tenant_id: str, name: str, policy: Policy) -> dict:
-    """The tenant's policy and data key; its signing key is made as it is first loaded, here.
+    """The tenant's policy and data key; its signing keys (RS256 and ES256) are made as it is
+    first loaded, here.
     The data key comes first, so a KMS key the CLI cannot use leaves no tenant half made."""
     validate_tenant_id(tenant_id)
     sealed = svc.vault.new_data_key(tenant_id)[1]
@@ -46,28 +48,37 @@ def create_tenant(svc: Services, tenant_id: str, name: str, policy: Policy) -> d
     svc.directory.forget(tenant_id)
     tenant = svc.directory.get(tenant_id)
     svc.record(tenant_id, "tenant_created", actor="admin")
-    return {"tenant_id": tenant_id, "issuer": tenant.issuer, "kid": tenant.kid}
+    return {"tenant_id": tenant_id, "issuer": tenant.issuer, "kids": _kids(tenant.signers)}
 
 
 def rotate_signing_key(svc: Services, tenant_id: str) -> dict:
-    """A new active key; the old ones stay published until their tokens have expired, and
-    keys retired longer ago than that are deleted."""
+    """A new active key of each algorithm (RS256 and ES256); the old ones stay published
+    until their tokens have expired, and keys retired longer ago than that are deleted."""
     tenant = svc.directory.get(tenant_id)
     now = svc.now()
-    key = new_signing_key(tenant_id, tenant.data_key, now, svc.rng)
-    svc.tenants.put_signing_key(tenant_id, key)
+    keys = {
+        alg: new_signing_key(tenant_id, tenant.data_key, now, svc.rng, alg) for alg in SIGNING_ALGS
+    }
+    for key in keys.values():
+        svc.tenants.put_signing_key(tenant_id, key)
     for old in tenant.tenant.signing_keys:
         if old.active:
             svc.tenants.retire_signing_key(tenant_id, old.kid, now)
         elif not old.published(now):
             svc.tenants.delete_signing_key(tenant_id, old.kid)
     svc.directory.forget(tenant_id)
-    svc.record(tenant_id, "signing_key_rotated", actor="admin", detail={"kid": key.kid})
+    kids = _kids(keys)
+    svc.record(tenant_id, "signing_key_rotated", actor="admin", detail={"kids": kids})
     return {
         "tenant_id": tenant_id,
-        "kid": key.kid,
+        "kids": kids,
         "retired": [k.kid for k in tenant.tenant.signing_keys if k.active],
     }
+
+
+def _kids(keys: dict) -> dict[str, str]:
+    """The kid of each algorithm's key, in SIGNING_ALGS' order."""
+    return {alg: keys[alg].kid for alg in SIGNING_ALGS}
 
 
 def set_password(svc: Services, tenant_id: str, username: str, password: str) -> dict:
@@ -97,16 +108,22 @@ def show_tenant(svc: Services, tenant_id: str) -> dict:
         "name": tenant.tenant.name,
         "issuer": tenant.issuer,
         "policy": asdict(tenant.tenant.policy),
-        "clients": {
-            c.client_id: {
-                "name": c.name,
-                "redirect_uris": list(c.redirect_uris),
-                "public": c.public,
-            }
-            for c in tenant.tenant.clients.values()
-        },
+        "clients": {c.client_id: _registration(c) for c in tenant.tenant.clients.values()},
         "published_keys": [k.kid for k in tenant.tenant.signing_keys if k.published(svc.now())],
-        "active_key": tenant.kid,
+        "active_keys": _kids(tenant.signers),
+    }
+
+
+def _registration(client: Client) -> dict:
+    """A client as registered, without its secret's hash."""
+    return {
+        "name": client.name,
+        "redirect_uris": list(client.redirect_uris),
+        "public": client.public,
+        "id_token_signed_response_alg": client.id_token_signed_response_alg,
+        "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
+        "backchannel_logout_uri": client.backchannel_logout_uri,
+        "backchannel_logout_session_required": client.backchannel_logout_session_required,
     }
 
 
@@ -117,8 +134,14 @@ def add_client(
     name: str,
     redirect_uris: list[str],
     public: bool = False,
+    *,
+    id_token_signed_response_alg: str = DEFAULT_ID_TOKEN_ALG,
+    post_logout_redirect_uris: tuple[str, ...] = (),
+    backchannel_logout_uri: str | None = None,
+    backchannel_logout_session_required: bool = True,
 ) -> dict:
-    """Register a relying party. A confidential client's secret is shown here, once."""
+    """Register a relying party, or register it again under the same id (the registration
+    replaced whole; a confidential client gets a new secret). Its secret is shown here, once."""
     svc.directory.get(tenant_id)
     if not 0 < len(name) <= MAX_APP_NAME:
         raise InvalidRequest(f"the app name must be 1-{MAX_APP_NAME} characters (phones show it)")
@@ -128,31 +151,31 @@ def add_client(
         raise InvalidRequest(
             f"client_id {client_id!r} is the service's own (the security-info page)"
         )
-    for uri in redirect_uris:
-        _check_redirect_uri(uri)
-    secret = None if public else secret_codes.new_secret(svc.rng)
-    svc.tenants.put_client(
-        tenant_id,
-        Client(
-            client_id=client_id,
-            name=name,
-            redirect_uris=tuple(redirect_uris),
-            secret_hash=None if secret is None else secret_codes.hash_secret(secret),
-        ),
+    registration = Client(
+        client_id=client_id,
+        name=name,
+        redirect_uris=tuple(redirect_uris),
+        id_token_signed_response_alg=id_token_signed_response_alg,
+        post_logout_redirect_uris=tuple(post_logout_redirect_uris),
+        backchannel_logout_uri=backchannel_logout_uri,
+        backchannel_logout_session_required=backchannel_logout_session_required,
     )
+    registration.check_registration()
+    secret = None if public else secret_codes.new_secret(svc.rng)
+    hashed = None if secret is None else secret_codes.hash_secret(secret)
+    svc.tenants.put_client(tenant_id, replace(registration, secret_hash=hashed))
     svc.directory.forget(tenant_id)
     svc.record(tenant_id, "client_added", actor="admin", detail={"client_id": client_id})
-    return {"client_id": client_id, "client_secret": secret, "redirect_uris": redirect_uris}
-
-
-def _check_redirect_uri(uri: str) -> None:
-    """Absolute, no fragment; https except on loopback (RFC 9700 2.1, RFC 8252 7.3)."""
-    parts = urlsplit(uri)
-    loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
-    if parts.fragment or not parts.hostname or parts.scheme not in ("https", "http"):
-        raise InvalidRequest(f"redirect URI {uri!r} must be absolute, without a fragment")
-    if parts.scheme == "http" and not loopback:
-        raise InvalidRequest(f"redirect URI {uri!r} must use https")
+    return {
+        "client_id": client_id,
+        "client_secret": secret,
+        "redirect_uris": redirect_uris,
+        **{
+            k: v
+            for k, v in _registration(registration).items()
+            if k not in ("name", "public", "redirect_uris")
+        },
+    }
 
 
 def create_account(svc: Services, tenant_id: str, username: str, kind: AccountKind) -> dict:

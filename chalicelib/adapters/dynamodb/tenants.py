@@ -57,6 +57,10 @@ class TenantStore:
             "name": client.name,
             "redirect_uris": list(client.redirect_uris),
             "secret_hash": client.secret_hash,
+            "id_token_signed_response_alg": client.id_token_signed_response_alg,
+            "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
+            "backchannel_logout_uri": client.backchannel_logout_uri,
+            "backchannel_logout_session_required": client.backchannel_logout_session_required,
         }
         self._client.put_item(TableName=self._table, Item=encode_item(item))
 
@@ -141,6 +145,14 @@ def _tenant_from_items(tenant_id: str, items: list[dict]) -> Tenant | None:
                 name=item["name"],
                 redirect_uris=tuple(item["redirect_uris"]),
                 secret_hash=_b64url(item.get("secret_hash")),
+                # Written by every registration since RS256 came; a client stored before
+                # knew only ES256, and its app may pin it: it keeps ES256 until registered again.
+                id_token_signed_response_alg=item.get("id_token_signed_response_alg", "ES256"),
+                post_logout_redirect_uris=tuple(item.get("post_logout_redirect_uris") or ()),
+                backchannel_logout_uri=item.get("backchannel_logout_uri"),
+                backchannel_logout_session_required=item.get(
+                    "backchannel_logout_session_required", True
+                ),
             )
         elif kind == "key":
             keys.append(

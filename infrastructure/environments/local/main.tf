@@ -87,6 +87,15 @@ module "tfco" {
       redirect_uris = ["https://tf.example/cb"]
       client_secret = var.tf_web_secret
     }
+    # Every registration field the module takes, none left at its default.
+    tf-spa = {
+      name                                = "TF SPA"
+      redirect_uris                       = ["http://127.0.0.1:9000/cb"]
+      id_token_signed_response_alg        = "ES256"
+      post_logout_redirect_uris           = ["http://127.0.0.1:9000/bye", "https://tf.example/bye"]
+      backchannel_logout_uri              = "https://tf.example/logout"
+      backchannel_logout_session_required = false
+    }
   }
 }
 

@@ -42,6 +42,11 @@ locals {
     for id in nonsensitive(toset(keys(var.clients))) : id => {
       name          = nonsensitive(var.clients[id].name)
       redirect_uris = nonsensitive(var.clients[id].redirect_uris)
+      # The registration beyond redirect URIs (chalicelib/domain/tenants.py Client).
+      id_token_signed_response_alg        = nonsensitive(var.clients[id].id_token_signed_response_alg)
+      post_logout_redirect_uris           = nonsensitive(var.clients[id].post_logout_redirect_uris)
+      backchannel_logout_uri              = nonsensitive(var.clients[id].backchannel_logout_uri)
+      backchannel_logout_session_required = nonsensitive(var.clients[id].backchannel_logout_session_required)
       # base64sha256: the standard, padded form; the service compares either form.
       secret_hash = nonsensitive(var.clients[id].client_secret == null ? null : base64sha256(var.clients[id].client_secret))
     }
@@ -60,8 +65,13 @@ resource "aws_dynamodb_table_item" "client" {
       sk            = { S = "client#${each.key}" }
       name          = { S = each.value.name }
       redirect_uris = { L = [for uri in each.value.redirect_uris : { S = uri }] }
+      # Always written: an item without it is one stored before RS256, which keeps ES256.
+      id_token_signed_response_alg        = { S = each.value.id_token_signed_response_alg }
+      post_logout_redirect_uris           = { L = [for uri in each.value.post_logout_redirect_uris : { S = uri }] }
+      backchannel_logout_session_required = { BOOL = each.value.backchannel_logout_session_required }
     },
     each.value.secret_hash == null ? {} : { secret_hash = { S = each.value.secret_hash } },
+    each.value.backchannel_logout_uri == null ? {} : { backchannel_logout_uri = { S = each.value.backchannel_logout_uri } },
   ))
 
   depends_on = [aws_dynamodb_table_item.tenant]

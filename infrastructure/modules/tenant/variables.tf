@@ -98,11 +98,20 @@ variable "clients" {
     push, 1-64 characters), redirect_uris (exact match; https, or http on loopback), and
     client_secret: at least 32 characters for a confidential client, or null for a public one
     (PKCE required). Only SHA-256 of a secret is stored, in the table and in Terraform state.
+    id_token_signed_response_alg: "RS256" (the default, as OpenID Connect Dynamic Client
+    Registration 1.0 has it) or "ES256", the algorithm of the client's ID tokens.
+    For logout: post_logout_redirect_uris (exact match; https, or http on loopback),
+    backchannel_logout_uri (https, or http on loopback; null: none) and
+    backchannel_logout_session_required (the logout token carries sid; default true).
   EOT
   type = map(object({
-    name          = string
-    redirect_uris = list(string)
-    client_secret = optional(string)
+    name                                = string
+    redirect_uris                       = list(string)
+    client_secret                       = optional(string)
+    id_token_signed_response_alg        = optional(string, "RS256")
+    post_logout_redirect_uris           = optional(list(string), [])
+    backchannel_logout_uri              = optional(string)
+    backchannel_logout_session_required = optional(bool, true)
   }))
   default   = {}
   sensitive = true
@@ -129,6 +138,20 @@ variable "clients" {
       can(regex("^(https://[^/?#\\s]+|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]+)?)(/[^#\\s]*)?$", uri))
     ]]))
     error_message = "redirect URIs must be absolute without a fragment, and https unless on loopback."
+  }
+
+  validation {
+    condition     = alltrue([for c in values(var.clients) : contains(["RS256", "ES256"], c.id_token_signed_response_alg)])
+    error_message = "id_token_signed_response_alg must be \"RS256\" or \"ES256\"."
+  }
+
+  validation {
+    # The same rule as redirect_uris (chalicelib/domain/tenants.py check_client_uri).
+    condition = alltrue(flatten([for c in values(var.clients) : [
+      for uri in concat(c.post_logout_redirect_uris, c.backchannel_logout_uri == null ? [] : [c.backchannel_logout_uri]) :
+      can(regex("^(https://[^/?#\\s]+|http://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]+)?)(/[^#\\s]*)?$", uri))
+    ]]))
+    error_message = "post_logout_redirect_uris and backchannel_logout_uri must be absolute without a fragment, and https unless on loopback."
   }
 
   validation {
