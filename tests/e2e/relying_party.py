@@ -15,6 +15,8 @@ from werkzeug.serving import make_server
 
 from tools.local_aws import in_thread
 
+AUTHORIZE_EXTRAS = ("prompt", "max_age", "acr_values", "login_hint", "ui_locales", "response_mode")
+
 
 def build(clients: dict[str, dict]) -> Flask:
     """clients: name -> {issuer, client_id, client_secret}."""
@@ -32,8 +34,10 @@ def build(clients: dict[str, dict]) -> Flask:
 
     @app.route("/login/<name>")
     def login(name):
+        # What an app may add to its request (OpenID Connect Core 3.1.2.1), passed through.
+        extra = {k: v for k, v in request.args.items() if k in AUTHORIZE_EXTRAS}
         return oauth.create_client(name).authorize_redirect(
-            url_for("callback", name=name, _external=True)
+            url_for("callback", name=name, _external=True), **extra
         )
 
     @app.route("/callback/<name>")

@@ -100,8 +100,10 @@ def world(svc, stack, make_phone, clock):
         yield {"rp": rp_url, "phones": phones, "clock": clock}
 
 
-def enter_username(page, world, tenant: str, username: str, look_at: str = "") -> None:
-    page.goto(f"{world['rp']}/login/{tenant}")
+def enter_username(
+    page, world, tenant: str, username: str, look_at: str = "", query: str = ""
+) -> None:
+    page.goto(f"{world['rp']}/login/{tenant}{query}")
     expect(page.locator("#username")).to_be_focused()
     if look_at:
         look(page, look_at)
@@ -180,8 +182,9 @@ def test_password_fallback_then_remembered_then_use_an_app_instead(page, world, 
     expect(page.locator("#claims")).to_be_visible()
     assert claims_on(page)["amr"] == ["pwd"]
 
-    # Next time, the same browser is offered the password first.
-    enter_username(page, world, "web", alice)
+    # Next time (the app asks for a new sign-in: prompt=login), the same browser is offered
+    # the password first.
+    enter_username(page, world, "web", alice, query="?prompt=login")
     expect(page.locator("#password-step")).to_be_visible()
     expect(page.locator("#number-step")).to_be_hidden()
     # "Use an app instead" goes back to the phone.
@@ -613,7 +616,8 @@ def test_a_keyboard_alone_signs_in_by_phone_and_by_password(page, world, lang, a
     expect(page.locator("#claims")).to_be_visible()
     assert claims_on(page)["amr"] == ["pwd"]
 
-    page.goto(f"{world['rp']}/login/web")  # the password is offered first now
+    # A new sign-in (prompt=login, else the browser's session signs in): password first now.
+    page.goto(f"{world['rp']}/login/web?prompt=login")
     page.keyboard.type(alice)
     page.keyboard.press("Enter")
     expect(page.locator("#password")).to_be_focused()
