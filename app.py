@@ -56,7 +56,17 @@ def jwks(tenant_id):
 @app.route(T + "/authorize", methods=["GET"])
 def authorize(tenant_id):
     request = current_request()
-    return hosted_page.authorize_page(service.get(), tenant_id, bodies.query(request), request)
+    return hosted_page.authorize_page(
+        service.get(), tenant_id, request, lambda: bodies.query(request)
+    )
+
+
+@app.route(T + "/authorize", methods=["POST"], content_types=FORM)
+def authorize_by_post(tenant_id):
+    request = current_request()
+    return hosted_page.authorize_page(
+        service.get(), tenant_id, request, lambda: bodies.form_params(request, "AuthorizeForm")
+    )
 
 
 @app.route(T + "/token", methods=["POST"], content_types=FORM)

@@ -62,6 +62,22 @@ def optional_form_body(request: Request, schema: str) -> dict[str, str] | None:
     return None
 
 
+def form_params(request: Request, schema: str) -> dict[str, str]:
+    """A form read as `query` reads a query (the authorization endpoint's POST): a repeated
+    parameter is named in `_repeated`, for the endpoint to answer as its own error."""
+    try:
+        pairs = parse_qsl(_raw(request).decode("ascii"), keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError) as err:
+        raise InvalidRequest("body must be form-encoded UTF-8") from err
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if name in params:
+            params.setdefault("_repeated", name)
+        params[name] = value
+    _check(params, schema)
+    return params
+
+
 def _check(body: dict, schema: str) -> None:
     try:
         contract.check_named(body, schema)

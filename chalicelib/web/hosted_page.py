@@ -8,8 +8,9 @@ this browser signed this person in (domain/browsers.py).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from html import escape
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from chalice import Response
 from chalice.app import HeadersType, Request
@@ -28,6 +29,7 @@ from chalicelib.web.responses import ErrorResponse, as_service_error, error_resp
 CSRF_COOKIE = "psi_csrf"
 METHOD_COOKIE = "psi_last_method"
 YEAR = 365 * 24 * 3600
+NO_STORE: HeadersType = {"Cache-Control": "no-store"}
 
 
 def from_page(request: Request, svc: Services, csrf: bool = False) -> Request:
@@ -87,12 +89,21 @@ def html(status: int, body: str, extra_headers: dict | None = None, error: str =
 
 
 def authorize_page(
-    svc: Services, tenant_id: str, params: dict[str, str], request: Request
+    svc: Services, tenant_id: str, request: Request, read: Callable[[], dict[str, str]]
 ) -> Response:
-    """The sign-in page, an error page of ours, or a redirect with an error to the client;
-    in the language of the app's ui_locales or the browser's Accept-Language."""
-    locale = page_language(request, params)
+    """The sign-in page, an error page of ours, or the answer for the client (a code through
+    the browser's session, or an error); in the language of the app's ui_locales or the
+    browser's Accept-Language. The endpoint takes GET and POST (OpenID Connect Core 3.1.2.1):
+    a POSTed request is sent back as the same request by GET (303), because a browser sends
+    its SameSite=Lax session cookie on a cross-site navigation only with GET. `read` gives
+    the request's parameters (its query, or its form), inside this page's error handling."""
+    locale = page_language(request)
     try:
+        params = read()
+        if request.method == "POST" and "_repeated" not in params:
+            again: HeadersType = {"Location": "authorize?" + urlencode(params), **NO_STORE}
+            return Response(body="", status_code=303, headers=again)
+        locale = page_language(request, params)
         checked = authorize.check(svc, tenant_id, params)
         silent = sso_sessions.silent_reply(
             svc, checked, cookies(request).get(sso.COOKIE), origin(request, svc)

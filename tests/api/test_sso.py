@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from http.cookies import SimpleCookie
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import jwt
 import pytest
@@ -311,3 +311,22 @@ def test_every_session_start_use_and_end_is_audited(api, svc, tenant, wiki, sign
     ended = next(e for e in events if e["event"] == "session_ended")
     assert ended["detail"]["reason"] == "account_disabled"
     assert sorted(ended["detail"]["clients"]) == sorted([tenant["client_id"], wiki[0]])
+
+
+def test_a_posted_authorization_request_comes_back_by_get_and_signs_in_through_the_session(
+    api, tenant, wiki, signed_in
+):
+    """Core 3.1.2.1: the endpoint takes POST. It answers 303 with the same request by GET, so
+    the browser's SameSite=Lax session cookie (held back from a cross-site POST) is sent."""
+    form = {"client_id": wiki[0], "redirect_uri": WIKI, "response_type": "code",
+            "scope": "openid", "state": "s-1", "prompt": "none"}  # fmt: skip
+    posted = api.http.post(
+        "/t/acme/authorize",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body=urlencode(form),
+    )
+    assert posted.status_code == 303
+    location = posted.headers["Location"]
+    assert location.startswith("authorize?") and dict(parse_qsl(urlsplit(location).query)) == form
+    again = api.http.get(f"/t/acme/{location}", headers={"Cookie": f"psi_session={signed_in}"})
+    assert "code" in _answer(again)

@@ -280,7 +280,7 @@ def test_everything_described_is_a_route():
 def reads(view) -> str | None:
     """The media type of the body a view reads (from its source), or None."""
     source = inspect.getsource(inspect.unwrap(view))
-    if "form_body(" in source:
+    if "form_body(" in source or "form_params(" in source:
         return "application/x-www-form-urlencoded"
     if 'body("' in source or "json_body(" in source:
         return "application/json"
