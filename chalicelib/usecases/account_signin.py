@@ -2,10 +2,12 @@
 party, through the tenant's hosted page, and turns a fresh sign-in into a short session.
 
 `begin` sends the browser to /authorize with the built-in `account` client (PKCE S256, state,
-nonce, prompt=login); `finish` is the callback: it checks state against the login cookie,
-redeems the code in-process (the code grant's own redeem: one use, this client, this redirect
-URI, this verifier), checks the nonce and that the sign-in is at most MAX_AUTH_AGE old, and
-opens a session for the account. No tokens are issued: the page needs none.
+nonce, max_age=MAX_AUTH_AGE: the browser's single sign-on session serves only while that fresh,
+so a person who just signed in, with a recovery code say, is not asked again); `finish` is the
+callback: it checks state against the login cookie, redeems the code in-process (the code
+grant's own redeem: one use, this client, this redirect URI, this verifier), checks the nonce
+and that the sign-in is at most MAX_AUTH_AGE old, and opens a session for the account. No
+tokens are issued: the page needs none.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def begin(svc: Services, tenant_id: str, ui_locales: str | None = None) -> tuple
         "nonce": login.nonce,
         "code_challenge": tokens.challenge_of(login.verifier),
         "code_challenge_method": "S256",
-        "prompt": "login",  # a fresh sign-in every time, never a session elsewhere
+        "max_age": str(account_sessions.MAX_AUTH_AGE),  # a sign-in of the last 5 minutes
     }
     if ui_locales:
         query["ui_locales"] = ui_locales
@@ -84,7 +86,8 @@ def finish(
         signin = code_grant.redeem_code(svc, tenant, client, form, now)
     except ServiceError as err:  # unknown, spent, expired, another client's or verifier's
         raise LoginRequired("The sign-in's code is not valid.") from err
-    sub, auth_time = signin.account_id, signin.decided_at
+    # Through the browser's session, the sign-in's time is the person's real one.
+    sub, auth_time = signin.account_id, signin.auth_time or signin.decided_at
     if signin.outcome is not Outcome.APPROVED or sub is None or auth_time is None:
         raise LoginRequired()
     if signin.nonce != login.nonce:

@@ -43,7 +43,8 @@ def test_without_a_session_the_page_sends_the_browser_to_sign_in_with_its_own_cl
     browser, tenant
 ):
     """Needs begin's request: the built-in public client, its callback, PKCE S256, state,
-    nonce and prompt=login, and a login cookie only this page's path gets."""
+    nonce and max_age=300 (a session serves only that fresh), and a login cookie only this
+    page's path gets."""
     response = browser.get(HOME)
 
     assert response.status_code == 302
@@ -52,9 +53,10 @@ def test_without_a_session_the_page_sends_the_browser_to_sign_in_with_its_own_cl
     request = query_of(location)
     assert request["client_id"] == "account"
     assert request["redirect_uri"] == f"{ISSUER}/account/callback"
-    assert (request["response_type"], request["scope"], request["prompt"]) == (
-        "code", "openid", "login",
+    assert (request["response_type"], request["scope"], request["max_age"]) == (
+        "code", "openid", "300",
     )  # fmt: skip
+    assert "prompt" not in request
     assert request["code_challenge_method"] == "S256" and len(request["code_challenge"]) == 43
     assert len(request["state"]) >= 22 and len(request["nonce"]) >= 22
     (cookie,) = browser.set_cookies

@@ -15,6 +15,7 @@ import pytest
 
 from chalicelib.domain import tokens
 from chalicelib.domain.tenants import Policy
+from tests.fixtures.account_page import query_of
 from tools.admin import flows as admin
 
 BASE_URL = "https://signin.example.test"
@@ -330,3 +331,28 @@ def test_a_posted_authorization_request_comes_back_by_get_and_signs_in_through_t
     assert location.startswith("authorize?") and dict(parse_qsl(urlsplit(location).query)) == form
     again = api.http.get(f"/t/acme/{location}", headers={"Cookie": f"psi_session={signed_in}"})
     assert "code" in _answer(again)
+
+
+def test_the_security_info_page_takes_a_fresh_session_and_not_an_older_one(
+    api, tenant, signed_in, clock
+):
+    """The page asks for max_age=300: a session of the last five minutes opens it without a
+    new sign-in (a person who just used a recovery code is not asked for another); an older
+    one sends the person to the sign-in page."""
+    begun = api.http.get("/t/acme/account")
+    request = query_of(begun.headers["Location"])
+    cookie = begun.headers["Set-Cookie"].split(";")[0]
+    query = urlencode(request)
+    fresh = api.http.get(
+        f"/t/acme/authorize?{query}", headers={"Cookie": f"psi_session={signed_in}"}
+    )
+    answer = _answer(fresh)
+    opened = api.http.get(
+        f"/t/acme/account/callback?{urlencode(answer)}", headers={"Cookie": cookie}
+    )
+    assert opened.status_code == 303 and opened.headers["Location"].endswith("/t/acme/account")
+    clock.advance(301)
+    later = api.http.get(
+        f"/t/acme/authorize?{query}", headers={"Cookie": f"psi_session={signed_in}"}
+    )
+    assert later.status_code == 200  # the sign-in page

@@ -163,3 +163,19 @@ def test_a_tenant_that_requires_two_steps_says_a_code_alone_is_not_enough(page, 
     page.click("#recovery-to-password")
     expect(page.locator("#password")).to_be_focused()
     assert focused_id(page) == "password"
+
+
+def test_add_a_method_now_opens_the_security_info_page_without_another_code(page, world, lang):
+    """Needs the security-info page to take the browser's fresh single sign-on session
+    (max_age=300, not prompt=login): without it, "Add a method now" asks the person who has
+    just used a recovery code to sign in again, and spends a second code."""
+    svc = world["svc"]
+    left = recovery_codes.remaining(svc, "lost", "rosa@lost.test")
+    to_recovery_step(page, world)
+    page.fill("#recovery-code", world["codes"][left - 1])
+    page.click("#recovery-step button[type=submit]")
+    expect(page.locator("#recovered-heading")).to_be_focused()
+    page.click("#add-method")
+    expect(page.locator("#phones-heading")).to_be_visible()
+    assert page.url == f"{world['issuer']}/account"
+    assert recovery_codes.remaining(svc, "lost", "rosa@lost.test") == left - 1
