@@ -197,15 +197,19 @@ def _fresh_session(api, tenant) -> str:
     return _cookie(response.headers, "psi_session")
 
 
-@pytest.mark.parametrize("change", ["disable", "reset_password"])
+@pytest.mark.parametrize("change", ["disable", "reset_password", "end_sessions"])
 def test_disabling_the_account_or_resetting_its_password_ends_its_sessions_at_once(
     api, svc, tenant, wiki, signed_in, change
 ):
-    """The very next request through the session is refused: the session item is gone."""
+    """The very next request through the session is refused: the session item is gone. The
+    admin's end-sessions does it alone, and says how many ended."""
     if change == "disable":
         admin.set_account_disabled(svc, "acme", "alice@acme.test", True)
-    else:
+    elif change == "reset_password":
         admin.set_password(svc, "acme", "alice@acme.test", "a brand new password here")
+    else:
+        ended = admin.end_sessions(svc, "acme", "alice@acme.test")
+        assert ended == {"username": "alice@acme.test", "sessions_ended": 1}
     refused = _answer(_authorize(api, wiki[0], WIKI, signed_in, prompt="none"))
     assert refused["error"] == "login_required"
     assert _authorize(api, wiki[0], WIKI, signed_in).status_code == 200  # the page

@@ -56,6 +56,8 @@ def run(args, svc: service.Services) -> dict:
     if args.command in ("disable-account", "enable-account"):
         disabled = args.command == "disable-account"
         return admin.set_account_disabled(svc, args.tenant_id, args.username, disabled)
+    if args.command == "end-sessions":
+        return admin.end_sessions(svc, args.tenant_id, args.username)
     if args.command == "list-devices":
         return admin.list_devices(svc, args.tenant_id, args.username)
     if args.command == "revoke-device":

@@ -244,6 +244,11 @@ def parser() -> argparse.ArgumentParser:
         account=True,
     )  # fmt: skip
     _command(sub, "enable-account", "turn a disabled account on again", account=True)
+    _command(
+        sub, "end-sessions", "sign a person out of every browser",
+        "Ends their single sign-on sessions at once; apps registered for back-channel logout "
+        "are told. Their next app asks them to sign in.", account=True,
+    )  # fmt: skip
     _command(sub, "list-devices", "an account's phones", account=True)
     rv = _command(
         sub, "revoke-device", "remove a phone: its record, claim and push endpoint",

@@ -242,6 +242,14 @@ def set_account_disabled(svc: Services, tenant_id: str, username: str, disabled:
     return {"username": account.username, "disabled": disabled}
 
 
+def end_sessions(svc: Services, tenant_id: str, username: str) -> dict:
+    """Sign the person out of every browser (a shared computer left signed in, a suspicion)."""
+    svc.directory.get(tenant_id)
+    account = _account(svc, tenant_id, username)
+    ended = sso.end_for_account(svc, tenant_id, account.account_id, "ended_by_admin")
+    return {"username": account.username, "sessions_ended": ended}
+
+
 def list_devices(svc: Services, tenant_id: str, username: str) -> dict:
     svc.directory.get(tenant_id)
     account = _account(svc, tenant_id, username)
