@@ -15,7 +15,14 @@ from chalicelib.usecases import (
     recovery_codes,
     token_endpoint,
 )
-from chalicelib.web import account_page, bodies, gateway_events, hosted_page, middleware
+from chalicelib.web import (
+    account_page,
+    bodies,
+    gateway_events,
+    hosted_page,
+    logout_page,
+    middleware,
+)
 from chalicelib.web.account_session import html_view
 from chalicelib.web.origin_trust import origin
 from chalicelib.web.responses import json_view
@@ -95,6 +102,21 @@ def userinfo(tenant_id):
     request = current_request()
     form = bodies.optional_form_body(request, "UserinfoForm") if request.method == "POST" else None
     return oidc.userinfo(service.get(), tenant_id, request.headers.get("authorization"), form)
+
+
+@app.route(T + "/logout", methods=["GET"])
+@logout_page.html_errors(current_request)
+def end_session(tenant_id):
+    request = current_request()
+    return logout_page.logout_page(service.get(), tenant_id, request, bodies.query(request))
+
+
+@app.route(T + "/logout", methods=["POST"], content_types=FORM)
+@logout_page.html_errors(current_request)
+def end_session_form(tenant_id):
+    request = current_request()
+    form = bodies.form_body(request, "LogoutForm")
+    return logout_page.logout_page(service.get(), tenant_id, request, form)
 
 
 # The sign-in page's calls

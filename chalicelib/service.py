@@ -22,12 +22,13 @@ from chalicelib.adapters.dynamodb.signins import SignInStore
 from chalicelib.adapters.dynamodb.sso_sessions import SsoSessionStore
 from chalicelib.adapters.dynamodb.tenants import TenantStore
 from chalicelib.adapters.dynamodb.usage import UsageStore
+from chalicelib.adapters.http_logout import HttpLogoutChannel
 from chalicelib.adapters.kms_vault import KmsVault
 from chalicelib.adapters.sns_push import SnsPush
 from chalicelib.domain import secret_codes
 from chalicelib.domain.metering import SHARDS, Meter
 from chalicelib.domain.passwords import PasswordHasher
-from chalicelib.domain.ports import Clock, Push, Vault
+from chalicelib.domain.ports import Clock, LogoutChannel, Push, Vault
 from chalicelib.domain.secret_codes import RandomSource
 from chalicelib.settings import Settings
 from chalicelib.usecases.tenant_directory import TenantDirectory
@@ -51,6 +52,7 @@ class Services:
     meter: Meter
     directory: TenantDirectory
     push: Push
+    logout_channel: LogoutChannel  # back-channel logout: a form POST to an app
     vault: Vault
     passwords: PasswordHasher
     clock: Clock
@@ -106,6 +108,7 @@ def build(
             tenants, vault, settings.issuer, clock, settings.tenant_cache_seconds, rng
         ),
         push=SnsPush(sns, settings.push_apps),
+        logout_channel=HttpLogoutChannel(),
         vault=vault,
         passwords=PasswordHasher(settings.argon2_memory_kib, settings.argon2_time_cost),
         clock=clock,

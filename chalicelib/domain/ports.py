@@ -1,7 +1,8 @@
 """The core's ports: what the use cases need from outside, as Protocols, so they depend on these
 and not on boto3 or an adapter.
 
-The adapters implement them (adapters/sns_push.py: Push, adapters/kms_vault.py: Vault);
+The adapters implement them (adapters/sns_push.py: Push, adapters/kms_vault.py: Vault,
+adapters/http_logout.py: LogoutChannel);
 service.build wires those in, and a test or tool may pass any stand-in with the same methods.
 Randomness is secret_codes.RandomSource (the `secrets` module in production).
 """
@@ -54,3 +55,12 @@ class Vault(Protocol):
         ...
 
     def unwrap(self, sealed: bytes, tenant_id: str) -> bytes: ...
+
+
+class LogoutChannel(Protocol):
+    """HTTP to the apps: a logout token POSTed to an app's back-channel logout URI."""
+
+    def post_form(self, uri: str, form: dict[str, str], timeout: float) -> int | None:
+        """One attempt: the app's HTTP status, or None when no answer came in `timeout`
+        seconds (or the connection failed). Never raises for the app's faults."""
+        ...

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from chalicelib import contract
-from chalicelib.domain import scopes
+from chalicelib.domain import logout, scopes
 from chalicelib.domain.signins import validate_nonce
 from chalicelib.domain.tokens import validate_code_challenge
 from chalicelib.errors import ServiceError
@@ -70,7 +70,7 @@ class AuthorizeRequest:
     prompt: frozenset[str] = frozenset()
     max_age: int | None = None
     acr_values: str | None = None
-    id_token_hint: str | None = None
+    hinted_subject: str | None = None  # the person a verified id_token_hint names
 
     def reply(self, **params: str) -> ClientReply:
         """The answer for the app (Core 3.1.2.5 and 3.1.2.6), with its state and our issuer
@@ -90,14 +90,16 @@ def check(svc: Services, tenant_id: str, params: dict[str, str]) -> AuthorizeReq
     mode = params.get("response_mode")
     mode = mode if mode in RESPONSE_MODES else "query"  # an unknown one is refused below
     try:
-        return _check_rest(tenant, client, redirect_uri, params)
+        return _check_rest(tenant, client, redirect_uri, params, svc.now())
     except AuthorizeError as err:
         found = {"error": err.code, "error_description": err.description}
         err.reply = client_reply(redirect_uri, mode, found, params.get("state"), tenant.issuer)
         raise
 
 
-def _check_rest(tenant, client, redirect_uri: str, params: dict[str, str]) -> AuthorizeRequest:
+def _check_rest(
+    tenant, client, redirect_uri: str, params: dict[str, str], now: int
+) -> AuthorizeRequest:
     if params.get("_repeated"):
         raise AuthorizeError("invalid_request", f"{params['_repeated']} appears more than once")
     for name, code in NOT_SUPPORTED.items():
@@ -126,6 +128,7 @@ def _check_rest(tenant, client, redirect_uri: str, params: dict[str, str]) -> Au
     except ServiceError as err:
         raise AuthorizeError("invalid_request", err.description) from err
     max_age = params.get("max_age")
+    hint = _hint(tenant, client.client_id, params.get("id_token_hint"), now)
     return AuthorizeRequest(
         tenant=tenant,
         client_id=client.client_id,
@@ -140,8 +143,20 @@ def _check_rest(tenant, client, redirect_uri: str, params: dict[str, str]) -> Au
         prompt=prompt,
         max_age=int(max_age) if max_age else None,  # digits only: openapi.json
         acr_values=params.get("acr_values") or None,
-        id_token_hint=params.get("id_token_hint") or None,
+        hinted_subject=None if hint is None else hint.subject,
     )
+
+
+def _hint(tenant, client_id: str, hint: str | None, now: int) -> logout.Hint | None:
+    """Core 3.1.2.1: an id_token_hint must be an ID token this tenant issued to this client
+    (domain/logout.py verify_hint; an expired one is still a hint); a session of another
+    person is then not used (sso.why_not_silent). One that is not is invalid_request."""
+    if not hint:
+        return None
+    try:
+        return logout.verify_hint(tenant.tenant, tenant.issuer, hint, now, client_id)
+    except logout.InvalidHint as err:
+        raise AuthorizeError("invalid_request", err.description) from err
 
 
 def _prompt(value: str | None) -> frozenset[str]:

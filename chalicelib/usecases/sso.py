@@ -14,6 +14,7 @@ from chalicelib.domain.accounts import normalise_username, user_key
 from chalicelib.domain.signins import Origin, Outcome, SignIn
 from chalicelib.domain.sso import SsoSession
 from chalicelib.service import Services
+from chalicelib.usecases import backchannel_logout
 from chalicelib.usecases.authorize import AuthorizeRequest, ClientReply
 from chalicelib.usecases.phone_signin import open_signin
 
@@ -97,7 +98,7 @@ def silent_reply(
         hinted_user_key=user_key(normalise_username(request.login_hint))
         if request.login_hint
         else None,
-        hinted_subject=None,
+        hinted_subject=request.hinted_subject,
     )
     if why_not is None and session is not None:
         code = sign_in_silently(svc, request, session, origin)
@@ -147,9 +148,11 @@ def end_for_account(
 
 
 def ended(svc: Services, tenant_id: str, sessions: list[SsoSession], reason: str) -> None:
-    """Sessions that ended: each in the audit log, with the apps it had signed in to."""
+    """Sessions that ended: each in the audit log, with the apps it had signed in to, and
+    those apps told by back-channel logout (backchannel_logout.py)."""
     for session in sessions:
         svc.record(
             tenant_id, "session_ended", account=session.account_id,
             detail={"sid": session.session_id, "reason": reason, "clients": list(session.clients)},
         )  # fmt: skip
+    backchannel_logout.notify(svc, tenant_id, sessions)

@@ -47,9 +47,12 @@ def from_page(request: Request, svc: Services, csrf: bool = False) -> Request:
     return request
 
 
-def _cookie(
+def set_cookie(
     svc: Services, tenant_id: str, name: str, value: str, max_age: int, same_site: str
 ) -> str:
+    """A Set-Cookie line: HttpOnly, Secure behind https, scoped to the tenant's path. The
+    logout deletes one with the same line and Max-Age=0 (a browser only drops a cookie
+    set again with its name, path and domain)."""
     secure = "; Secure" if svc.settings.public_base_url.startswith("https://") else ""
     path = urlsplit(svc.settings.issuer(tenant_id)).path
     return f"{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite={same_site}{secure}"
@@ -68,15 +71,17 @@ def remember(svc: Services, tenant_id: str, request: Request, answer: dict) -> d
     session = sso_sessions.begin(svc, tenant_id, signin, jar.get(sso.COOKIE))
     if session is not None:
         lifetime = svc.directory.get(tenant_id).tenant.policy.session_max_seconds
-        set_cookies.append(_cookie(svc, tenant_id, sso.COOKIE, session, lifetime, "Lax"))
+        set_cookies.append(set_cookie(svc, tenant_id, sso.COOKIE, session, lifetime, "Lax"))
     if answer.get("method") in ("phone", "password", "passkey"):
         key = browsers.cookie_key(svc.directory.get(tenant_id).data_key)
         browser = browsers.remember(
             key, jar.get(browsers.COOKIE), signin.user_key, svc.now(), svc.rng
         )
         set_cookies += [
-            _cookie(svc, tenant_id, METHOD_COOKIE, answer["method"], YEAR, "Lax"),
-            _cookie(svc, tenant_id, browsers.COOKIE, browser, browsers.LIFETIME_SECONDS, "Strict"),
+            set_cookie(svc, tenant_id, METHOD_COOKIE, answer["method"], YEAR, "Lax"),
+            set_cookie(
+                svc, tenant_id, browsers.COOKIE, browser, browsers.LIFETIME_SECONDS, "Strict"
+            ),
         ]
     return {"Set-Cookie": set_cookies} if set_cookies else {}
 
@@ -151,10 +156,10 @@ def authorize_page(
         passkeys_enabled="yes" if policy.passkeys else "no",
         response_mode=checked.response_mode,
     )
-    cookie = _cookie(svc, tenant_id, CSRF_COOKIE, csrf, 3600, "Strict")
+    cookie = set_cookie(svc, tenant_id, CSRF_COOKIE, csrf, 3600, "Strict")
     headers: HeadersType = {"Set-Cookie": cookie}
     if checked.response_mode == "form_post":  # the page posts the answer to the app
-        headers["Content-Security-Policy"] = _posting_to(checked.redirect_uri)
+        headers["Content-Security-Policy"] = posting_to(checked.redirect_uri)
     return html(200, body, headers)
 
 
@@ -171,10 +176,10 @@ def to_client(reply: authorize.ClientReply, locale: str) -> Response:
     body = page.render(
         "form_post.html", locale, lang=locale, action=reply.redirect_uri, fields=page.Html(fields)
     )
-    return html(200, body, {"Content-Security-Policy": _posting_to(reply.redirect_uri)})
+    return html(200, body, {"Content-Security-Policy": posting_to(reply.redirect_uri)})
 
 
-def _posting_to(redirect_uri: str) -> str:
+def posting_to(redirect_uri: str) -> str:
     """The page's policy, with the app's redirect URI the one place a form may go besides us."""
     target = urlsplit(redirect_uri)
     return page.CSP.replace(
