@@ -89,15 +89,16 @@ def test_apply_to_moto_then_sign_in_against_what_it_created(
         called, failed = api_suite_calls
         _check_role_is_least_privilege(aws, outputs, {**signed_in, **called}, failed)
 
-        # The service gave the tenant its data key and signing key in items of their own, so
-        # the module's items are as Terraform wrote them: nothing to change, nothing lost.
+        # The service gave the tenant its data key and signing keys (RS256 and ES256) in items
+        # of their own, so the module's items (the tenant, its two clients) are as Terraform
+        # wrote them: nothing to change, nothing lost.
         items = aws("dynamodb").query(
             TableName=f"{env['TABLE_PREFIX']}tenants",
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues={":pk": {"S": "tfco"}},
         )["Items"]
         kinds = sorted(i["sk"]["S"].partition("#")[0] for i in items)
-        assert kinds == ["client", "datakey", "key", "tenant"]
+        assert kinds == ["client", "client", "datakey", "key", "key", "tenant"]
         terraform("plan", "-detailed-exitcode", "-input=false", *variables, workdir=workdir)
 
         # The other front: a function URL (no per-request charge) in place of the HTTP API.
