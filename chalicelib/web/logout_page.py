@@ -72,7 +72,11 @@ def logout_page(
         headers: HeadersType = {"Location": "logout?" + query, "Cache-Control": "no-store"}
         return Response(body="", status_code=303, headers=headers)
     checked = logout.check(svc, tenant_id, params)
-    if checked.hint is None:
+    # A valid hint with a return address its app never registered: something is off (a
+    # tampered link, a misconfigured app), so the person is asked rather than signed out and
+    # left on our page, as the OpenID Foundation's logout tests expect; nobody is redirected.
+    unregistered = bool(params.get("post_logout_redirect_uri")) and checked.target is None
+    if checked.hint is None or unregistered:
         return _confirmation(svc, tenant_id, jar, checked, params, locale)
     answer = logout.end_hinted(svc, checked, jar.get(sso.COOKIE))
     return _answer(svc, checked.tenant.tenant.name, tenant_id, answer, locale, 302)

@@ -105,16 +105,22 @@ def test_an_expired_hint_is_still_a_hint(api, apps, session, clock):
     assert not still_signed_in(api, apps["portal"], cookie)
 
 
-def test_without_a_registered_uri_the_person_sees_the_signed_out_page(api, apps, session):
-    """An unregistered URI, or another app's, is not followed (no open redirector); the
-    logout itself still happens."""
+def test_an_unregistered_uri_is_never_followed_and_the_person_is_asked(api, apps, session):
+    """An unregistered URI, or another app's, is not followed (no open redirector), even with
+    a valid hint: the person is asked "Sign out?" (the form carries no URI), and nothing ends
+    until they confirm."""
     cookie, portal_token, _ = session
     for uri in ("https://evil.test/", WIKI_HOME, PORTAL_HOME + "/"):
         cookie, _ = sign_in(api, apps["portal"])
         response = logout(api, cookie, id_token_hint=portal_token, post_logout_redirect_uri=uri)
+        page = response.body.decode()
         assert response.status_code == 200 and "Location" not in response.headers
-        assert "You&#x27;re signed out" in response.body.decode()
-        assert not still_signed_in(api, apps["portal"], cookie)
+        assert "Sign out of Acme Corp?" in page and 'name="post_logout_redirect_uri"' not in page
+        assert still_signed_in(api, apps["portal"], cookie)
+    csrf = cookie_from(response.headers, "psi_csrf")
+    confirmed = confirm(api, cookie, {"csrf": csrf}, csrf=csrf)
+    assert confirmed.status_code == 200 and "You&#x27;re signed out" in confirmed.body.decode()
+    assert not still_signed_in(api, apps["portal"], cookie)
 
 
 def forged_hints(svc, portal_token: str) -> dict[str, str]:
