@@ -47,7 +47,10 @@ def set_up(stack, rp_port: int, state_dir: Path) -> dict:
     svc = service.get()
     admin.create_tenant(svc, TENANT, "Demo Organisation", DEMO_POLICY)
     redirect_uri = f"http://127.0.0.1:{rp_port}/callback"
-    client = admin.add_client(svc, TENANT, CLIENT, "Demo App", [redirect_uri])
+    client = admin.add_client(
+        svc, TENANT, CLIENT, "Demo App", [redirect_uri],
+        post_logout_redirect_uris=(f"http://127.0.0.1:{rp_port}/",),  # its "Sign out" comes back
+    )  # fmt: skip
     admin.create_account(svc, TENANT, USERNAME, AccountKind.WORK)
     admin.set_password(svc, TENANT, USERNAME, PASSWORD)
     code = admin.issue_activation_code(svc, TENANT, USERNAME)["activation_code"]

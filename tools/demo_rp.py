@@ -32,6 +32,7 @@ class RelyingParty:
     redirect_uri: str
     pending: dict[str, dict] = field(default_factory=dict)
     id_token_alg: str = "RS256"  # the client's id_token_signed_response_alg
+    last_id_token: str | None = None  # the demo's one visitor's, for "Sign out"
 
     @functools.cached_property
     def metadata(self) -> dict:
@@ -67,6 +68,7 @@ class RelyingParty:
         )
         keys = KeySet.import_key_set(requests.get(self.metadata["jwks_uri"], timeout=10).json())
         verified = jwt.decode(token["id_token"], keys, algorithms=[self.id_token_alg])
+        self.last_id_token = token["id_token"]
         jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": self.issuer},
             aud={"essential": True, "value": self.client_id},
@@ -76,6 +78,17 @@ class RelyingParty:
             iat={"essential": True},
         ).validate(verified.claims)
         return dict(verified.claims)
+
+    def logout_url(self) -> str:
+        """RP-Initiated Logout: the service ends the browser's single sign-on session (its
+        other apps stop signing the person in) and sends the browser back to the app's home,
+        the post_logout_redirect_uri the demo registered."""
+        parts = urllib.parse.urlsplit(self.redirect_uri)
+        home = f"{parts.scheme}://{parts.netloc}/"
+        query = {"post_logout_redirect_uri": home, "client_id": self.client_id}
+        if self.last_id_token:
+            query["id_token_hint"] = self.last_id_token
+        return self.metadata["end_session_endpoint"] + "?" + urllib.parse.urlencode(query)
 
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Demo App</title></head>
@@ -101,6 +114,8 @@ def _handler():
             params = dict(urllib.parse.parse_qsl(url.query))
             if url.path == "/login":
                 self._send(302, "", rp.authorization_url(params.get("login_hint")))
+            elif url.path == "/logout":
+                self._send(302, "", rp.logout_url())
             elif url.path == "/callback" and "code" in params:
                 try:
                     claims = rp.complete(params.get("state", ""), params["code"])
@@ -112,7 +127,8 @@ def _handler():
                     200,
                     "<h1>Signed in</h1><p>The ID token verified against the "
                     f"tenant's JWKS. Its claims:</p><pre id='claims'>{pretty}</pre>"
-                    "<p><a href='/login'>Sign in again</a></p>",
+                    "<p><a href='/login'>Sign in again</a> (your browser is still signed in: "
+                    "no phone needed) or <a id='logout' href='/logout'>Sign out</a></p>",
                 )
             elif url.path == "/callback":
                 reason = html.escape(params.get("error_description", params.get("error", "?")))
