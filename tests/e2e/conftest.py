@@ -16,6 +16,7 @@ from authenticator.device_api import DeviceApi, http_transport
 from chalicelib import service
 from chalicelib.adapters import aws
 from chalicelib.domain import language
+from chalicelib.domain.signins import POLL_SECONDS
 from chalicelib.settings import Settings
 from tests.fixtures import isolation
 from tools import simulator
@@ -144,6 +145,21 @@ def page(browser):
 def shoot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def poll_now(page) -> None:
+    """The sign-in page asks for its sign-in's result now rather than at its next poll (every
+    POLL_SECONDS, the interval the service gives it): its clock jumps ahead by one interval,
+    firing the timers due by then, once each, in order. For a page whose clock was installed
+    before it loaded (Playwright's clock: it runs at real speed until told otherwise)."""
+    page.clock.fast_forward(POLL_SECONDS * 1000)
+
+
+def simulator_polls_now(phone) -> None:
+    """The phone simulator's tab asks for waiting requests now rather than at its next poll
+    (tools/simulator/phone.js polls every 1.5 s); for a tab whose clock was installed, as
+    poll_now."""
+    phone.clock.fast_forward(1500)
 
 
 def claims_on(page) -> dict:
