@@ -56,12 +56,10 @@ def begin(svc: Services, tenant_id: str, signin: SignIn, old_cookie: str | None)
         expires_at=auth_time + policy.session_max_seconds,
         clients=tuple(clients),
     )
+    # Not audited apart: the sign-in that opens it is (its approval, password or passkey
+    # event), and a write per sign-in is a fifth of its cost.
     if not session.live(now) or not svc.sessions.begin(session):
         return None
-    svc.record(
-        tenant_id, "session_started", account=session.account_id,
-        detail={"sid": session.session_id, "acr": session.acr, "client_id": signin.client_id},
-    )  # fmt: skip
     return sso.cookie_value(session.account_id, session.session_id, secret)
 
 
