@@ -26,7 +26,7 @@ from chalicelib.domain.tenants import Policy
 from tools.admin import flows as admin
 
 from .accessibility import assert_accessible
-from .conftest import Phone, add_platform_authenticator, shoot, t
+from .conftest import Phone, add_platform_authenticator, poll_now, shoot, t
 
 pytestmark = pytest.mark.e2e
 TENANT = "keyring"
@@ -56,6 +56,7 @@ def page(browser, lang):
     context = browser.new_context(locale=locale)
     opened = context.new_page()
     add_platform_authenticator(context, opened, automaticPresenceSimulation=True)
+    opened.clock.install()  # to skip to the sign-in page's next poll (poll_now)
     yield opened
     context.close()
 
@@ -81,6 +82,7 @@ def test_add_a_passkey_on_the_page_then_remove_it(page, lang, local, stack):
     expect(page.locator("#number")).to_have_text(re.compile(r"^\d\d$"))
     number = int(page.locator("#number").inner_text())
     phone.answer(phone.wait_for_signin(number)["signin_id"], "approve", number)
+    poll_now(page)
     expect(page.locator("#account")).to_be_visible(timeout=10_000)
     expect(page.locator("#no-passkeys")).to_be_visible()
     expect(page.locator("#add-passkey")).to_be_visible()

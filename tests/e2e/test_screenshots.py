@@ -18,7 +18,7 @@ from tools.admin import flows as admin
 
 from . import relying_party
 from .accessibility import assert_accessible
-from .conftest import SCREENSHOTS
+from .conftest import SCREENSHOTS, poll_now, simulator_polls_now
 
 pytestmark = pytest.mark.e2e
 OUT = SCREENSHOTS / "docs"
@@ -54,6 +54,7 @@ def test_the_number_page_and_the_phone_asking(browser, svc, stack, shop, lang, w
     if width == "phone":
         options |= {"is_mobile": True, "has_touch": True}
     context = browser.new_context(**options)
+    context.clock.install()  # to skip to the simulator's next poll (simulator_polls_now)
     try:
         phone = context.new_page()
         phone.goto(f"{stack.api_url}/phone?tenant=contoso&code={code}")
@@ -73,6 +74,7 @@ def test_the_number_page_and_the_phone_asking(browser, svc, stack, shop, lang, w
         OUT.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(OUT / f"number-page-{lang}-{width}.png"))
 
+        simulator_polls_now(phone)
         review = phone.locator("#requests button").first
         expect(review).to_be_visible(timeout=10_000)
         review.click()
@@ -94,6 +96,7 @@ def test_the_security_info_page(browser, svc, stack, shop, make_phone, lang):
     phone = make_phone("contoso")
     phone.enrol(admin.issue_activation_code(svc, "contoso", username)["activation_code"])
     context = browser.new_context(locale=LOCALES[lang], viewport=WIDTHS["desktop"])
+    context.clock.install()  # to skip to the sign-in page's next poll (poll_now)
     try:
         page = context.new_page()
         page.goto(f"{stack.api_url}/t/contoso/account")
@@ -102,6 +105,7 @@ def test_the_security_info_page(browser, svc, stack, shop, make_phone, lang):
         expect(page.locator("#number")).to_have_text(re.compile(r"^\d\d$"))
         number = int(page.locator("#number").inner_text())
         phone.answer(phone.wait_for_signin(number)["signin_id"], "approve", number)
+        poll_now(page)
         expect(page.locator("#account")).to_be_visible(timeout=10_000)
         expect(page.locator("h1")).to_have_text(language.translate(lang, "Security info"))
         assert_accessible(page, f"security info, {lang}")

@@ -20,7 +20,7 @@ from tools.admin import flows as admin
 from tools.simulator.text import SCRIPT_TEXT
 
 from . import relying_party
-from .conftest import claims_on, shoot, t
+from .conftest import claims_on, poll_now, shoot, simulator_polls_now, t
 
 pytestmark = pytest.mark.e2e
 TENANT = "phones"
@@ -41,7 +41,10 @@ def lang(locale) -> str:
 
 @pytest.fixture
 def context(browser, locale):
+    """A browser in the locale, its clock installed so that its tabs can skip to their next
+    poll (poll_now, simulator_polls_now): one clock for all of them."""
     opened = browser.new_context(locale=locale)
+    opened.clock.install()
     yield opened
     opened.close()
 
@@ -123,6 +126,7 @@ def test_two_waiting_requests_the_person_approves_the_older_one(context, lang, a
     older, older_number = start(context, app_url, username)
     time.sleep(1.1)  # the list is ordered by start, to the second
     newer, newer_number = start(context, app_url, username)
+    simulator_polls_now(phone)
 
     # Both are listed, oldest first, with who asks and a countdown; neither opens itself.
     items = phone.locator("#requests li")
@@ -167,6 +171,7 @@ def test_two_waiting_requests_the_person_approves_the_older_one(context, lang, a
     expect(phone.locator("#outcome")).to_be_focused()
     focus_is_not_on_an_answer(phone)
     shoot(phone, f"simulator-approved-{lang}")
+    poll_now(older)
     expect(older.locator("#claims")).to_be_visible()
     assert {"mfa", "hwk"} <= set(claims_on(older)["amr"])
 
@@ -189,12 +194,15 @@ def test_a_request_that_ends_elsewhere_leaves_the_screen_and_says_so(
     username = f"gone-{lang}@phones.test"
     phone = enrolled_simulator(context, svc, stack, username)
     page, _ = start(context, app_url, username)
+    simulator_polls_now(phone)
     item = phone.locator("#requests li")
     expect(item).to_have_count(1, timeout=10_000)
     item.get_by_role("button", name=review(lang)).click()
     expect(phone.locator("#request")).to_be_visible()
 
-    page.click("#use-password")  # the page abandons the phone request
+    with page.expect_response(re.compile(r".*/cancel$")):
+        page.click("#use-password")  # the page abandons the phone request
+    simulator_polls_now(phone)
 
     expect(phone.locator("#outcome")).to_have_text(
         t(lang, SCRIPT_TEXT["endedElsewhere"]), timeout=10_000
