@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
+import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +89,26 @@ class Phone:
         status, body = self.api.respond(self.key, signin_id, decision, number)
         assert status in (200, 409), body
         return body
+
+
+def pytest_collection_finish(session):
+    """tf-local's run (test_tf_local.py) takes half a minute in a process of its own, mostly
+    Terraform's: started here, once the run is known to include its test, it proceeds on the
+    other core beside the tests before it instead of after them."""
+    module = sys.modules.get(f"{__package__}.test_tf_local")
+    if session.config.option.collectonly or module is None:
+        return
+    if any(getattr(item, "module", None) is module for item in session.items):
+        scratch = Path(tempfile.mkdtemp(prefix="tf-local-"))
+        session.config.stash[module.STARTED] = module.start(scratch)
+
+
+def pytest_sessionfinish(session):
+    module = sys.modules.get(f"{__package__}.test_tf_local")
+    started = session.config.stash.get(module.STARTED, None) if module else None
+    if started is not None:  # stopped by its test, unless the run ended before it
+        started.stop()
+        shutil.rmtree(started.work.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

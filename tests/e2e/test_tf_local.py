@@ -5,7 +5,9 @@ stop on Ctrl-C.
 
 Runs `python -m tools.tf_local` (what the Makefile runs) in a subprocess, with its working
 copy in a temporary directory instead of build/tf-local. Uses the Terraform CLI and the AWS
-provider already on the machine; nothing is downloaded.
+provider already on the machine; nothing is downloaded. The subprocess takes half a minute,
+mostly Terraform's: tests/e2e/conftest.py starts it (`start`) as soon as the run's tests are
+collected, so that it works beside the tests that come before this one, which takes it up.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
@@ -60,12 +63,31 @@ def _read_until(lines: queue.Queue, marker: str, timeout: float) -> str:
     raise AssertionError(f"tf-local never printed {marker!r}:\n{''.join(seen)}")
 
 
-def test_tf_local_applies_the_example_to_moto_and_stops_on_ctrl_c(tmp_path):
-    work = tmp_path / "tf-local"
+@dataclass
+class Run:
+    """`python -m tools.tf_local` under way: its process, the lines it has printed, its stderr
+    file and working copy, and what Terraform had left in infrastructure/ before it started."""
+
+    process: subprocess.Popen
+    lines: queue.Queue
+    errors: Path
+    work: Path
+    before: list[Path]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+STARTED = pytest.StashKey[Run]()  # the run tests/e2e/conftest.py started, in config.stash
+
+
+def start(scratch: Path) -> Run:
     before = _stray_in_infrastructure()
-    errors = tmp_path / "stderr.txt"
+    errors = scratch / "stderr.txt"
     process = subprocess.Popen(
-        [sys.executable, "-m", "tools.tf_local", "--dir", str(work)],
+        [sys.executable, "-m", "tools.tf_local", "--dir", str(scratch / "tf-local")],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=errors.open("w"), text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
@@ -77,6 +99,18 @@ def test_tf_local_applies_the_example_to_moto_and_stops_on_ctrl_c(tmp_path):
         lines.put(None)
 
     threading.Thread(target=pump, daemon=True).start()
+    return Run(process, lines, errors, scratch / "tf-local", before)
+
+
+@pytest.fixture
+def tf_local_run(request, tmp_path) -> Run:
+    """The run started when collection ended, or one started now (a run that did not)."""
+    return request.config.stash.get(STARTED, None) or start(tmp_path)
+
+
+def test_tf_local_applies_the_example_to_moto_and_stops_on_ctrl_c(tf_local_run):
+    process, lines, errors = tf_local_run.process, tf_local_run.lines, tf_local_run.errors
+    work, before = tf_local_run.work, tf_local_run.before
     try:
         printed = _read_until(lines, "Press Ctrl-C", timeout=300)
 
@@ -134,6 +168,4 @@ def test_tf_local_applies_the_example_to_moto_and_stops_on_ctrl_c(tmp_path):
                 "dynamodb", endpoint_url=moto_url, config=once, **credentials
             ).list_tables()
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        tf_local_run.stop()
