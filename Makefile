@@ -87,9 +87,11 @@ scan: $(CHECKOV)      ## checkov over infrastructure/, offline (tests/e2e/test_t
 load: $(READY) catalogs        ## a bounded load run on 127.0.0.1, and the 10k sign-ins/s simulation
 	$(BIN)/python -m tools.load
 
-package: $(READY) catalogs     ## the Lambda zip, as `chalice package` builds it
+# chalice's zip, then tools/package.py: bytecode for the runtime, and without what never loads.
+package: $(READY) catalogs     ## the Lambda zip Terraform deploys: build/package/deployment.zip
 	rm -rf build/package && AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
 		$(BIN)/chalice package --stage prod build/package
+	$(BIN)/python -m tools.package build/package
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache node_modules
