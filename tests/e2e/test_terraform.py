@@ -124,7 +124,7 @@ def _check_function_and_front(aws, outputs: dict) -> None:
     function = aws("lambda").get_function(FunctionName=outputs["function_name"])["Configuration"]
     assert (function["Handler"], function["Runtime"]) == ("app.handler", "python3.11")
     assert (function["MemorySize"], function["Timeout"]) == (512, 10)
-    assert function["Architectures"] == ["x86_64"]
+    assert function["Architectures"] == ["arm64"]  # the module's default, as make package builds
     assert function["Role"].endswith(f":role/{outputs['role_name']}")
     assert function["Environment"]["Variables"] == {
         **outputs["environment"],

@@ -45,7 +45,7 @@ variable "deletion_protection" {
 # The Lambda function
 
 variable "lambda_zip" {
-  description = "Path of the deployment.zip that `chalice package` builds (make package: build/package/deployment.zip)."
+  description = "Path of the deployment.zip that `make package` builds (build/package/deployment.zip: `chalice package`, then tools/package.py)."
   type        = string
 }
 
@@ -65,9 +65,9 @@ variable "public_base_url" {
 }
 
 variable "architecture" {
-  description = "x86_64 (what `chalice package` builds: it ships x86_64 wheels of cryptography) or arm64 (cheaper per GB-second; needs a zip with aarch64 wheels)."
+  description = "arm64 (what `make package` builds: .chalice/config.json's prod stage sets lambda_architecture, so the zip holds aarch64 wheels of cryptography, cffi and argon2's bindings; about 20% cheaper per GB-second) or x86_64 (needs a zip built with lambda_architecture = \"x86_64\"). It must match the zip: tools/package.py refuses extension modules of another architecture than the one chalice declares."
   type        = string
-  default     = "x86_64"
+  default     = "arm64"
 
   validation {
     condition     = contains(["x86_64", "arm64"], var.architecture)
