@@ -17,9 +17,6 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from argon2 import Type, low_level
-from argon2.exceptions import InvalidHashError, VerificationError
-
 from chalicelib import contract
 from chalicelib.domain import secret_codes
 from chalicelib.domain.secret_codes import RandomSource
@@ -56,6 +53,9 @@ class PasswordHasher:
         """The work of one check: Argon2id, or scrypt for a hash made before Argon2id."""
         secret = password.encode("utf-8")
         if encoded.startswith(ARGON2ID):
+            from argon2 import Type, low_level  # deferred: only password checks load it
+            from argon2.exceptions import InvalidHashError, VerificationError
+
             try:
                 return low_level.verify_secret(encoded.encode("ascii"), secret, Type.ID)
             except (VerificationError, InvalidHashError):
@@ -91,6 +91,8 @@ class PasswordHasher:
         return self._argon2(b"", bytes(SALT_BYTES))
 
     def _argon2(self, secret: bytes, salt: bytes) -> str:
+        from argon2 import Type, low_level  # deferred: only password checks load it
+
         return low_level.hash_secret(
             secret,
             salt,

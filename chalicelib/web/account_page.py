@@ -9,7 +9,6 @@ script, no image host, nothing leaves the service. The lists are account_lists.p
 
 from __future__ import annotations
 
-import segno
 from chalice import Response
 from chalice.app import HeadersType, Request
 
@@ -158,6 +157,8 @@ def enrol_page(svc: Services, tenant_id: str, request: Request) -> Response:
 def qr_svg(text: str) -> str:
     """A QR code of `text` as inline SVG (no size: CSS sets it), dark on light, with its
     quiet zone; error correction M reads through a screen's glare."""
+    import segno  # deferred: only this QR code loads it
+
     code = segno.make(text, error="m", micro=False)
     return str(code.svg_inline(scale=1, border=4, omitsize=True, dark="#000", light="#fff"))
 

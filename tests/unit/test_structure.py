@@ -25,8 +25,9 @@ MAY_IMPORT = {
     "usecases": {"usecases", "domain", "errors", "service", "settings", "contract"},
     "web": {"web", "usecases", "domain", "errors", "service", "settings", "contract"},
 }
-# Imports that may wait until first use, to keep them out of a cold start (docs/performance.md).
-DEFERRED_OK = {"boto3", "botocore"}
+# Imports that may wait until first use, to keep them out of a cold start (docs/performance.md):
+# argon2 only for a password check, segno only for the security-info page's QR code.
+DEFERRED_OK = {"boto3", "botocore", "argon2", "segno"}
 
 
 def modules() -> dict[str, Path]:
