@@ -115,11 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.pop("AWS_ENDPOINT_URL", None)
 
     imports = startup.run_imports(args.import_runs, signins.BASE_URL)  # while the machine is quiet
-    job = None if args.no_package else startup.PackageJob()  # builds while the sign-ins run
+    job = None if args.no_package else startup.Packages()  # build while the sign-ins run
     figures = signins.run(args.signins)
     cpu, sdk = figures.pop("cpu"), figures.pop("sdk_cpu")
     skipped = {"package_bytes": None, "package_error": "skipped (--no-package)"}
-    package = job.finish() if job else skipped
+    package = job.finish(args.import_runs, signins.BASE_URL) if job else skipped
 
     headline = ("aws_calls_per_signin", "aws_calls_per_poll")
     headline += ("dynamodb_capacity_units_per_signin", "dynamodb_capacity_units_per_poll")
