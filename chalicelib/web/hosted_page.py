@@ -21,7 +21,7 @@ from chalicelib.errors import CrossSiteRequest, NotFound
 from chalicelib.service import Services
 from chalicelib.usecases import authorize
 from chalicelib.usecases import sso as sso_sessions
-from chalicelib.web import middleware, page, page_text
+from chalicelib.web import middleware, page, page_text, polling
 from chalicelib.web.bodies import cookies
 from chalicelib.web.origin_trust import origin
 from chalicelib.web.responses import ErrorResponse, as_service_error, error_response
@@ -155,6 +155,7 @@ def authorize_page(
         number_match=policy.number_match.value,
         passkeys_enabled="yes" if policy.passkeys else "no",
         response_mode=checked.response_mode,
+        polling=polling.page_config(),
     )
     cookie = set_cookie(svc, tenant_id, CSRF_COOKIE, csrf, 3600, "Strict")
     headers: HeadersType = {"Set-Cookie": cookie}
@@ -211,13 +212,15 @@ def favicon() -> Response:
 
 
 def static(name: str) -> Response:
+    """A file under web/static: by its hashed name, cached for a year; by its plain name,
+    for five minutes (page.py says why)."""
     found = page.static_file(name)
     if found is None:
         return error_response(NotFound("No such file."))
-    content, content_type = found
+    content, content_type, cache_control = found
     headers: HeadersType = {
         "Content-Type": content_type,
-        "Cache-Control": "public, max-age=300",
+        "Cache-Control": cache_control,
         "X-Content-Type-Options": "nosniff",
     }
     return Response(body=content, status_code=200, headers=headers)

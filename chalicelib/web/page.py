@@ -2,10 +2,19 @@
 
 No third-party assets, no inline script: the Content-Security-Policy allows only our own
 files, so an injected tag cannot run.
+
+The script and style are served under names that carry a hash of their content
+(signin.3f2a9c1b.js, written {{asset("signin.js")}} in a template) and cached for a year:
+a browser that signed in before asks for none of them again, and a new version has a new
+name. Inlining them would save the first visit's requests too, but would send them again in
+every page (no-store, since a page carries its CSRF token) and need a hash of each in the
+CSP, kept in step with every edit; a person signs in many times for each first visit. The
+plain names (signin.js) stay served, cached briefly, for pages opened before a release.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections.abc import Mapping
@@ -29,11 +38,15 @@ PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 # {{name}} is a value; {{_("An English sentence with {name}")}} a message, looked up in the
-# language's catalog (domain/language.py), then its {name}s filled.
+# language's catalog (domain/language.py), then its {name}s filled; {{asset("signin.js")}}
+# the hashed name of a file under static/.
 MESSAGE = re.compile(r'\{\{_\("((?:[^"\\]|\\.)*)"\)\}\}')
-_PLACEHOLDER = re.compile(MESSAGE.pattern + r"|\{\{(\w+)\}\}")
+_ASSET = r'\{\{asset\("([\w.]+)"\)\}\}'
+_PLACEHOLDER = re.compile(MESSAGE.pattern + r"|\{\{(\w+)\}\}|" + _ASSET)
 _FIELD = re.compile(r"\{(\w+)\}")
 STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+IMMUTABLE = "public, max-age=31536000, immutable"  # a hashed name: its content never changes
+SHORT = "public, max-age=300"  # a plain name: a release changes it
 
 
 @cache
@@ -86,6 +99,8 @@ def render_file(path: Path, locale: str = language.DEFAULT, **values: object) ->
     def fill(match: re.Match) -> str:
         if match[1] is not None:
             return message(locale, match[1].replace('\\"', '"'), values)
+        if match[3] is not None:
+            return asset(match[3])
         if match[2] not in values:
             return match[0]
         value = values[match[2]]
@@ -94,17 +109,33 @@ def render_file(path: Path, locale: str = language.DEFAULT, **values: object) ->
     return _PLACEHOLDER.sub(fill, _template(path))
 
 
+def hashed_name(name: str, content: str) -> str:
+    """signin.js with this content: signin.<first 8 hex digits of its SHA-256>.js."""
+    stem, dot, suffix = name.rpartition(".")
+    return f"{stem}.{hashlib.sha256(content.encode()).hexdigest()[:8]}{dot}{suffix}"
+
+
 @cache
-def _static_files() -> dict[str, tuple[str, str]]:
-    """Every file under web/static, read once: a name that is not a key here is never looked
-    up on disk (no path to resolve) nor remembered (no cache entry per name asked)."""
-    return {
-        path.name: (path.read_text(), STATIC_TYPES[path.suffix])
-        for path in (HERE / "static").iterdir()
-        if path.suffix in STATIC_TYPES and path.is_file()
-    }
+def _static_files() -> dict[str, tuple[str, str, str]]:
+    """Every file under web/static, read once, by its plain and its hashed name: a name that
+    is not a key here (a hash of other content too) is never looked up on disk (no path to
+    resolve) nor remembered (no cache entry per name asked)."""
+    files = {}
+    for path in (HERE / "static").iterdir():
+        if path.suffix in STATIC_TYPES and path.is_file():
+            content = path.read_text()
+            files[path.name] = (content, STATIC_TYPES[path.suffix], SHORT)
+            files[hashed_name(path.name, content)] = (content, STATIC_TYPES[path.suffix], IMMUTABLE)
+    return files
 
 
-def static_file(name: str) -> tuple[str, str] | None:
-    """(content, content type) of a file under web/static, or None."""
+@cache
+def asset(name: str) -> str:
+    """The hashed name a template links to, for a file under web/static (KeyError for
+    another: a template's mistake)."""
+    return hashed_name(name, _static_files()[name][0])
+
+
+def static_file(name: str) -> tuple[str, str, str] | None:
+    """(content, content type, Cache-Control) of a file under web/static, or None."""
     return _static_files().get(name)

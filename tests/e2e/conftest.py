@@ -3,6 +3,7 @@ party built with Authlib, reference phones, and Debian's Chromium driven by Play
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
 import shutil
@@ -19,8 +20,8 @@ from authenticator.device_api import DeviceApi, http_transport
 from chalicelib import service
 from chalicelib.adapters import aws
 from chalicelib.domain import language
-from chalicelib.domain.signins import POLL_SECONDS
 from chalicelib.settings import Settings
+from chalicelib.web import polling
 from tests.fixtures import isolation
 from tools import simulator
 from tools.local_aws import running
@@ -171,11 +172,18 @@ def shoot(page, name: str) -> None:
 
 
 def poll_now(page) -> None:
-    """The sign-in page asks for its sign-in's result now rather than at its next poll (every
-    POLL_SECONDS, the interval the service gives it): its clock jumps ahead by one interval,
-    firing the timers due by then, once each, in order. For a page whose clock was installed
+    """The sign-in page asks for its sign-in's result now rather than at its next poll
+    (web/polling.py's schedule): its clock jumps ahead by the schedule's longest wait, firing
+    the timers due by then, once each, in order. For a page whose clock was installed
     before it loaded (Playwright's clock: it runs at real speed until told otherwise)."""
-    page.clock.fast_forward(POLL_SECONDS * 1000)
+    page.clock.fast_forward(LONGEST_WAIT * 1000)
+
+
+# The longest a visible page waits between polls (the first one included), over the longest
+# sign-in's lifetime.
+LONGEST_WAIT = max(
+    later - earlier for earlier, later in itertools.pairwise([0.0, *polling.poll_times(600)])
+)
 
 
 def simulator_polls_now(phone) -> None:

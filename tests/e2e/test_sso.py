@@ -15,11 +15,22 @@ from chalicelib.domain.tenants import Policy
 from tools.admin import flows as admin
 
 from . import relying_party
-from .conftest import claims_on
+from .conftest import claims_on, poll_now
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "correct horse battery staple"
 APPS = ("portal", "wiki")
+
+
+@pytest.fixture
+def page(browser):
+    """A tab whose clock is installed (Playwright's, at real speed): a sign-in skips to the
+    page's next poll (poll_now) instead of waiting for it."""
+    context = browser.new_context()
+    opened = context.new_page()
+    opened.clock.install()
+    yield opened
+    context.close()
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +69,7 @@ def by_phone(page, world, app: str = "portal", query: str = "") -> dict:
     number = int(page.locator("#number").inner_text())
     phone = world["phones"]["alice@sso.test"]
     phone.answer(phone.wait_for_signin(number)["signin_id"], "approve", number)
+    poll_now(page)
     expect(page.locator("#claims")).to_be_visible()
     return claims_on(page)
 

@@ -9,8 +9,13 @@
   const RESEND_AFTER_SECONDS = 20;
   const WARN_SECONDS = 30;
   let username = "";
-  let current = null; // the sign-in being followed: {signin_id, secret, interval, ...}
+  let current = null; // the sign-in being followed: {signin_id, secret, number, ...}
   let timers = [];
+  let pollTimer = null; // the next poll's, while one is due (not while a poll is on its way)
+  let lastPoll = 0; // when the last poll was sent (Date.now())
+  // When to ask for the result (web/polling.py, the one schedule; tests/e2e/test_polling.py
+  // holds this script to it): seconds after the number is shown.
+  const POLLING = JSON.parse(cfg.polling);
 
   // Every sentence this script shows, in the page's language (web/page_text.py).
   const TEXT = JSON.parse(cfg.text);
@@ -40,6 +45,7 @@
     timers.forEach(clearTimeout);
     timers.forEach(clearInterval);
     timers = [];
+    pollTimer = null;
     $("countdown").textContent = "";
   }
 
@@ -144,12 +150,39 @@
     $("number-heading").focus();
   }
 
+  // The first time of the schedule after `elapsed` seconds (polling.py's poll_times).
+  function nextPollAfter(elapsed) {
+    let at = POLLING.first;
+    let gap = POLLING.gap;
+    while (at <= elapsed) {
+      if (at >= POLLING.busyUntil) gap = Math.min(POLLING.cap, gap + POLLING.step);
+      at += gap;
+    }
+    return at;
+  }
+
+  // The next poll at `at` (a Date.now() time), never closer than the shortest gap to the last.
+  function schedulePoll(at) {
+    const due = Math.max(at, lastPoll + POLLING.gap * 1000);
+    pollTimer = setTimeout(poll, Math.max(0, due - Date.now()));
+    timers.push(pollTimer);
+  }
+
+  // At the schedule's next time; a hidden page only every POLLING.hidden seconds.
+  function pollLater(followed) {
+    const now = Date.now();
+    if (document.hidden) { schedulePoll(now + POLLING.hidden * 1000); return; }
+    schedulePoll(followed.started + nextPollAfter((now - followed.started) / 1000) * 1000);
+  }
+
   async function poll() {
     const followed = current;
+    pollTimer = null;
+    lastPoll = Date.now();
     const { status, body } = await postJson(`signin/${followed.signin_id}/result`, { secret: followed.secret });
     if (followed !== current) return; // the person moved on
     if (status !== 200) { ended("error"); return; }
-    if (body.status === "pending") { timers.push(setTimeout(poll, followed.interval * 1000)); return; }
+    if (body.status === "pending") { pollLater(followed); return; }
     if (body.status === "approved") { ended("approved"); finish(body.code); return; }
     ended(body.reason || body.status);
   }
@@ -197,8 +230,19 @@
     tick();
     timers.push(setInterval(tick, 1000));
     if (!secondStep) timers.push(setTimeout(() => { $("resend").hidden = false; }, RESEND_AFTER_SECONDS * 1000));
-    timers.push(setTimeout(poll, signin.interval * 1000));
+    // The schedule counts from when the number was first shown (back from the code step,
+    // it goes on where it was).
+    if (!signin.started) signin.started = Date.now();
+    pollLater(signin);
   }
+
+  // Shown again (the person comes back from the phone): ask now, not at the next time, but
+  // never closer than the shortest gap to the last poll.
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden || pollTimer === null) return;
+    clearTimeout(pollTimer);
+    schedulePoll(Date.now());
+  });
 
   function abandon() {
     // Tell the service this page stopped waiting, so the phone drops the request.
