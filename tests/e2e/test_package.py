@@ -100,7 +100,9 @@ import json, sys
 sys.path[:0] = [{str(task_root)!r}, {str(runtime)!r}]
 import app
 from chalicelib import service
+from chalicelib.adapters import aws
 service.get()
+clients_after_get = aws.client.cache_info().currsize
 event = {{"resource": "/openapi.json", "path": "/openapi.json", "httpMethod": "GET",
           "headers": {{"Host": "example.org"}}, "multiValueHeaders": {{}},
           "queryStringParameters": None, "multiValueQueryStringParameters": None,
@@ -114,7 +116,8 @@ ours = ({str(task_root)!r}, {str(runtime)!r}, sys.base_prefix)
 print(json.dumps({{"status": response["statusCode"],
                   "title": json.loads(response["body"])["info"]["title"],
                   "outside": [f for f in loaded if not f.startswith(ours)],
-                  "cffi": "cffi" in sys.modules}}))
+                  "cffi": "cffi" in sys.modules,
+                  "clients": [clients_after_get, aws.client.cache_info().currsize]}}))
 """
     env = {"PATH": "/usr/bin:/bin", **FAKE_CREDENTIALS, "PUBLIC_BASE_URL": "https://example.org"}
     done = subprocess.run(
@@ -125,6 +128,7 @@ print(json.dumps({{"status": response["statusCode"],
     seen = json.loads(done.stdout)
     assert seen["status"] == 200 and seen["title"]
     assert seen["outside"] == [] and not seen["cffi"]
+    assert seen["clients"] == [0, 0]  # no client, KMS's included, until a request uses one
     assert not list(task_root.rglob("__pycache__"))
 
 
