@@ -3,6 +3,7 @@
     python -m authenticator enrol --server URL --tenant T --code XXXX-XXXX-XXXX-XXXX
     python -m authenticator enrol --link URL   # the security-info page's link (its QR code)
     python -m authenticator inbox          # every waiting sign-in (pushes read from moto + polling)
+    python -m authenticator approve --number 42       # answers from the push when one arrived
     python -m authenticator approve --number 42       # the one that can have 42, if only one can
     python -m authenticator approve --id ID --number 42   # several waiting: say which
     python -m authenticator approve --number 482913   # a held request: no push, enter its number
@@ -43,8 +44,12 @@ from . import keystore
 from .device_api import DeviceApi, http_transport
 
 DEFAULT_STATE = Path("phone.json")
+HANDLED_KEPT = 50  # sign-ins answered from a push, remembered so a push is acted on once
 # The POSIX locale variables that name the language of messages, strongest first.
 LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
+
+
+clock = time.time  # the phone's clock, for a push's expiry
 
 
 class PhoneError(Exception):
@@ -167,21 +172,53 @@ def enrol(args) -> dict:
     }
 
 
-def _pushes(state: dict) -> dict[str, dict]:
-    """Local mode: the pushes SNS delivered to this phone's token, read from the moto server."""
+def _delivered(state: dict) -> list[dict]:
+    """Local mode: the SNS messages delivered to this phone's token, read from the moto
+    server (a phone gets them from APNs or FCM)."""
     if not state.get("moto_url") or not state.get("push_token"):
-        return {}
+        return []
     with urllib.request.urlopen(state["moto_url"] + "/moto-api/data.json", timeout=5) as resp:
         endpoints = json.load(resp).get("sns", {}).get("PlatformEndpoint", [])
+    return [
+        json.loads(message)
+        for endpoint in endpoints
+        if endpoint.get("token") == state["push_token"]
+        for message in endpoint.get("messages", {}).values()
+    ]
+
+
+def _pushes(state: dict) -> dict[str, dict]:
+    """The sign-ins the pushes named, by id."""
     found = {}
-    for endpoint in endpoints:
-        if endpoint.get("token") != state["push_token"]:
-            continue
-        for message in endpoint.get("messages", {}).values():
-            data = _push_data(json.loads(message))
-            if data:
-                found[data["signin_id"]] = data
+    for message in _delivered(state):
+        data = _push_data(message)
+        if data:
+            found[data["signin_id"]] = data
     return found
+
+
+def from_push(state: dict, signin_id: str | None, number: int | None) -> dict | None:
+    """The sign-in to answer straight from its push, without asking /device/signins
+    (docs/device-api.md, "Answering from the push"): one this phone has not acted on yet,
+    not expired, and the one meant: named by id, or the only such push and (with a
+    number) one that can have it. None: ask the list, as for anything else."""
+    handled = set(state.get("handled", []))
+    fresh = [
+        {**s, "account": state.get("username")}
+        for s in _pushes(state).values()
+        if s["signin_id"] not in handled and s["expires_at"] > clock()
+    ]
+    if signin_id:
+        return next((s for s in fresh if s["signin_id"] == signin_id), None)
+    if len(fresh) == 1 and (number is None or _fits(fresh[0], number)):
+        return fresh[0]
+    return None
+
+
+def _handled(path: Path, state: dict, signin_id: str) -> None:
+    """Acted on: its push is not answered from again (the service refuses a second answer)."""
+    state["handled"] = [*state.get("handled", []), signin_id][-HANDLED_KEPT:]
+    _save(path, state)
 
 
 def _push_data(message: dict) -> dict | None:
@@ -275,10 +312,14 @@ def _describe(signin: dict, index: int | None = None) -> str:
 
 def _fits(signin: dict, number: int) -> bool:
     """Could this sign-in's page show `number`? A `pick` one offers it among its choices; a
-    typed one takes two digits, a `strict` one (a held one too) six."""
+    typed one takes two digits, a `strict` one (a held one too) six; a push does not say
+    which of the two, so either length."""
     if signin["choices"]:
         return number in signin["choices"]
-    return (100_000 <= number <= 999_999) == (signin.get("number_match") == "strict")
+    six = 100_000 <= number <= 999_999
+    if signin.get("via") == "push" and "number_match" not in signin:
+        return six or 10 <= number <= 99
+    return six == (signin.get("number_match") == "strict")
 
 
 def choose(pending: list[dict], signin_id: str | None, number: int | None = None) -> dict:
@@ -309,11 +350,12 @@ def choose(pending: list[dict], signin_id: str | None, number: int | None = None
 
 
 def _pick(state: dict, key, signin_id: str | None, number: int | None = None) -> dict:
-    """The waiting sign-ins (with a held number, the held one it finds too: six digits whose
-    check digit holds; a `strict` tenant's pushed numbers have none), and the one the person
-    means among them."""
+    """The one the person means: from its push when that settles it; else among the
+    waiting sign-ins (with a held number, the held one it finds too: six digits whose check
+    digit holds; a `strict` tenant's pushed numbers have none)."""
     held = number if valid_held_number(number) else None
-    return choose(waiting(state, key, held), signin_id, number)
+    pushed = None if held else from_push(state, signin_id, number)
+    return pushed or choose(waiting(state, key, held), signin_id, number)
 
 
 def inbox(args) -> dict:
@@ -335,8 +377,10 @@ def answer(args, decision: str) -> dict:
         if number is None:
             print(_describe(signin))
             number = int(input("Number: "))
-    body = _check(*_api(state).respond(key, signin["signin_id"], decision, number))
-    return {"signin_id": signin["signin_id"], **body}
+    status, body = _api(state).respond(key, signin["signin_id"], decision, number)
+    if signin.get("via") == "push":
+        _handled(args.state, state, signin["signin_id"])
+    return {"signin_id": signin["signin_id"], **_check(status, body)}
 
 
 def _ask_which(pending: list[dict]) -> dict:
@@ -357,7 +401,8 @@ def watch(args) -> dict:
     key = _unlock(state, args).private_key
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
-        pending = waiting(state, key)
+        pushed = from_push(state, None, None)
+        pending = [pushed] if pushed else waiting(state, key)
         if pending:
             if len(pending) == 1:
                 signin = pending[0]
@@ -366,6 +411,8 @@ def watch(args) -> dict:
                 signin = _ask_which(pending)
             prompt = "Number" if _numbered(signin) else "'yes' to approve"
             reply = input(f"{prompt} (or 'deny' / 'fraud'): ").strip().lower()
+            if signin.get("via") == "push":
+                _handled(args.state, state, signin["signin_id"])
             if reply in ("deny", "fraud"):
                 decision = "deny" if reply == "deny" else "report_fraud"
                 return _check(*_api(state).respond(key, signin["signin_id"], decision))

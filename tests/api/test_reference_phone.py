@@ -212,3 +212,78 @@ def test_the_locale_command_changes_the_phones_language(phone, svc, monkeypatch,
     status, _, err = phone("locale", "nl_NL")  # a POSIX name, not a language tag
     assert status == 1 and "400 invalid_request" in err
     assert svc.devices.get("acme", device_id).locale == "en-US"
+
+
+@pytest.fixture
+def pushed_phone(new_account, post, tmp_path, monkeypatch, endpoints):
+    """Alice's reference phone with push, its pushes read from moto's SNS endpoints (as the
+    local mode reads them from the moto server), every device API path it calls recorded:
+    run(*argv) -> (exit status, stdout, stderr), and `run.paths`."""
+    paths: list[str] = []
+
+    def recorded(path, body, *args, **kwargs):
+        paths.append(path.rsplit("/", 1)[-1])
+        return post(path, body, *args, **kwargs)
+
+    monkeypatch.setattr(cli, "http_transport", lambda _base: recorded)
+    state = tmp_path / "phone.json"
+
+    def delivered(phone_state: dict) -> list[dict]:
+        token = phone_state["push_token"]
+        return [
+            json.loads(message)
+            for endpoint in endpoints.values()
+            if endpoint.token == token
+            for message in endpoint.messages.values()
+        ]
+
+    monkeypatch.setattr(cli, "_delivered", delivered)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = cli.main(["--state", str(state), "--pin", PIN, *argv])
+        return status, out.getvalue(), err.getvalue()
+
+    code = new_account()["activation_code"]
+    assert run("enrol", "--server", SERVER, "--tenant", "acme", "--code", code)[0] == 0
+    paths.clear()
+    run.paths = paths  # type: ignore[attr-defined]
+    return run
+
+
+def test_a_push_is_answered_straight_from_its_data_without_the_list(pushed_phone, start, result):
+    """Defends the saving docs/device-api.md decides ("Answering from the push"): with a
+    push that names the sign-in, the phone's one request is its answer; and a push is acted
+    on once: the next sign-in is answered from its own push, not the old one's."""
+    first = start()
+
+    status, out, err = pushed_phone("approve", "--number", str(first["number"]))
+
+    assert status == 0, err
+    assert last_json(out) == {"signin_id": first["signin_id"], "status": "approved"}
+    assert pushed_phone.paths == ["respond"]
+    second = start()
+    status, out, err = pushed_phone("deny")
+    assert status == 0, err
+    assert last_json(out)["signin_id"] == second["signin_id"]
+    assert pushed_phone.paths == ["respond", "respond"]
+    assert result(second)[1]["status"] == "denied"
+
+
+def test_an_expired_push_or_several_go_to_the_list(pushed_phone, two, result, monkeypatch):
+    """Defends the list as the truth where a push does not settle it: several pushes
+    waiting (which one is meant?), or a push past its expiry (the phone never answers
+    one from stale data)."""
+    older, newer = two()
+
+    status, _, err = pushed_phone("approve", "--number", str(older["number"]))
+
+    assert status == 1 and "--id" in err  # several: asked which, from the list
+    assert pushed_phone.paths == ["signins"]
+    monkeypatch.setattr(cli, "clock", lambda: newer["expires_at"] + 1)
+    number = str(older["number"])
+    status, _, err = pushed_phone("approve", "--id", older["signin_id"], "--number", number)
+    assert status == 0, err
+    assert pushed_phone.paths == ["signins", "signins", "respond"]
+    assert result(older)[1]["status"] == "approved"
