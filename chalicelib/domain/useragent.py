@@ -45,6 +45,8 @@ def clean(text: str) -> str:
     collapsed to single spaces, at most MAX_CLEAN characters."""
     if not isinstance(text, str):
         return ""
+    if text.isascii() and text.isprintable():  # the usual header: no character to drop
+        return " ".join(text.split())[:MAX_CLEAN].rstrip()
     kept = []
     for char in text:
         if char.isspace():

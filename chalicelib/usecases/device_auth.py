@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Literal, TypeVar, overload
+
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from chalicelib.domain.devices import Device, public_key_from_jwk
 from chalicelib.domain.proofs import (
@@ -60,12 +63,18 @@ def authenticate_device(
         if device is None:
             return None
         found["device"] = device
-        return public_key_from_jwk(device.public_jwk)
+        return _public_key(tuple(sorted(device.public_jwk.items())))
 
     proof = verify_with_device(token, typ, lookup, tenant.issuer, svc.now())
     if action is not None and proof.claims.get("act") != action:
         raise InvalidDeviceProof(f"this proof is not for '{action}'")
     return found["device"], proof
+
+
+@functools.lru_cache(maxsize=1024)
+def _public_key(jwk: tuple[tuple[str, str], ...]) -> ec.EllipticCurvePublicKey:
+    """A phone's key, loaded once per container: OpenSSL checks the point each time."""
+    return public_key_from_jwk(dict(jwk))
 
 
 def spend(svc: Services, tenant: ActiveTenant, device: Device, proof: Proof) -> None:

@@ -6,7 +6,6 @@ errors the views turned into responses (responses.json_view), so no route can fo
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from typing import Any
 from chalice import Response
 
 from chalicelib import service
-from chalicelib.web.responses import log
+from chalicelib.web.responses import compact_json, log
 
 YEAR = 365 * 24 * 3600
 # Behind https, browsers are told to never try plain http for this host again (RFC 6797).
@@ -29,7 +28,7 @@ def bind(app: Any) -> None:
         response = get_response(event)
         if _https():
             response.headers["Strict-Transport-Security"] = HSTS
-        log.info(json.dumps(_line(app, event, response, started), separators=(",", ":")))
+        log.info(compact_json(_line(app, event, response, started)))
         return response
 
     app.register_middleware(access_log, "http")

@@ -36,6 +36,8 @@ TRY_AGAIN_CODES = frozenset(
 )
 # Why a DynamoDB transaction was cancelled, when the fault is not the request's.
 TRY_AGAIN_REASONS = frozenset({"ThrottlingError", "TransactionConflict"})
+# One encoder for every body and log line: json.dumps would build one per call.
+compact_json = json.JSONEncoder(separators=(",", ":")).encode
 log = logging.getLogger("phonesignin")
 log.setLevel(logging.INFO)
 
@@ -50,7 +52,7 @@ class ErrorResponse(Response):
 
 def respond(status: int, body: dict, extra_headers: dict | None = None) -> Response:
     return Response(
-        body=json.dumps(body, separators=(",", ":")),
+        body=compact_json(body),
         status_code=status,
         headers={**HEADERS, **(extra_headers or {})},
     )
@@ -59,9 +61,7 @@ def respond(status: int, body: dict, extra_headers: dict | None = None) -> Respo
 def error_response(err: ServiceError) -> Response:
     return ErrorResponse(
         err.code,
-        body=json.dumps(
-            {"error": err.code, "error_description": err.description}, separators=(",", ":")
-        ),
+        body=compact_json({"error": err.code, "error_description": err.description}),
         status_code=err.status,
         headers={**HEADERS, **err.headers()},
     )

@@ -25,6 +25,27 @@ def test_tokens_we_sign_verify_with_pyjwt(key):
     assert jwt.decode(token, key.public_key(), algorithms=["ES256"]) == {"sub": "x", "n": 1}
 
 
+def test_we_frame_a_token_as_pyjwt_does(key):
+    """jose.sign frames the JWS itself around PyJWT's algorithm: the header and payload
+    segments must be the bytes `jwt.encode` makes, so relying parties read the same thing."""
+    claims = {"sub": "x", "aud": "app", "n": 1, "name": "Zoë", "amr": ["hwk", "user"]}
+    for header in ({"kid": "k1", "typ": "at+jwt"}, {"kid": "k2"}, {}):
+        ours = jose.sign(claims, key, header).rsplit(".", 1)[0]
+        assert ours == jwt.encode(claims, key, algorithm="ES256", headers=header).rsplit(".", 1)[0]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"crit": ["b64"], "b64": True}, {"b64": False}, {"crit": ["exp"]}, {"kid": ["k"]}],
+    ids=["crit-b64", "b64-false", "crit-unknown", "kid-not-string"],
+)
+def test_no_jws_extension_and_no_odd_kid_is_accepted(key, extra):
+    """No extension is understood (RFC 7515 4.1.11): a header naming one is refused."""
+    token = raw_jws(key, json.dumps({"alg": "ES256", **extra}), '{"sub":"x"}')
+    with pytest.raises(jose.JoseError, match=r"extension|kid"):
+        jose.verify(token, key.public_key())
+
+
 def pyjwt_signed(claims: dict, key, header: dict) -> str:
     """PyJWT's token with its S made low: PyJWT, like ECDSA libraries generally, returns either
     of a signature's two valid S values, and only the low one verifies here."""
