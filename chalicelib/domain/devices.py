@@ -19,7 +19,6 @@ MAX_PUSH_TOKEN = 4096
 PUSH_TOKEN = re.compile(r"^[\x21-\x7e]+\Z")  # APNs hex, FCM base64url and ':'; SNS takes no other
 # 32 bytes in 43 characters: the last one must leave its 2 spare bits zero, so a key has one
 # spelling and one thumbprint (RFC 7638 assumes a unique encoding).
-LAST_USED_STEP = 3600
 _COORDINATE = re.compile(r"^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]\Z")
 
 
@@ -90,9 +89,5 @@ class Device:
     endpoint_arn: str | None = None
     push_failed_at: int | None = None
     locale: str | None = None  # the language tag the phone sent, as sent (None: no preference)
-    last_used_at: int | None = None  # when it last answered a sign-in, to LAST_USED_STEP
-
-    def used_since(self, now: int) -> bool:
-        """Whether its last answer is recorded recent enough: one write an hour at most per
-        phone, not one per sign-in (the security-info page shows the day)."""
-        return self.last_used_at is not None and now - self.last_used_at < LAST_USED_STEP
+    # when it last answered, as respond wrote it until approvals were kept (signin_history.py)
+    last_used_at: int | None = None

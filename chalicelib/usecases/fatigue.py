@@ -29,6 +29,7 @@ from chalicelib.domain import browsers
 from chalicelib.domain.accounts import Account, user_key
 from chalicelib.domain.browsers import Source
 from chalicelib.domain.devices import Device
+from chalicelib.domain.rate_limits import Refused
 from chalicelib.domain.signins import Origin, Outcome
 from chalicelib.errors import TooManyAttempts
 from chalicelib.service import Services
@@ -105,14 +106,17 @@ def may_push(
     # The atomic count comes first: racing starts cannot all slip under it, and once over,
     # a flood is held from the container's memory, with no query. A recognised browser
     # counts against an allowance of its own, not the one strangers share.
-    counter = f"{sub}#{source.key}" if source.recognised else sub
-    refused = svc.limits.take(
-        tenant_id, "pushes", counter, now, policy.pushes_per_minute, policy.pushes_per_day
-    )
-    if refused:
-        if refused.first:
-            _held(svc, tenant_id, sub, f"pushes_per_{refused.window}", origin, source)
+    ends = svc.limits.take_push(
+        tenant_id, sub, source.key if source.recognised else None, now,
+        (policy.pushes_per_minute, policy.pushes_per_day), now + policy.signin_seconds,
+        policy.max_pending,
+    )  # fmt: skip
+    if isinstance(ends, Refused):
+        if ends.first:
+            _held(svc, tenant_id, sub, f"pushes_per_{ends.window}", origin, source)
         return False
+    if ends <= now:  # fewer than max_pending pushes are young enough to wait: no need to look
+        return True
     # Neither atomic nor strongly consistent (half the read units): racing starts are
     # already bounded by the per-minute counter.
     waiting = [

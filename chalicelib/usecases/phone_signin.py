@@ -220,13 +220,17 @@ def push_to_phones(svc: Services, tenant: ActiveTenant, signin: SignIn, account:
             svc.devices.record_push_failure(tenant.tenant_id, device_id, now)
 
 
-def _followed(svc: Services, tenant_id: str, signin_id: str, secret: str) -> SignIn:
+def _followed(
+    svc: Services, tenant_id: str, signin_id: str, secret: str, consistent: bool = True
+) -> SignIn:
     """The sign-in, for the one who opened it (who alone holds its binding secret)."""
     signins.parse_signin_id(signin_id)
     if not isinstance(secret, str) or not 0 < len(secret) <= MAX_SECRET or not secret.isascii():
         raise InvalidRequest("secret is required")
     svc.directory.get(tenant_id)
-    signin = svc.signins.get(tenant_id, signin_id)
+    signin = svc.signins.get(tenant_id, signin_id, consistent)
+    if signin is None and not consistent:  # too new for an eventual read to have seen it
+        signin = svc.signins.get(tenant_id, signin_id)
     if signin is None or signin.redirect_uri is None:  # CIBA's are its client's, at /token
         raise NotFound("No such sign-in.")
     if not secret_codes.same_secret(secret, signin.binding_hash):
@@ -235,8 +239,9 @@ def _followed(svc: Services, tenant_id: str, signin_id: str, secret: str) -> Sig
 
 
 def result(svc: Services, tenant_id: str, signin_id: str, secret: str) -> dict:
-    """What the page that started the sign-in may learn: its status, and on approval a code."""
-    signin = _followed(svc, tenant_id, signin_id, secret)
+    """What the page that started the sign-in may learn: its status, and on approval a code.
+    An eventual read, half the units: a moment-old "pending" only means one more poll."""
+    signin = _followed(svc, tenant_id, signin_id, secret, consistent=False)
     status = signin.status(svc.now())
     answer: dict = {"status": status.value, "expires_at": signin.expires_at}
     if status is Status.APPROVED:

@@ -35,12 +35,15 @@ def overview(svc: Services, tenant_id: str, session: Session) -> dict:
     recovery codes are left, and whether removing one would leave none."""
     account = account_of(svc, tenant_id, session)
     devices = [svc.devices.get(tenant_id, device_id) for device_id in account.devices]
+    used = svc.signins.last_answers(tenant_id, user_key(account.username), set(account.devices))
     phones = [
         {
             "device_id": device.device_id,
             "platform": device.platform.value,
             "added_at": device.created_at,
-            "last_used_at": device.last_used_at,
+            # The newest approval kept (90 days); phones that answered before approvals were
+            # kept carry the time respond once wrote on them.
+            "last_used_at": used.get(device.device_id, device.last_used_at),
             "push": device.endpoint_arn is not None,
         }
         for device in sorted((d for d in devices if d), key=lambda d: d.created_at)

@@ -1,29 +1,61 @@
-"""When a phone last answered a sign-in: what the security-info page shows as "last used"."""
+"""When a phone last answered a sign-in: what the security-info page shows as "last used".
+
+The decided sign-in is kept as the answer's record (signin_history.py), so respond writes
+nothing else: "last used" is read back from the person's approvals when the page is opened.
+"""
 
 from __future__ import annotations
 
+from chalicelib.domain.account_sessions import Session
+from chalicelib.domain.accounts import user_key
+from chalicelib.usecases import security_info
 
-def test_an_answer_records_when_the_phone_was_last_used_at_most_once_an_hour(
-    alice, start, approved, svc, clock, aws
+
+def test_the_last_approval_is_the_phones_last_use_with_no_write_of_its_own(
+    alice, start, approved, svc, clock
 ):
-    """Needs respond's last_used_at write, and its hourly step: without the write the page
-    cannot say when a phone was last used; without the step every sign-in pays one more write."""
-    assert svc.devices.get("acme", alice.device_id).last_used_at is None
-    first = svc.now()
-    approved(alice, start())
-    assert svc.devices.get("acme", alice.device_id).last_used_at == first
+    """Needs the decided sign-in kept and read back: without it the page cannot say when a
+    phone was last used, or respond pays a devices write per sign-in to say it."""
+    who = user_key("alice@acme.test")
+    assert svc.signins.last_answers("acme", who, {alice.device_id}) == {}
 
     calls: list[str] = []
     client = svc.devices._client
     client.meta.events.register(
-        "provide-client-params.dynamodb.UpdateItem",
-        lambda params, **_: calls.append(params["TableName"]),
+        "provide-client-params.dynamodb.*",
+        lambda params, model, **_: calls.append(f"{model.name} {params['TableName']}"),
     )
-    clock.advance(600)
+    first = svc.now()
     approved(alice, start())
-    assert svc.devices.get("acme", alice.device_id).last_used_at == first
-    assert not any(name.endswith("devices") for name in calls)
+    clock.advance(86400 * 30)
+    approved(alice, start())
+    assert not any(call.endswith("devices") and not call.startswith("GetItem") for call in calls)
+    assert not any(call.endswith("audit") for call in calls)  # no event for an approval
 
-    clock.advance(3600)
+    assert svc.signins.last_answers("acme", who, {alice.device_id}) == {
+        alice.device_id: first + 86400 * 30
+    }
+    answered = svc.signins.answered("acme", who, first, first + 1)
+    assert [a["device_id"] for a in answered] == [alice.device_id]
+
+
+def test_a_decided_signin_is_kept_as_long_as_the_audit_log(alice, start, approved, svc):
+    """Needs decide's TTL: without it an approval's record (and "last used") would go with the
+    sign-in an hour after it ends."""
+    started = start()
+    approved(alice, started)
+    table = svc.signins._table
+    item = svc.signins._client.get_item(
+        TableName=table,
+        Key={"pk": {"S": f"acme#{started['signin_id'][:16]}"}, "sk": {"S": started["signin_id"]}},
+    )["Item"]
+    assert int(item["ttl"]["N"]) == svc.now() + 90 * 86400
+
+
+def test_the_security_info_page_shows_it(alice, start, approved, svc):
+    """Needs overview to read the approvals: without it, last_used_at stays empty."""
     approved(alice, start())
-    assert svc.devices.get("acme", alice.device_id).last_used_at == first + 4200
+    sub = svc.accounts.get("acme", "alice@acme.test").account_id
+    session = Session("alice@acme.test", sub, svc.now(), svc.now() + 600, "csrf")
+    phones = security_info.overview(svc, "acme", session)["phones"]
+    assert [p["last_used_at"] for p in phones] == [svc.now()]

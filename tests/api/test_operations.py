@@ -61,8 +61,10 @@ def test_the_audit_log_records_enrolment_answers_and_admin_actions_per_account(
     assert "alice" not in json.dumps(events)  # the log names accounts by sub only
 
     tenant_wide = [e["event"] for e in admin.audit_log(svc, "acme", today, today)["events"]]
-    assert {"tenant_created", "client_added", "signin_approved"} <= set(tenant_wide)
+    assert {"tenant_created", "client_added", "signin_fraud_reported"} <= set(tenant_wide)
     assert tenant_wide.count("client_added") == 2
+    # An approval's record is its decided sign-in, in the person's partition: listed per person.
+    assert "signin_approved" not in tenant_wide
 
 
 def test_usage_counts_each_billable_event_and_the_bill_charges_completed_signins(

@@ -99,21 +99,6 @@ class DeviceStore:
             on_condition_failure=lambda: NotFound("The device is not enrolled."),
         )
 
-    def set_last_used(self, tenant_id: str, device_id: str, now: int) -> None:
-        """The phone answered a sign-in now; never moves the time back, never makes an item."""
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=self._key(tenant_id, device_id),
-                UpdateExpression="SET last_used_at = :now",
-                ConditionExpression="attribute_exists(pk) AND "
-                "(attribute_not_exists(last_used_at) OR last_used_at < :now)",
-                ExpressionAttributeValues=values(now=now),
-            )
-        except self._client.exceptions.ClientError as err:
-            if not is_condition_failure(err):
-                raise
-
     def use_totp_step(self, tenant_id: str, device_id: str, step: int) -> bool:
         """Spend a TOTP time step: a code works once (RFC 6238 5.2)."""
         try:

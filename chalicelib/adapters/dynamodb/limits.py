@@ -11,10 +11,12 @@ one account or address is refused from memory instead of hammering one item (a h
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from chalicelib.adapters.dynamodb.base import decode_item, is_condition_failure, put_if_new, values
 from chalicelib.domain.rate_limits import Claim, Refused
+from chalicelib.domain.tenants import PUSH_LIMITS
 
 MEMORY_KEYS = 10_000
 # A closed key is trusted from memory this long, then asked again: long enough to shed a
@@ -22,6 +24,7 @@ MEMORY_KEYS = 10_000
 # an answered sign-in or a raised limit counts in every container within it.
 MEMORY_SECONDS = 30
 MINUTE, DAY = 60, 86400
+RING = PUSH_LIMITS["max_pending"][1]  # the last pushes take_push keeps: the most that may wait
 
 
 class LimitStore:
@@ -103,37 +106,76 @@ class LimitStore:
         """Count one use against a per-minute and a per-day limit, both in one item per day
         (one write): counted only if neither is full, so a flood in one minute does not use
         up the day."""
-        day, minute = divmod(now, DAY)
-        minute //= MINUTE
-        pk = f"{tenant_id}#{what}#{who}#{day}"
-        for window, key in (("day", pk), ("minute", f"{pk}#m{minute}")):
-            if (until := self.closed_until(key, now)) is not None:
-                return Refused(window, until, first=False)
-        names = {"#day": "d", "#minute": f"m{minute}", "#ttl": "ttl"}
+        return self._take(f"{tenant_id}#{what}#{who}#{now // DAY}", "", now, per_minute, per_day)[0]
+
+    def take_push(
+        self,
+        tenant_id: str,
+        sub: str,
+        source: str | None,
+        now: int,
+        limits: tuple[int, int],
+        expires_at: int,
+        waiting: int,
+    ) -> Refused | int:
+        """Count one push to the account's phones, per minute and per day, in the account's
+        item of the day: strangers share one allowance, a recognised browser (`source`) has
+        its own in the same item. The same write remembers when the account's last RING
+        pushes end, so it returns, besides a refusal, when the push `waiting` places back
+        ends: until then that many pushed sign-ins may still wait, and only then is it worth
+        asking the sign-ins table (the ring starts afresh each day, like the counters)."""
+        per_minute, per_day = limits
+        slots = [f"w{i}" for i in range(RING, 0, -1)]  # shifted from the end: w1 is the newest
+        shift = ", ".join(f"{s} = if_not_exists({n}, :zero)" for s, n in pairwise(slots))
+        refused, old = self._take(
+            f"{tenant_id}#pushes#{sub}#{now // DAY}", f"{source}:" if source else "", now,
+            per_minute, per_day, f", {shift}, w1 = :ends", {"zero": 0, "ends": expires_at},
+        )  # fmt: skip
+        return refused or int(old.get(f"w{waiting}", 0))
+
+    def _take(
+        self,
+        pk: str,
+        prefix: str,
+        now: int,
+        per_minute: int,
+        per_day: int,
+        also: str = "",
+        also_values: dict | None = None,
+    ) -> tuple[Refused | None, dict]:
+        minute = now % DAY // MINUTE
+        counters = {"day": prefix + "d", "minute": f"{prefix}m{minute}"}
+        for window, name in counters.items():
+            if (until := self.closed_until(f"{pk}#{name}", now)) is not None:
+                return Refused(window, until, first=False), {}
+        names = {"#day": counters["day"], "#minute": counters["minute"], "#ttl": "ttl"}
         done, old = self._conditional_update(
             pk,
-            UpdateExpression="ADD #day :one, #minute :one SET #ttl = if_not_exists(#ttl, :ttl)",
+            UpdateExpression="ADD #day :one, #minute :one SET #ttl = if_not_exists(#ttl, :ttl)"
+            + also,
             ConditionExpression="(attribute_not_exists(#day) OR #day < :per_day) AND "
             "(attribute_not_exists(#minute) OR #minute < :per_minute)",
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values(
-                one=1, ttl=(day + 2) * DAY, per_day=per_day, per_minute=per_minute
+                one=1, ttl=(now // DAY + 2) * DAY, per_day=per_day, per_minute=per_minute,
+                **(also_values or {}),
             ),
-        )
+            ReturnValues="ALL_OLD",  # not UPDATED_OLD: that leaves out what the update left equal
+        )  # fmt: skip
         if done:
-            return None
-        if old.get("d", 0) >= per_day:
-            window, until, key = "day", (day + 1) * DAY, pk
+            return None, old
+        if old.get(counters["day"], 0) >= per_day:
+            window, until = "day", (now // DAY + 1) * DAY
         else:
-            window, until, key = "minute", (now // MINUTE + 1) * MINUTE, f"{pk}#m{minute}"
-        self.remember_closed(key, until, now)
-        return Refused(window, until, first=self._first_refusal(pk, f"r{key[len(pk) :]}"))
+            window, until = "minute", (now // MINUTE + 1) * MINUTE
+        self.remember_closed(f"{pk}#{counters[window]}", until, now)
+        return Refused(window, until, first=self._first_refusal(pk, f"r{counters[window]}")), old
 
     def untake(self, tenant_id: str, what: str, who: str, now: int) -> None:
         """Forget today's counts of `take` for this key (an administrator's reset)."""
         pk = f"{tenant_id}#{what}#{who}#{now // DAY}"
         self._delete(pk)
-        self._forget_prefix(pk)  # and its minutes'
+        self._forget_prefix(pk)  # and its windows'
 
     def _first_refusal(self, pk: str, flag: str) -> bool:
         done, _ = self._conditional_update(

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.adapters.dynamodb.audit import AUDIT_DAYS
 from chalicelib.adapters.dynamodb.base import decode_item, encode_item, is_condition_failure, values
+from chalicelib.adapters.dynamodb.signin_history import SignInHistory
 from chalicelib.adapters.dynamodb.signin_items import item_of, notice_of, signin_of
 from chalicelib.domain.signins import (
     CODE_SECONDS,
@@ -31,7 +33,7 @@ from chalicelib.errors import InvalidGrant
 INBOX_ITEMS = 250
 
 
-class SignInStore:
+class SignInStore(SignInHistory):
     def __init__(self, client: Any, table: str):
         self._client = client
         self._table = table
@@ -79,10 +81,11 @@ class SignInStore:
         }
         self._client.put_item(TableName=self._table, Item=encode_item(item))
 
-    def get(self, tenant_id: str, signin_id: str) -> SignIn | None:
-        """Strongly consistent: a page polling right after approval must see it."""
+    def get(self, tenant_id: str, signin_id: str, consistent: bool = True) -> SignIn | None:
+        """Strongly consistent unless asked: an eventual read (half the units) may be a moment
+        old, which a page's result poll can afford (it polls again)."""
         response = self._client.get_item(
-            TableName=self._table, Key=self._key(tenant_id, signin_id), ConsistentRead=True
+            TableName=self._table, Key=self._key(tenant_id, signin_id), ConsistentRead=consistent
         )
         item = decode_item(response.get("Item"))
         return None if item is None else signin_of(tenant_id, item)
@@ -135,7 +138,8 @@ class SignInStore:
         amr: tuple[str, ...] | None = None,
     ) -> SignIn:
         """Record the first valid answer, once, before expiry, from the account's own phone;
-        return the sign-in as decided.
+        return the sign-in as decided. The decided sign-in is the answer's record (the audit
+        log's, and the phone's "last used"): kept AUDIT_DAYS, at no extra write.
 
         With `match_number`, the stored number must equal `number` (a missing number never
         matches). When a condition fails, raise DecisionRefused with the item as it was, so
@@ -151,14 +155,15 @@ class SignInStore:
             "outcome": outcome.value,
             "device": device_id,
             "response": response_id,
+            "keep": now + AUDIT_DAYS * 86400,
         }
         update = (
             "SET outcome = :outcome, decided_at = :now, decided_by = :device, "
-            "response_id = :response"
+            "response_id = :response, #ttl = :keep"
         )
-        extra = {}
+        extra: dict = {"ExpressionAttributeNames": {"#ttl": "ttl"}}
         if match_number:
-            extra["ExpressionAttributeNames"] = {"#number": "number"}
+            extra["ExpressionAttributeNames"]["#number"] = "number"
             condition += " AND #number = :number"
             named["number"] = -1 if number is None else number  # -1: never a number shown
         if amr is not None:
