@@ -57,10 +57,16 @@ class Meter:
         self._tally: dict[tuple[str, str], Counter] = {}
         self._since: float | None = None
         self._events = 0
+        self._day: tuple[float, str] = (-1.0, "")  # (day number, its date)
 
     def count(self, tenant_id: str, event: Billable, n: int = 1) -> None:
         now = self._clock()
-        self._tally.setdefault((tenant_id, day_of(now)), Counter())[event.value] += n
+        if now // 86400 != self._day[0]:  # formatted once a day, not on every count
+            self._day = (now // 86400, day_of(now))
+        tally = self._tally.get((tenant_id, self._day[1]))
+        if tally is None:
+            tally = self._tally[tenant_id, self._day[1]] = Counter()
+        tally[event.value] += n
         self._events += n
         self._since = now if self._since is None else self._since
         if self._events >= FLUSH_EVENTS or now - self._since >= FLUSH_SECONDS:
