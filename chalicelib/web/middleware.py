@@ -1,4 +1,5 @@
-"""What every request gets, whatever its route: one access log line, and HSTS behind https.
+"""What every request gets, whatever its route: an access log line (but for successful
+reads), and HSTS behind https.
 
 Chalice runs these around every view, including the page (/authorize), /static and the
 errors the views turned into responses (responses.json_view), so no route can forget them.
@@ -28,10 +29,21 @@ def bind(app: Any) -> None:
         response = get_response(event)
         if _https():
             response.headers["Strict-Transport-Security"] = HSTS
-        log.info(compact_json(_line(app, event, response, started)))
+        if not _quiet(event, response):
+            log.info(compact_json(_line(app, event, response, started)))
         return response
 
     app.register_middleware(access_log, "http")
+
+
+def _quiet(event: Any, response: Response) -> bool:
+    """Successful reads go unlogged: the page, its files, discovery and the page's result
+    polls are most requests and tell an operator nothing a failure would not (CloudWatch
+    bills every line: they were a third of a sign-in's log bytes). Every change and every
+    error (4xx, 5xx) keeps its line."""
+    if response.status_code >= 400:
+        return False
+    return event.method == "GET" or (event.path or "").endswith("/result")
 
 
 def request_id(event: Any) -> str:
