@@ -13,10 +13,13 @@ from tools.bench import cost, signins, startup
 from tools.local_aws import FAKE_CREDENTIALS
 
 AWS_METHOD = (
-    "tools/scenario.py's sign-in through the Lambda handler against moto in-process; calls "
-    "counted by botocore hooks on the service's clients, capacity units by DynamoDB's rules from "
-    "item sizes in moto's back end (tools/bench/meter.py); one warm-up sign-in, tenant cache warm, "
-    "usage flushed by event count only; result polls reported per poll"
+    "tools/bench/signins.py's whole flow (the page, its files on a first visit, start, the "
+    "page's polls on its schedule, the phone's answer from its push, the poll that sees it, "
+    "the token) through the Lambda handler against moto in-process, each sign-in another "
+    "person's of {accounts}, on simulated clocks (usage flushed at its real cadence); calls "
+    "counted by botocore hooks on the service's clients, capacity units by DynamoDB's rules "
+    "from item sizes in moto's back end (tools/bench/meter.py); one warm-up sign-in, tenant "
+    "cache warm; per sign-in: start + respond + token, the polls per poll"
 )
 CPU_METHOD = (
     "time.process_time around app.app(event, context) on an API Gateway REST proxy event, with "
@@ -35,11 +38,6 @@ IMPORT_METHOD = (
     "clients, against `import boto3` and one dynamodb client; medians"
 )
 
-# What cost() returns besides the lines of the bill.
-NOT_LINES = ("total", "cents", "requests", "lambda_billed", "cognito", "dynamodb_read_units")
-NOT_LINES += ("dynamodb_write_units", "api_front_rest", "api_front_function", "lambda_gb_seconds_x")
-NOT_LINES += ("each_poll", "all_polls")
-
 
 def _calls(calls: dict) -> str:
     parts = [
@@ -53,16 +51,24 @@ def _calls(calls: dict) -> str:
 def print_human(r: dict, verdicts: dict) -> None:
     u, pu = r["dynamodb_capacity_units_per_signin"], r["dynamodb_capacity_units_per_poll"]
     cpu, sdk, c = r["cpu"], r["sdk_cpu"], r["cost_usd_per_million_signins"]
-    polls = c["requests_per_signin"] - len(cost.SIGNIN_STEPS)
     steps = r["aws_calls_per_signin_by_step"], r["dynamodb_capacity_units_per_signin_by_step"]
+    flow, shipped = r["flow"], r.get("import_ratio_as_shipped")
     rows = [
+        ("HTTP requests per sign-in", f"{r['http_requests_per_signin']} in the whole flow: "
+         + ", ".join(f"{s} {f['requests']}" for s, f in flow.items())
+         + f" (static on a first visit; 1 in {cost.ASSUMPTIONS['signins_per_browser_per_release']}"
+         " counted)"),
         ("AWS calls per sign-in", _calls(r["aws_calls_per_signin"])),
         *((f"  {step}", _calls(calls)) for step, calls in steps[0].items()),
-        ("AWS calls per result poll", _calls(r["aws_calls_per_poll"])),
+        ("AWS calls per result poll", f"{_calls(r['aws_calls_per_poll'])}; the poll that sees "
+         f"the approval {_calls(r['aws_calls_per_final_poll'])}"),
+        ("AWS calls, page and files", f"page {_calls(flow['page']['calls'])}; static "
+         f"{_calls(flow['static']['calls'])}"),
         ("AWS calls, tenant load (cold)", _calls(r["aws_calls_tenant_load"])),
         ("AWS calls, enrolment", _calls(r["aws_calls_enrol"])),
         ("DynamoDB units per sign-in", f"{u['total']} (read {u['read']}, write {u['write']}); "
-                                       f"per poll: read {pu['read']}"),
+                                       f"per poll: read {pu['read']}; the poll that sees the "
+                                       f"approval: {r['dynamodb_capacity_units_per_final_poll']}"),
         *((f"  {step}", f"read {units['read']}, write {units['write']}")
           for step, units in steps[1].items()),
         ("  largest item per table, bytes", r["dynamodb_largest_item_bytes"]),
@@ -72,29 +78,35 @@ def print_human(r: dict, verdicts: dict) -> None:
          f"{cpu['flows_only_per_signin_mean']} ms per sign-in"),
         ("botocore CPU per sign-in", f"{sdk['per_signin']} ms (per call "
          f"{sdk['per_call_by_operation']}); per poll {sdk['per_poll']} ms"),
+        ("wall ms per request, p50/p95", {s: f"{w['p50']}/{w['p95']}"
+                                          for s, w in r["wall_ms_by_step"].items()}),
+        ("log bytes per request", {s: f["log_bytes"] for s, f in flow.items()}),
         ("import", f"app {r['import_ms']} ms vs boto3 {r['boto3_import_ms']} ms = "
          f"{r['import_ratio']}x (medians; minimums {r['import_ms_min']} vs "
          f"{r['boto3_import_ms_min']} ms = {r['import_ratio_of_minimums']}x)"),
+        ("import as shipped", f"{shipped}x boto3 + 1 client (ratio of minimums: "
+         f"{r['import_as_shipped_ms_min']} vs {r['import_as_shipped_boto3_ms_min']} ms; medians "
+         f"{r['import_as_shipped_ms_median']} vs {r['import_as_shipped_boto3_ms_median']} ms; "
+         f"{r['import_as_shipped_architecture']} zip); by architecture, bytes "
+         f"{r['package_bytes_by_architecture']}"
+         if shipped else f"not measured: {r.get('package_error') or 'no package'}"),
         ("  app, ms added by each step", r["import_ms_by_step"]),
-        ("  boto3, ms added by each step", r["boto3_import_ms_by_step"]),
         ("  app, self ms by package", r["import_self_ms_by_package"]),
         ("  app, cumulative ms of", r["import_cumulative_ms_of"]),
-        ("package", f"{r['package_bytes']:,} bytes ({r['package_bytes'] / 2**20:.2f} MiB), "
+        ("package", f"{r['package_bytes']:,} bytes ({r['package_bytes'] / 1e6:.2f} MB), "
          f"{r['package_files']} files, architectures {r['package_architectures']}"
          if r.get("package_bytes") else f"not built: {r.get('package_error')}"),
         *(("", f"{e['zipped']:>10,} zipped {e['unzipped']:>11,} unzipped  {e['name']}")
           for e in r.get("package_biggest_entries", [])),
-        ("cost per million sign-ins", f"${c['total_http_api']} with HTTP API "
-         f"({c['cents_per_thousand_signins_http_api']} cents per thousand), ${c['total_rest_api']} "
-         f"REST API, ${c['total_function_url']} function URL; Cognito Essentials at "
-         f"{cost.ASSUMPTIONS['signins_per_mau_per_month']} sign-ins/MAU: "
-         f"${c['cognito_essentials_same_volume']}; the {polls} result "
-         f"polls are ${c['all_polls_http_api']} of it (${c['each_poll_http_api']} each)"),
-        *(("", f"${usd:>8.4f}  {line}") for line, usd in sorted(
-            ((k, v) for k, v in c.items() if not k.startswith(NOT_LINES)), key=lambda kv: -kv[1])),
+        ("cost per million sign-ins", f"${c['full_flow_http_api']} the whole flow with an HTTP "
+         f"API (${c['full_flow_function_url']} function URL, ${c['full_flow_rest_api']} REST "
+         f"API); the sign-in API alone ${c['total_http_api']}; the polls "
+         f"${c['all_polls_http_api']} of it"),
+        *(("", f"${c[line]:>8.4f}  {line}") for line in cost.LINES),
+        ("per-seat products, same volume", c["per_seat_comparison_same_volume"]),
     ]  # fmt: skip
-    print(f"# {r['signins']} complete sign-ins through the Lambda handler against moto "
-          "(in-process), steady state: tenant cache warm; polls counted apart")  # fmt: skip
+    print(f"# {r['signins']} whole sign-ins through the Lambda handler against moto "
+          "(in-process), each another person's; polls counted apart")  # fmt: skip
     print("\n".join(f"{label + ':':<33}{text}" if label else f"  {text}" for label, text in rows))
     for name, (ok, detail) in verdicts.items():
         print(f"{'PASS' if ok else 'MISS' if ok is not None else 'n/a '} {name}: {detail}")
@@ -102,12 +114,14 @@ def print_human(r: dict, verdicts: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench", description=bench.__doc__)
-    parser.add_argument("--signins", type=int, default=200, help="complete sign-ins (200)")
+    parser.add_argument("--signins", type=int, default=200, help="whole sign-ins (200)")
+    parser.add_argument("--accounts", type=int, default=cost.ASSUMPTIONS["accounts"],
+                        help="people at the tenant (1000); each sign-in is another's")  # fmt: skip
     parser.add_argument("--import-runs", type=int, default=5, help="subprocesses each (5)")
     parser.add_argument("--no-package", action="store_true", help="skip chalice package")
     args = parser.parse_args(argv)
-    if args.signins < 1 or args.import_runs < 1:
-        parser.error("--signins and --import-runs must be at least 1")
+    if args.signins < 1 or args.import_runs < 1 or args.accounts < 1:
+        parser.error("--signins, --accounts and --import-runs must be at least 1")
     began, load = time.perf_counter(), round(os.getloadavg()[0], 2)
     machine = {"cpus": os.cpu_count(), "load_average_1m_at_start": load}
     machine["python"] = sys.version.split()[0]
@@ -116,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
 
     imports = startup.run_imports(args.import_runs, signins.BASE_URL)  # while the machine is quiet
     job = None if args.no_package else startup.Packages()  # build while the sign-ins run
-    figures = signins.run(args.signins)
+    figures = signins.run(args.signins, args.accounts)
     cpu, sdk = figures.pop("cpu"), figures.pop("sdk_cpu")
     skipped = {"package_bytes": None, "package_error": "skipped (--no-package)"}
     package = job.finish(args.import_runs, signins.BASE_URL) if job else skipped
@@ -125,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     headline += ("dynamodb_capacity_units_per_signin", "dynamodb_capacity_units_per_poll")
     report = {"signins": args.signins, **{k: figures[k] for k in headline}}
     report |= {
-        "aws_method": AWS_METHOD,
+        "aws_method": AWS_METHOD.format(accounts=args.accounts),
         "own_cpu_ms_per_signin": cpu["per_signin_mean"],
         "own_cpu_ms_per_poll": cpu["per_poll_mean"],
         "cpu_method": CPU_METHOD.format(n=args.signins),
@@ -136,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         **package,
     }
     report |= {k: v for k, v in figures.items() if k not in headline}
-    report["cost_usd_per_million_signins"] = cost.cost(report)
+    report["cost_usd_per_million_signins"] = costs = cost.cost(report)
+    report["http_requests_per_signin"] = costs["http_requests_per_signin"]
     report |= {"prices": cost.PRICES, "assumptions": cost.ASSUMPTIONS}
     verdicts = cost.targets(report)
     report["targets"] = {k: [ok, detail] for k, (ok, detail) in verdicts.items()}

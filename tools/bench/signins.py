@@ -1,204 +1,275 @@
-"""N complete phone sign-ins against moto in-process, each request through the Lambda handler.
+"""Whole phone sign-ins against moto in-process, every request through the Lambda handler, on
+realistic traffic: many people, each signing in a few times a day.
 
-The sign-in is tools/scenario.py's: start, one pending result poll (so polls are measured on
-their own), the phone answers with the page's number, the result poll that sees "approved",
-the token exchange with client_secret_basic. The service wires itself from the environment, as
-in Lambda, with a warm tenant cache. A request's own CPU is its process time minus the time
-spent inside botocore's client calls (meter.py): moto's handling there is what AWS would do,
-the rest is botocore's serialising, signing and parsing, reported apart.
+One sign-in is what a person and their browser, phone and app make, as documented: the app
+sends the browser to /authorize (the page; its static files on a browser's first visit), the
+page starts the sign-in, polls on its schedule (chalicelib/web/polling.py) while the person
+takes ANSWER_AFTER_S seconds, the phone answers from its push (no list call), the page's next
+poll gets the code (and opens the single sign-on session), and the app redeems it.
+
+Time is simulated. The flow's clock puts each step where a person's would be. Usage is
+counted on a second clock on which sign-ins arrive as they do at a container serving its
+share of a million sign-ins a month (cost.ASSUMPTIONS), so the usage flush runs at its real
+cadence. Each sign-in is another person's (up to 1,000 accounts, then round again): a person
+signing in a few times a day meets no trace of their last sign-in (no push still counted, no
+sign-in still waiting), exactly as here. A request's own CPU is its process time minus the
+time inside botocore's client calls (meter.py); botocore's share is reported apart, moto's
+(what AWS does) not at all.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
+import logging
 import os
+import re
 import secrets
 import statistics
 import time
-from collections import defaultdict
-from math import inf
-from types import SimpleNamespace
+from math import ceil
 from typing import Any
 from unittest import mock
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import boto3
 import jwt
 from chalice import Chalice
-from chalice.local import RouteMatcher
 from moto import mock_aws
-from moto.dynamodb.models import dynamodb_backends
-from moto.sns.models import sns_backends
 
 import app as app_module
 from authenticator.device_api import DeviceApi
 from chalicelib import service
 from chalicelib.adapters import aws
-from chalicelib.domain import metering
 from chalicelib.domain.accounts import AccountKind
+from chalicelib.domain.metering import SHARDS, Meter
 from chalicelib.domain.tenants import Policy
-from chalicelib.web import bodies, responses
+from chalicelib.settings import Settings
+from chalicelib.web import bodies, polling, responses
 from tools.admin import flows as admin
+from tools.bench import cost
 from tools.bench.cost import SIGNIN_STEPS, num
-from tools.bench.meter import Meter, Phase
+from tools.bench.lambda_http import LambdaHttp, LogBytes, PushedPhone, platform_log_bytes
+from tools.bench.meter import Meter as AwsMeter
+from tools.bench.meter import Phase
 from tools.local_aws import provision
-from tools.scenario import Client, Phone, Response, SignIn, SignInFailed, encode, transport
+from tools.scenario import Client, SignIn, SignInFailed, transport
 
-TENANT, USERNAME, CLIENT_ID = "acme", "alice@acme.test", "acme-web"
+TENANT, CLIENT_ID = "acme", "acme-web"
 BASE_URL = "https://signin.example.test"
 ISSUER, REDIRECT_URI = f"{BASE_URL}/t/{TENANT}", "https://app.acme.test/cb"
-USER_AGENT = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15"
 ACCOUNT_ID, REGION, PREFIX = "123456789012", "us-east-1", "bench-"  # moto's default account
+STEPS = ("page", "static", "start", "poll_pending", "respond", "poll_final", "token")
+ANSWER_AFTER_S = cost.ASSUMPTIONS["person_answers_after_s"]
+STATIC = re.compile(r'(?:src|href)="([^"]*/static/[^"]+)"')
+START = 1_800_000_000  # 2027-01-15, 08:00 UTC: the simulated clocks' first sign-in
+FLOW_GAP_S = 60  # between the starts of two sign-ins on the flow's clock: none overlaps
 
 
-class LambdaHttp:
-    """The scenario's Http as Lambda runs the app: an API Gateway REST proxy event, the handler
-    `app(event, context)`, and the runtime's JSON decode and encode, timed. `cpu` keeps each
-    request's own CPU by the meter's phase, AWS (botocore and moto) taken out."""
+class SimulatedClock:
+    def __init__(self, at: float):
+        self.now = at
 
-    def __init__(self, app: Any, meter: Meter):
-        self.app, self.meter, self.routes = app, meter, RouteMatcher(list(app.routes))
-        self.context = SimpleNamespace(function_name="phone-signin-prod", memory_limit_in_mb=512)
-        self.cpu: dict[str, list[float]] = defaultdict(list)
-
-    def get(self, path: str, headers: dict | None = None) -> Response:
-        return self._invoke("GET", path, None, headers or {})
-
-    def post(self, path: str, body: dict | str, headers: dict | None = None) -> Response:
-        return self._invoke("POST", path, *encode(body, headers))
-
-    def _invoke(self, method: str, path: str, body: str | None, headers: dict) -> Response:
-        route, bare_path = self.routes.match_route(path), path.split("?")[0]
-        headers = {k.lower(): v for k, v in ({"User-Agent": USER_AGENT} | headers).items()}
-        query = route.query_params or None
-        # The source address chalice's test client gives, with which the counts were first taken.
-        identity = {"sourceIp": "127.0.0.1", "userAgent": USER_AGENT}
-        event = json.dumps({
-            "resource": route.route, "path": bare_path, "httpMethod": method, "body": body,
-            "headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()},
-            "queryStringParameters": query and {k: v[-1] for k, v in query.items()},
-            "multiValueQueryStringParameters": query, "pathParameters": route.captured,
-            "stageVariables": None, "isBase64Encoded": False,
-            "requestContext": {"resourcePath": route.route, "httpMethod": method, "stage": "api",
-                               "path": "/api" + bare_path, "requestId": secrets.token_hex(16),
-                               "identity": identity},
-        })  # fmt: skip
-        t0, aws0 = time.process_time(), self.meter.aws_cpu
-        raw = json.dumps(self.app(json.loads(event), self.context))
-        self.cpu[self.meter.phase].append(time.process_time() - t0 - (self.meter.aws_cpu - aws0))
-        answer = json.loads(raw)
-        return Response(answer["statusCode"], answer["headers"], answer["body"] or "")
+    def __call__(self) -> float:
+        return self.now
 
 
-class PushedPhone(Phone):
-    """Answers only the sign-in its push names (read from moto's SNS endpoint, unmetered), and
-    only with a number among the push's choices, as a person would."""
-
-    def respond(self, signin_id: str, decision: str = "approve", number: int | None = None):
-        (endpoint,) = sns_backends[ACCOUNT_ID][REGION].platform_endpoints.values()
-        envelope = json.loads(endpoint.messages.popitem()[1])
-        endpoint.messages.clear()
-        payload = json.loads(next(v for k, v in envelope.items() if k != "default"))
-        data = payload.get("signin") or payload["fcmV1Message"]["message"]["data"]
-        choices = [int(n) for n in str(data.get("choices", "")).split(",") if n]
-        if data["signin_id"] != signin_id or (choices and number not in choices):
-            raise SignInFailed(f"the push does not match the sign-in: {data}")
-        return super().respond(signin_id, decision, number)
-
-
-def run(n: int) -> dict:
-    """Moto in-process with the resources Terraform makes; the service from the environment,
-    TENANT_CACHE_SECONDS raised so that every counted sign-in is the steady state."""
+def run(n: int, accounts: int = 1000) -> dict:
+    """Moto in-process with the resources Terraform makes; the service as Lambda wires it from
+    the environment, on simulated clocks, its tenant cache warm for the whole run."""
     env = {"PUBLIC_BASE_URL": BASE_URL, "TENANT_CACHE_SECONDS": "86400"}
-    # Usage is flushed every FLUSH_EVENTS events, as in a busy container, never because
-    # FLUSH_SECONDS went by: a slow or busy machine would otherwise count more writes.
-    flush = mock.patch.object(metering, "FLUSH_SECONDS", inf)
-    with mock_aws(), mock.patch.dict(os.environ, env), flush:
+    with mock_aws(), mock.patch.dict(os.environ, env):
         os.environ.update(provision(boto3.session.Session(), PREFIX, "alias/bench"))
         aws.reset()
         service.get.cache_clear()
-        meter = Meter(ACCOUNT_ID, REGION)
+        meter = AwsMeter(ACCOUNT_ID, REGION)
+        flow, arrivals = SimulatedClock(START), SimulatedClock(START)
+        lazy = (aws.lazy("dynamodb"), aws.lazy("sns"), aws.lazy("kms"))
+        svc = service.build(Settings.from_env(), *lazy, clock=flow)
+        # Usage is counted as events arrive at a container at the real rate (the flush's cadence).
+        usage = Meter(svc.usage, arrivals, lambda: secrets.randbelow(SHARDS))
+        svc = dataclasses.replace(svc, meter=usage)
+        logs = LogBytes(meter)
+        logging.getLogger("phonesignin").addHandler(logs)
         try:
             for name in ("dynamodb", "sns", "kms"):
                 meter.attach(aws.client(name))
-            with meter.clocks():
-                return _signins(n, service.get(), meter)
+            with meter.clocks(), mock.patch.object(service, "get", lambda: svc):
+                return Bench(svc, meter, flow, arrivals, logs).run(n, accounts)
         finally:
+            logging.getLogger("phonesignin").removeHandler(logs)
             aws.reset()
             service.get.cache_clear()
 
 
-def _signins(n: int, svc: Any, meter: Meter) -> dict:
-    began = time.perf_counter()
-    admin.create_tenant(svc, TENANT, "Acme Corp", Policy())
-    # ES256 ID tokens, as the bench always signed them, so its CPU figures stay comparable
-    # (an RS256 signature costs more: docs/performance.md).
-    client = admin.add_client(
-        svc, TENANT, CLIENT_ID, "Acme Portal", [REDIRECT_URI], id_token_signed_response_alg="ES256"
-    )
-    account = admin.create_account(svc, TENANT, USERNAME, AccountKind.WORK)
-    code = admin.issue_activation_code(svc, TENANT, USERNAME)["activation_code"]
-    http = LambdaHttp(app_module.app, meter)
-    phone = PushedPhone(DeviceApi(transport(http), TENANT, ISSUER))
-    meter.phase = "enrol"
-    status, enrolled = phone.enrol(code, push_token="apns-bench-" + secrets.token_hex(16))
-    if status != 200 or not enrolled.get("push"):
-        raise SignInFailed(f"enrol: {status} {enrolled}")
-    meter.phase = "tenant_load"  # a new container meeting the tenant: load it, unwrap its key
-    lazy = (aws.lazy("dynamodb"), aws.lazy("sns"), aws.lazy("kms"))
-    service.build(svc.settings, *lazy).directory.get(TENANT)
+class Bench:
+    def __init__(self, svc: Any, meter: AwsMeter, flow: SimulatedClock, arrivals, logs: LogBytes):
+        self.svc, self.meter, self.flow, self.arrivals, self.logs = svc, meter, flow, arrivals, logs
+        self.http = LambdaHttp(app_module.app, meter)
+        self.browsers: set[str] = set()  # people whose browser has the static files cached
 
-    # Without PKCE, as the bench always ran: the sign-in items, and so the units, stay comparable.
-    rp = Client(http, TENANT, CLIENT_ID, client["client_secret"], REDIRECT_URI, pkce=False)
-    signin = SignIn(http, phone, TENANT, on_step=lambda step: setattr(meter, "phase", step))
-    steps, wall = (*SIGNIN_STEPS, "poll_pending", "poll_final"), []
-    for i in range(n + 1):  # the first sign-in warms the container and is not counted
-        for step in steps if i == 1 else ():
-            meter.take(step)
-            http.cpu.pop(step)
-        t0 = time.perf_counter()
-        tokens = signin.run(rp, USERNAME, page=False, pending_polls=1)
-        meter.phase = "idle"
-        wall.append(time.perf_counter() - t0)
-        # One person signs in a few times a day, not hundreds of times a minute: forget the
-        # push counters (in moto's back end, unmetered) or the push-fatigue limits would stop
-        # the bench. Their writes are counted.
-        dynamodb_backends[ACCOUNT_ID][REGION].get_table(PREFIX + "limits").items.clear()
+    def run(self, n: int, accounts: int) -> dict:
+        began, svc = time.perf_counter(), self.svc
+        admin.create_tenant(svc, TENANT, "Acme Corp", Policy())
+        # ES256 ID tokens, as the bench always signed them, so its CPU figures stay comparable
+        # (an RS256 signature costs about 0.25 ms more: docs/performance.md).
+        client = admin.add_client(
+            svc, TENANT, CLIENT_ID, "Acme Portal", [REDIRECT_URI],
+            id_token_signed_response_alg="ES256",
+        )  # fmt: skip
+        # Only the people who sign in during the run are made: the others' items would never
+        # be read (every key is one person's). Past `accounts` sign-ins, people come round again.
+        people = [f"person{i:05d}@acme.test" for i in range(min(n + 1, accounts))]
+        for username in people:
+            admin.create_account(svc, TENANT, username, AccountKind.WORK)
+        phones = {username: self._enrol(username) for username in people}
+        self.meter.phase = "tenant_load"  # a new container meeting the tenant: load, unwrap
+        lazy = (aws.lazy("dynamodb"), aws.lazy("sns"), aws.lazy("kms"))
+        service.build(svc.settings, *lazy).directory.get(TENANT)
 
-    jwks = jwt.PyJWKSet.from_dict(http.get(f"/t/{TENANT}/jwks.json").json())
-    key = jwks[jwt.get_unverified_header(tokens["id_token"])["kid"]].key
-    claims = jwt.decode(tokens["id_token"], key, ["ES256"], audience=CLIENT_ID, issuer=ISSUER)
-    if claims["sub"] != account["sub"]:
-        raise SignInFailed("the ID token names the wrong subject")
+        # PKCE, nonce and state, as a relying party sends them (tools/scenario.Client).
+        rp = Client(self.http, TENANT, CLIENT_ID, client["client_secret"], REDIRECT_URI)
+        self.meter.take("enrol_more")
+        for i in range(n + 1):  # the first sign-in warms the container and is not counted
+            if i == 1:
+                self._forget()
+            username = people[i % len(people)]
+            tokens = self._sign_in(i, rp, username, phones[username])
+        self.meter.phase = "idle"
+        self._check(tokens)
+        return self._figures(n, began)
 
-    per = {s: meter.take(s) for s in steps}
-    per["signin"] = per["start"] + per["respond"] + per["token"]
-    figures = {"signins": n}
-    for suffix, phase, count in (
-        ("per_signin", per["signin"], n), ("per_poll", per["poll_pending"], n),
-        ("per_final_poll", per["poll_final"], n), ("enrol", meter.take("enrol"), 1),
-        ("tenant_load", meter.take("tenant_load"), 1),
-    ):  # fmt: skip
-        figures[f"aws_calls_{suffix}"] = _calls(phase, count)
-        figures[f"dynamodb_capacity_units_{suffix}"] = _units(phase, count)
-    for s in SIGNIN_STEPS:
-        figures.setdefault("aws_calls_per_signin_by_step", {})[s] = _calls(per[s], n)
-        figures.setdefault("dynamodb_capacity_units_per_signin_by_step", {})[s] = _units(per[s], n)
-    largest = sorted(meter.largest_item.items())
-    return figures | {
-        "unmetered_dynamodb_operations": dict(meter.unmetered),
-        "dynamodb_largest_item_bytes": {t.removeprefix(PREFIX): size for t, size in largest},
-        "id_token_verified": True,
-        "moto_ms_per_signin_wall": _ms(statistics.median(wall[1:])),
-        "cpu": _cpu(http.cpu, n, _routing_ms(meter)),
-        "sdk_cpu": _sdk(per, n),
-        "moto_seconds": round(time.perf_counter() - began, 2),
-    }
+    def _enrol(self, username: str) -> PushedPhone:
+        code = admin.issue_activation_code(self.svc, TENANT, username)["activation_code"]
+        phone = PushedPhone(DeviceApi(transport(self.http), TENANT, ISSUER, clock=self.flow))
+        phone.push_token = "apns-bench-" + secrets.token_hex(16)
+        self.meter.phase = "enrol" if not self.meter.phases.get("enrol") else "enrol_more"
+        status, enrolled = phone.enrol(code, push_token=phone.push_token)
+        if status != 200 or not enrolled.get("push"):
+            raise SignInFailed(f"enrol: {status} {enrolled}")
+        return phone
+
+    def _sign_in(self, i: int, rp: Client, username: str, phone: PushedPhone) -> dict:
+        """One person's whole sign-in, each step at its time on the flow's clock."""
+        at = START + i * FLOW_GAP_S
+        self.arrivals.now = START + i * cost.arrival_gap_s()
+        self.flow.now, self.meter.phase = at, "page"
+        url = rp.authorization_url()
+        page = self.http.get(url)
+        if page.status != 200 or 'id="number-step"' not in page.text:
+            raise SignInFailed(f"authorize page: {page.status}")
+        if username not in self.browsers:  # a browser's first visit: the static files
+            self.browsers.add(username)
+            self.meter.phase = "static"
+            for link in STATIC.findall(page.text):
+                path = urlsplit(urljoin(url, link.replace("&amp;", "&"))).path
+                if (got := self.http.get(path)).status != 200:
+                    raise SignInFailed(f"static {path}: {got.status}")
+        steps = iter(_schedule(at + 1))  # the person types their username: a second
+
+        def on_step(step: str) -> None:
+            self.meter.phase, self.flow.now = step, next(steps)
+
+        signin = SignIn(self.http, phone, TENANT, on_step=on_step)
+        query = dict(parse_qsl(urlsplit(url).query))
+        fields = {k: query[k] for k in ("client_id", "nonce", "scope", "redirect_uri",
+                                        "code_challenge", "code_challenge_method")}  # fmt: skip
+        started = signin.start(username, **fields)
+        if started.get("method") != "phone" or started.get("held"):
+            raise SignInFailed(f"start: not a pushed phone sign-in: {started}")
+        for _ in polling.poll_times(ANSWER_AFTER_S):
+            signin.poll(started, "pending", "poll_pending")
+        code = signin.approve(started)
+        on_step("token")
+        return rp.complete(query["state"], code)
+
+    def _forget(self) -> None:
+        """The warm-up's figures go; what follows is counted."""
+        for step in STEPS:
+            self.meter.take(step)
+            for samples in (self.http.cpu, self.http.wall, self.logs.bytes, self.logs.lines):
+                samples.pop(step, None)  # type: ignore[attr-defined]
+            self.http.requests.pop(step, None)
+
+    def _check(self, tokens: dict) -> None:
+        jwks = jwt.PyJWKSet.from_dict(self.http.get(f"/t/{TENANT}/jwks.json").json())
+        key = jwks[jwt.get_unverified_header(tokens["id_token"])["kid"]].key
+        options = {"verify_iat": False, "verify_exp": False}  # on the simulated clock, below
+        claims = jwt.decode(
+            tokens["id_token"], key, ["ES256"], audience=CLIENT_ID, issuer=ISSUER, options=options
+        )
+        if not claims["iat"] <= self.flow.now < claims["exp"]:
+            raise SignInFailed(f"the ID token is not valid now: {claims}")
+
+    def _figures(self, n: int, began: float) -> dict:
+        per = {s: self.meter.take(s) for s in STEPS}
+        per["signin"] = per["start"] + per["respond"] + per["token"]
+        polls = max(1, self.http.requests["poll_pending"])
+        figures: dict = {"signins": n, "accounts_signing_in": min(n + 1, len(self.browsers))}
+        for suffix, phase, count in (
+            ("per_signin", per["signin"], n), ("per_poll", per["poll_pending"], polls),
+            ("per_final_poll", per["poll_final"], n), ("enrol", self.meter.take("enrol"), 1),
+            ("tenant_load", self.meter.take("tenant_load"), 1),
+        ):  # fmt: skip
+            figures[f"aws_calls_{suffix}"] = _calls(phase, count)
+            figures[f"dynamodb_capacity_units_{suffix}"] = _units(phase, count)
+        for s in SIGNIN_STEPS:
+            figures.setdefault("aws_calls_per_signin_by_step", {})[s] = _calls(per[s], n)
+            figures.setdefault("dynamodb_capacity_units_per_signin_by_step", {})[s] = _units(
+                per[s], n
+            )
+        largest = sorted(self.meter.largest_item.items())
+        return figures | {
+            "flow": self._flow(per, n),
+            "unmetered_dynamodb_operations": dict(self.meter.unmetered),
+            "dynamodb_largest_item_bytes": {t.removeprefix(PREFIX): size for t, size in largest},
+            "id_token_verified": True,
+            "wall_ms_by_step": {s: _percentiles(self.http.wall[s]) for s in STEPS},
+            "cpu": _cpu(self.http.cpu, n, _routing_ms(self.meter)),
+            "sdk_cpu": _sdk(per, n),
+            "moto_seconds": round(time.perf_counter() - began, 2),
+        }
+
+    def _flow(self, per: dict[str, Phase], n: int) -> dict:
+        """Each step of the whole flow per sign-in: requests, calls, units, and per request its
+        own CPU, botocore's CPU and its log bytes (the service's lines, the platform's apart)."""
+        flow = {}
+        for s in STEPS:
+            requests = self.http.requests[s]
+            each = max(1, requests)
+            flow[s] = {
+                "requests": num(requests / n),
+                "calls": _calls(per[s], each),
+                "units": _units(per[s], each),
+                "cpu_ms": _ms(statistics.fmean(self.http.cpu[s])) if requests else 0,
+                "sdk_ms": _ms(sum(per[s].sdk_cpu.values()) / each),
+                "log_bytes": ceil(self.logs.bytes[s] / each) + platform_log_bytes(),
+                "service_log_lines": num(self.logs.lines[s] / each),
+            }
+        return flow
+
+
+def _schedule(started: float) -> list[float]:
+    """When each step after the start happens: the page's polls while the person answers,
+    the answer, the poll that sees it, the app redeeming the code."""
+    pending = polling.poll_times(ANSWER_AFTER_S)
+    final = polling.poll_times(ANSWER_AFTER_S + polling.CAP + polling.GAP)[len(pending)]
+    return [
+        started, *(started + t for t in pending), started + ANSWER_AFTER_S, started + final,
+        started + final + 0.2,
+    ]  # fmt: skip
+
+
+def _percentiles(samples: list[float]) -> dict:
+    if len(samples) < 2:
+        return {"p50": _ms(samples[0]) if samples else None, "p95": None}
+    cuts = statistics.quantiles(samples, n=20)
+    return {"p50": _ms(statistics.median(samples)), "p95": _ms(cuts[-1])}
 
 
 def _cpu(samples: dict[str, list[float]], n: int, routing_ms: float) -> dict:
     totals = [sum(samples[s][i] for s in SIGNIN_STEPS) for i in range(n)]
     names = {"start": "start", "poll": "poll_pending", "respond": "respond"}
-    names |= {"final": "poll_final", "token": "token"}
+    names |= {"final": "poll_final", "token": "token", "page": "page"}
     by_step = {name: _ms(statistics.fmean(samples[step])) for name, step in names.items()}
     mean = statistics.fmean(totals)
     return {
@@ -215,7 +286,7 @@ def _cpu(samples: dict[str, list[float]], n: int, routing_ms: float) -> dict:
     }
 
 
-def _routing_ms(meter: Meter, warmup: int = 20, runs: int = 300) -> float:
+def _routing_ms(meter: AwsMeter, warmup: int = 20, runs: int = 300) -> float:
     """What routing costs apart from the flow behind it: a Chalice app with the service's edge
     (responses.json_view, a checked JSON body) and no work, through the same handler path."""
     bare = Chalice(app_name="bench-routing")
