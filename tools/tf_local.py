@@ -158,6 +158,7 @@ def _variables(work: Path) -> Path:
         "apple_team_id": "TEAM123456",
         "ios_bundle_id": "com.example.authenticator",
         "fcm_service_account_file": str(fcm),
+        "platform_log_lines": True,  # moto ignores LoggingConfig: a second plan would show it
     }
     tfvars = work / "tf-local.tfvars"
     tfvars.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items()))

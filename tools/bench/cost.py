@@ -49,8 +49,9 @@ ASSUMPTIONS = {
     "sns_publish_latency_ms": 15,
     "kms_decrypt_latency_ms": 10,
     "lambda_runtime_overhead_ms_per_request": 0.5,
-    "log_bytes": "measured: the service's lines with the runtime's text prefix, the platform's "
-    "START/END/REPORT, 26 B per event as CloudWatch counts",
+    "log_bytes": "measured: the service's lines as the Python runtime's JSON format wraps them "
+    "(the service module's default; the platform's lines at WARN: none), 26 B per event as "
+    "CloudWatch counts",
     "gb": 1e9,
     "signins_per_month": 1_000_000,
     "tenants": 1,

@@ -20,15 +20,14 @@ from tools.scenario import Phone, Response, SignInFailed, encode
 USER_AGENT = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15"
 ACCOUNT_ID, REGION = "123456789012", "us-east-1"  # moto's default account
 REQUEST_ID = "8f507cfc-0d2e-4c1a-9b7e-3f1d2c4b5a69"  # a Lambda request id's length
-# What the Lambda platform writes for every invocation (START, END, REPORT), in its own
-# format, and what its Python runtime puts before each line the function logs (text format).
+# What the Lambda platform writes for every invocation (START, END, REPORT) in the Text format;
+# the service module's default (JSON, system logs at WARN) writes none of them.
 PLATFORM_LINES = (
     f"START RequestId: {REQUEST_ID} Version: $LATEST",
     f"END RequestId: {REQUEST_ID}",
     f"REPORT RequestId: {REQUEST_ID}\tDuration: 12.34 ms\tBilled Duration: 13 ms\t"
     "Memory Size: 512 MB\tMax Memory Used: 98 MB\t",
 )
-RUNTIME_PREFIX = f"[INFO]\t2026-12-04T12:00:00.000Z\t{REQUEST_ID}\t"
 CLOUDWATCH_EVENT_OVERHEAD = 26  # bytes CloudWatch Logs counts per log event besides its text
 
 
@@ -98,8 +97,9 @@ class PushedPhone(Phone):
 
 
 class LogBytes(logging.Handler):
-    """What the service logs, as CloudWatch Logs would ingest it, by the meter's phase: each
-    line with the runtime's prefix, plus CloudWatch's per-event overhead."""
+    """What the service logs, as CloudWatch Logs ingests it from the function the service
+    module deploys (JSON format: each line wrapped by the Python runtime), by the meter's
+    phase, with CloudWatch's per-event overhead."""
 
     def __init__(self, meter: Meter):
         super().__init__(logging.INFO)
@@ -108,11 +108,15 @@ class LogBytes(logging.Handler):
         self.lines: dict[str, int] = defaultdict(int)
 
     def emit(self, record: logging.LogRecord) -> None:
-        line = RUNTIME_PREFIX + record.getMessage()
+        line = json.dumps({
+            "timestamp": "2026-12-04T12:00:00.000Z", "level": record.levelname,
+            "message": record.getMessage(), "logger": record.name, "requestId": REQUEST_ID,
+        })  # fmt: skip
         self.bytes[self.meter.phase] += len(line.encode()) + 1 + CLOUDWATCH_EVENT_OVERHEAD
         self.lines[self.meter.phase] += 1
 
 
 def platform_log_bytes() -> int:
-    """The platform's lines for one invocation, as CloudWatch counts them."""
+    """The platform's lines for one invocation in the Text format (platform_log_lines = true),
+    as CloudWatch counts them."""
     return sum(len(line.encode()) + 1 + CLOUDWATCH_EVENT_OVERHEAD for line in PLATFORM_LINES)

@@ -48,6 +48,8 @@ module "service" {
   lambda_zip     = var.lambda_zip
   push_platforms = local.push_platforms
   front          = "http_api"
+  # false (the default): JSON logs, without the platform's lines for every request.
+  platform_log_lines = var.platform_log_lines
   # Empty: the HTTP API's own https://<id>.execute-api.<region>.amazonaws.com address.
   public_base_url = ""
 }

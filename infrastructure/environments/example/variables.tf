@@ -55,3 +55,9 @@ variable "acme_portal_secret" {
   type        = string
   sensitive   = true
 }
+
+variable "platform_log_lines" {
+  description = "Keep Lambda's START, END and REPORT lines (Text log format); tools/tf_local.py sets it for moto, which ignores the logging configuration."
+  type        = bool
+  default     = false
+}

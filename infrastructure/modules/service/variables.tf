@@ -75,6 +75,12 @@ variable "architecture" {
   }
 }
 
+variable "platform_log_lines" {
+  description = "Keep Lambda's START, END and REPORT lines for every request (the Text log format). Off by default: the JSON format with system logs at WARN drops them. moto ignores a function's logging configuration, so the environments applied to moto turn this on (a second plan would show it again)."
+  type        = bool
+  default     = false
+}
+
 variable "memory_mb" {
   description = "Lambda memory; CPU scales with it (docs/performance.md prices 512 MB)."
   type        = number
