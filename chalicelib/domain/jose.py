@@ -18,17 +18,15 @@ that).
 from __future__ import annotations
 
 import json
+from functools import cache
+from typing import Any
 
-import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from chalicelib.domain.secret_codes import b64url, b64url_decode
 
-ALGORITHMS = ["ES256"]
 # n, the order of the P-256 group (FIPS 186-4 D.1.2.3, SEC 2 2.4.2).
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-_ES256 = jwt.PyJWS(algorithms=ALGORITHMS).get_algorithm_by_name("ES256")
-_RS256 = jwt.PyJWS(algorithms=["RS256"]).get_algorithm_by_name("RS256")
 _HEADER_JSON = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
 _PAYLOAD_JSON = json.JSONEncoder(separators=(",", ":")).encode
 
@@ -37,10 +35,21 @@ class JoseError(ValueError):
     """Malformed, or not signed by the key."""
 
 
+@cache
+def _algorithm(alg: str) -> Any:
+    """PyJWT's ES256 or RS256 algorithm, PyJWT imported on the first signature: `import jwt`
+    also loads cryptography.x509 and PyJWT's JWKS client (about 30 ms of a cold start), and
+    a container that only serves pages and starts sign-ins signs and verifies nothing."""
+    import jwt  # deferred: see above
+
+    return jwt.PyJWS(algorithms=[alg]).get_algorithm_by_name(alg)
+
+
 def sign(claims: dict, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, header: dict) -> str:
     """Signed by `key` with its one algorithm: ES256 for a P-256 key, RS256 for an RSA key.
     The same bytes PyJWT's `jwt.encode` makes, with the ES256 signature's S made low."""
-    alg, algorithm = ("RS256", _RS256) if isinstance(key, rsa.RSAPrivateKey) else ("ES256", _ES256)
+    alg = "RS256" if isinstance(key, rsa.RSAPrivateKey) else "ES256"
+    algorithm = _algorithm(alg)
     head = _HEADER_JSON({"typ": "JWT", **header, "alg": alg}).encode()
     signing_input = f"{b64url(head)}.{b64url(_PAYLOAD_JSON(claims).encode())}"
     raw = algorithm.sign(signing_input.encode(), algorithm.prepare_key(key))
@@ -116,7 +125,8 @@ def verify(token: str, key: ec.EllipticCurvePublicKey) -> dict:
     # into a different string that still verifies (and that a cache keyed by it takes as new).
     if int.from_bytes(raw[32:], "big") > P256_ORDER // 2:
         raise JoseError("s must be in the lower half of the group (low-S)")
-    if not _ES256.verify(signing_input, _ES256.prepare_key(key), raw):
+    es256 = _algorithm("ES256")
+    if not es256.verify(signing_input, es256.prepare_key(key), raw):
         raise JoseError("signature does not verify")
     return _claims(body)
 
@@ -127,7 +137,8 @@ def verify_rs256(token: str, key: rsa.RSAPublicKey) -> dict:
     (domain/logout.py picks the key by its kid, and the key decides the algorithm)."""
     _verified_header(token, "RS256")
     signing_input, raw, body = _segments(token)
-    if not _RS256.verify(signing_input, _RS256.prepare_key(key), raw):
+    rs256 = _algorithm("RS256")
+    if not rs256.verify(signing_input, rs256.prepare_key(key), raw):
         raise JoseError("signature does not verify")
     return _claims(body)
 

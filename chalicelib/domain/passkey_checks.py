@@ -16,38 +16,23 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from fido2 import cbor
-from fido2.cose import ES256, RS256, CoseKey
-from fido2.server import Fido2Server
-from fido2.webauthn import (
-    Aaguid,
-    AttestationConveyancePreference,
-    AttestedCredentialData,
-    AuthenticationResponse,
-    AuthenticatorTransport,
-    PublicKeyCredentialDescriptor,
-    PublicKeyCredentialParameters,
-    PublicKeyCredentialRpEntity,
-    PublicKeyCredentialType,
-    PublicKeyCredentialUserEntity,
-    RegistrationResponse,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
+if TYPE_CHECKING:
+    from fido2.server import Fido2Server
+    from fido2.webauthn import AuthenticationResponse, RegistrationResponse
 
 from chalicelib.domain.passkeys import CHALLENGE_SECONDS, Challenge, Passkey, RelyingParty
 from chalicelib.domain.secret_codes import b64url, b64url_decode
 from chalicelib.errors import InvalidPasskey, InvalidRequest
 
-# ES256 first (every platform authenticator has it), RS256 for Windows Hello's older keys.
-ALGORITHMS = (ES256, RS256)
+# fido2 (about 25 ms of a cold start, most of it fido2.webauthn's dataclasses) is imported by the
+# first passkey call, not at import: most containers answer no passkey request.
 TRANSPORTS = frozenset({"ble", "hybrid", "internal", "nfc", "smart-card", "usb"})
 MAX_CREDENTIAL_ID = 1023  # bytes (WebAuthn 5.8.3)
 # What fido2 raises on a response it parsed but cannot verify: a 4xx, never a 500.
 _BAD = (ValueError, TypeError, KeyError, IndexError, struct.error)
-T = TypeVar("T", RegistrationResponse, AuthenticationResponse)
+T = TypeVar("T", "RegistrationResponse", "AuthenticationResponse")
 
 
 @dataclass(frozen=True)
@@ -78,7 +63,22 @@ class Verified:
     backup_state: bool
 
 
+def _algorithms() -> tuple:
+    """ES256 first (every platform authenticator has it), RS256 for Windows Hello's older keys."""
+    from fido2.cose import ES256, RS256  # deferred: see above
+
+    return (ES256, RS256)
+
+
 def _server(rp: RelyingParty) -> Fido2Server:
+    from fido2.server import Fido2Server  # deferred: see above
+    from fido2.webauthn import (
+        AttestationConveyancePreference,
+        PublicKeyCredentialParameters,
+        PublicKeyCredentialRpEntity,
+        PublicKeyCredentialType,
+    )
+
     server = Fido2Server(
         PublicKeyCredentialRpEntity(id=rp.id, name=rp.name),
         attestation=AttestationConveyancePreference.NONE,
@@ -86,7 +86,7 @@ def _server(rp: RelyingParty) -> Fido2Server:
     )
     server.allowed_algorithms = [
         PublicKeyCredentialParameters(type=PublicKeyCredentialType.PUBLIC_KEY, alg=alg.ALGORITHM)
-        for alg in ALGORITHMS
+        for alg in _algorithms()
     ]
     server.timeout = CHALLENGE_SECONDS * 1000  # type: ignore[assignment]  # typed as None
     return server
@@ -94,6 +94,8 @@ def _server(rp: RelyingParty) -> Fido2Server:
 
 def _state(challenge: Challenge) -> dict:
     """What fido2 keeps between begin and complete; here it comes from the stored challenge."""
+    from fido2.webauthn import UserVerificationRequirement  # deferred: see above
+
     return {
         "challenge": b64url(challenge.challenge),
         "user_verification": UserVerificationRequirement.REQUIRED,
@@ -106,6 +108,15 @@ def creation_options(
     """publicKey for navigator.credentials.create, JSON-ready (binary members base64url): a
     discoverable credential (the hosted page finds it without a username) with user
     verification, for the account's random id, none of the person's existing ones again."""
+    from fido2.webauthn import (  # deferred: see above
+        AuthenticatorTransport,
+        PublicKeyCredentialDescriptor,
+        PublicKeyCredentialType,
+        PublicKeyCredentialUserEntity,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
     if challenge.account_id is None:
         raise ValueError("a registration challenge names its account")
     options, _ = _server(rp).register_begin(
@@ -130,6 +141,8 @@ def creation_options(
 def request_options(rp: RelyingParty, challenge: Challenge) -> dict:
     """publicKey for navigator.credentials.get: no allowCredentials, so the browser offers
     every passkey it has for the RP ID (a button, or the username field's autofill)."""
+    from fido2.webauthn import UserVerificationRequirement  # deferred: see above
+
     options, _ = _server(rp).authenticate_begin(
         credentials=[],
         user_verification=UserVerificationRequirement.REQUIRED,
@@ -171,6 +184,9 @@ def _parsed(kind: type[T], credential: object, binary: tuple[str, ...]) -> T:
 
 
 def verify_registration(rp: RelyingParty, challenge: Challenge, credential: dict) -> Registered:
+    from fido2 import cbor  # deferred: see above
+    from fido2.webauthn import RegistrationResponse
+
     response = _parsed(RegistrationResponse, credential, ("clientDataJSON", "attestationObject"))
     try:
         auth_data = _server(rp).register_complete(_state(challenge), response)
@@ -181,7 +197,7 @@ def verify_registration(rp: RelyingParty, challenge: Challenge, credential: dict
         raise InvalidPasskey("The credential id is not the one the authenticator made.")
     if len(attested.credential_id) > MAX_CREDENTIAL_ID:
         raise InvalidPasskey("The credential id is too long.")
-    if not isinstance(attested.public_key, ALGORITHMS):
+    if not isinstance(attested.public_key, _algorithms()):
         raise InvalidPasskey("The passkey's algorithm is not one offered (ES256, RS256).")
     _check_backup_flags(auth_data.is_backup_eligible(), auth_data.is_backed_up())
     return Registered(
@@ -203,6 +219,8 @@ def transports_of(credential: dict) -> tuple[str, ...]:
 
 
 def parse_assertion(credential: dict) -> Assertion:
+    from fido2.webauthn import AuthenticationResponse  # deferred: see above
+
     binary = ("clientDataJSON", "authenticatorData", "signature", "userHandle")
     response = _parsed(AuthenticationResponse, credential, binary)
     handle = response.response.user_handle
@@ -219,6 +237,10 @@ def verify_assertion(
     """The assertion verifies with the stored key, and its flags and counter fit the stored
     credential: BE as registered, and a counter that went up (unless the authenticator keeps
     none: 0 then and 0 now)."""
+    from fido2 import cbor  # deferred: see above
+    from fido2.cose import CoseKey
+    from fido2.webauthn import Aaguid, AttestedCredentialData
+
     try:
         key = CoseKey.parse(cast(dict, cbor.decode(passkey.public_key)))
         stored = AttestedCredentialData.create(

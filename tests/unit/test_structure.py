@@ -26,8 +26,10 @@ MAY_IMPORT = {
     "web": {"web", "usecases", "domain", "errors", "service", "settings", "contract"},
 }
 # Imports that may wait until first use, to keep them out of a cold start (docs/performance.md):
-# argon2 only for a password check, segno only for the security-info page's QR code.
-DEFERRED_OK = {"boto3", "botocore", "argon2", "segno"}
+# argon2 only for a password check, segno only for the security-info page's QR code, fido2 only
+# for a passkey ceremony, jwt (PyJWT, which loads cryptography.x509 and its JWKS client) only for
+# the first signature made or checked.
+DEFERRED_OK = {"boto3", "botocore", "argon2", "segno", "fido2", "jwt"}
 
 
 def modules() -> dict[str, Path]:
