@@ -31,11 +31,11 @@ PRICES = {
     "cognito_essentials_per_mau": 0.015,
     "duo_essentials_per_user_month": 3.00,
     "okta_workforce_sso_plus_mfa_per_user_month": 5.00,  # SSO $2 + MFA $3
-    "entra_id_p1_per_user_month": 6.00,
+    "entra_id_p1_per_user_month": 6.00,  # conditional access; Free has Authenticator sign-in
 }
 ASSUMPTIONS = {
     "accounts": 1000,  # the people of the bench's tenant; each sign-in is another's
-    "signins_per_person_per_day": 3,
+    "signins_per_person_per_month": 20,  # a working day's first sign-in; SSO does the rest
     "days_per_month": 30,
     "person_answers_after_s": 8,  # from the number on the page to the tap on the phone
     "page_poll_schedule": "chalicelib/web/polling.py poll_times (measured, not assumed)",
@@ -86,8 +86,7 @@ def arrival_gap_s() -> float:
 
 
 def people_per_million_signins() -> float:
-    a = ASSUMPTIONS
-    return MILLION / (a["signins_per_person_per_day"] * a["days_per_month"])
+    return MILLION / ASSUMPTIONS["signins_per_person_per_month"]
 
 
 def num(value: float) -> float | int:
