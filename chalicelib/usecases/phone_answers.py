@@ -110,13 +110,15 @@ def respond(svc: Services, tenant_id: str, token: object) -> dict:
     except DecisionRefused as refused:
         _explain_refusal(svc, tenant, device, signin_id, refused.current, decide)
     svc.meter.count(tenant_id, Billable.PHONE_ANSWER)
-    if outcome is not Outcome.APPROVED:
+    if outcome is not Outcome.APPROVED or decided.held:
         # An approval's record is the decided sign-in itself (kept as long as the audit log,
-        # and the phone's "last used"); what went wrong is an audit event, as a lock's cause.
+        # and the phone's "last used"), found by its time; a held one's id carries none, and
+        # what went wrong is an audit event, as a lock's cause.
         svc.record(
             tenant_id, f"signin_{outcome.value}", account=device.account_id,
             device=device.device_id, actor=device.device_id, detail={"signin": signin_id},
         )  # fmt: skip
+    if outcome is not Outcome.APPROVED:
         fatigue.failed_answer(svc, tenant, device, outcome, decide["now"], decided.origin)
     elif decided.resets_failures:
         svc.accounts.clear_phone_failures(tenant_id, device.username)

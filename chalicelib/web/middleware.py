@@ -39,8 +39,9 @@ def bind(app: Any) -> None:
 def _quiet(event: Any, response: Response) -> bool:
     """Successful reads go unlogged: the page, its files, discovery and the page's result
     polls are most requests and tell an operator nothing a failure would not (CloudWatch
-    bills every line: they were a third of a sign-in's log bytes). Every change and every
-    error (4xx, 5xx) keeps its line."""
+    bills every line: they were a third of a sign-in's log bytes). Every POST and every error
+    (4xx, 5xx) keeps its line; what a GET changes (a single sign-on sign-in, the security-info
+    page's callback) is in the audit log."""
     if response.status_code >= 400:
         return False
     return event.method == "GET" or (event.path or "").endswith("/result")

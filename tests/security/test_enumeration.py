@@ -509,8 +509,8 @@ def test_a_start_for_an_unknown_username_takes_as_long_as_for_an_account_without
 ):
     """Needs the same work for a start that cannot push, whoever it is for (see the AWS call
     test above): without it, the service's time would tell accounts from unknown usernames.
-    The control, a start that pushes (the counters, the query of what is waiting, the sign-in
-    and the push itself), must be told apart by the same statistic in the same run: without
+    The control, a start that pushes (the push allowance, the sign-in and the push itself),
+    must be told apart by the same statistic in the same run: without
     that power, 'same' would mean nothing.
 
     A disabled account makes the same calls as an unknown username (asserted above); it is

@@ -313,9 +313,10 @@ def unlock_phone(svc: Services, tenant_id: str, username: str) -> dict:
 def reset_limits(svc: Services, tenant_id: str, username: str, address: str | None) -> dict:
     """Start an account's counters afresh: today's pushes and failed answers, the password's
     and the codes' consecutive failures, and with `address` that network's held starts today
-    and its password failures this window. A recognised browser's own counts are not found
-    by username, and wait out their window. Containers that remembered a count as full ask
-    again within limits.MEMORY_SECONDS."""
+    and its password failures this window. Today's pushes include recognised browsers' own
+    (they share the account's item); their held starts are not found by username, and wait
+    out their window. Containers that remembered a count as full ask again within
+    limits.MEMORY_SECONDS."""
     svc.directory.get(tenant_id)
     account = _account(svc, tenant_id, username)
     now, sub, who = svc.now(), account.account_id, user_key(account.username)
