@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.domain import passkey_checks, scopes, signins, tokens
+from chalicelib.domain import scopes, signins, tokens
 from chalicelib.domain.accounts import Account, normalise_username, user_key
 from chalicelib.domain.metering import Billable
 from chalicelib.domain.passkeys import (
@@ -33,6 +33,9 @@ from chalicelib.usecases import sso
 from chalicelib.usecases.phone_signin import authorize_fields, check_client, open_signin
 from chalicelib.usecases.tenant_directory import ActiveTenant
 
+# The WebAuthn ceremonies (domain/passkey_checks.py, and through them fido2) are imported by the
+# first ceremony, not with this module: the security-info page lists passkeys without them, and
+# most containers answer no passkey request (a cold start is spared their dataclasses).
 SPENT = "The challenge is unknown, expired or answered already: ask for a new one."
 
 
@@ -80,6 +83,8 @@ def _account(svc: Services, tenant_id: str, username: str) -> Account:
 
 def registration_options(svc: Services, tenant_id: str, username: str) -> dict:
     """A fresh challenge and the publicKey options for navigator.credentials.create."""
+    from chalicelib.domain.passkey_checks import creation_options  # deferred: see above
+
     tenant = _tenant(svc, tenant_id)
     account = _account(svc, tenant_id, username)
     existing = svc.credentials.list(tenant_id, account.account_id)
@@ -88,7 +93,7 @@ def registration_options(svc: Services, tenant_id: str, username: str) -> dict:
     challenge = Challenge.new(svc.rng, tenant_id, Purpose.REGISTER, svc.now(), account.account_id)
     svc.credentials.put_challenge(challenge)
     rp = relying_party(svc, tenant)
-    options = passkey_checks.creation_options(rp, challenge, account.username, existing)
+    options = creation_options(rp, challenge, account.username, existing)
     return {"challenge_id": challenge.challenge_id, "publicKey": options}
 
 
@@ -97,6 +102,8 @@ def register(
 ) -> dict:
     """Verify what navigator.credentials.create answered and keep the passkey; the person's
     phones are told. Returns it as `listed` shows it."""
+    from chalicelib.domain.passkey_checks import verify_registration  # deferred: see above
+
     tenant = _tenant(svc, tenant_id)
     name, challenge_id = validate_name(name), validate_challenge_id(challenge_id)
     if not isinstance(credential, dict):
@@ -106,7 +113,7 @@ def register(
     challenge = svc.credentials.take_challenge(tenant_id, challenge_id, Purpose.REGISTER, now)
     if challenge is None or challenge.account_id != account.account_id:
         raise InvalidPasskey(SPENT)
-    made = passkey_checks.verify_registration(relying_party(svc, tenant), challenge, credential)
+    made = verify_registration(relying_party(svc, tenant), challenge, credential)
     passkey = Passkey(
         tenant_id=tenant_id,
         account_id=account.account_id,
@@ -164,10 +171,12 @@ def _changed(svc: Services, account: Account, kind: str, actor: str, passkey: Pa
 def assertion_options(svc: Services, tenant_id: str) -> dict:
     """A fresh challenge and the publicKey options for navigator.credentials.get: for the
     page's button and for the username field's autofill (conditional mediation)."""
+    from chalicelib.domain.passkey_checks import request_options  # deferred: see above
+
     tenant = _tenant(svc, tenant_id)
     challenge = Challenge.new(svc.rng, tenant_id, Purpose.SIGN_IN, svc.now())
     svc.credentials.put_challenge(challenge)
-    options = passkey_checks.request_options(relying_party(svc, tenant), challenge)
+    options = request_options(relying_party(svc, tenant), challenge)
     return {
         "challenge_id": challenge.challenge_id,
         "publicKey": options,
@@ -178,9 +187,11 @@ def assertion_options(svc: Services, tenant_id: str) -> dict:
 def sign_in(svc: Services, tenant_id: str, request: PasskeyRequest, origin: Origin) -> dict:
     """Sign in with what navigator.credentials.get answered: approved at once when it
     verifies for an enabled account of this tenant, with the authorize request's fields."""
+    from chalicelib.domain.passkey_checks import parse_assertion, verify_assertion  # deferred
+
     tenant = _tenant(svc, tenant_id)
     client = check_client(tenant, request.client_id, request.code_challenge, request.redirect_uri)
-    assertion = passkey_checks.parse_assertion(request.credential)
+    assertion = parse_assertion(request.credential)
     now = svc.now()
     challenge = svc.credentials.take_challenge(
         tenant_id, request.challenge_id, Purpose.SIGN_IN, now
@@ -194,9 +205,7 @@ def sign_in(svc: Services, tenant_id: str, request: PasskeyRequest, origin: Orig
         raise InvalidPasskey("This passkey is not registered here (it may have been removed).")
     svc.meter.count(tenant_id, Billable.PASSKEY_CHECK)
     try:
-        verified = passkey_checks.verify_assertion(
-            relying_party(svc, tenant), challenge, assertion, passkey
-        )
+        verified = verify_assertion(relying_party(svc, tenant), challenge, assertion, passkey)
         account = svc.accounts.get(tenant_id, passkey.username, consistent=True)
         if account is None or account.account_id != passkey.account_id or account.disabled:
             raise InvalidPasskey("This account cannot sign in.")
