@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,66 +68,124 @@ def check_named(body: Any, name: str) -> None:
     """Refuse a body the named schema (components/schemas) does not allow: a 400 naming the
     field. Each route names its schema (app.py); tests/unit/test_contract.py checks that the
     name is the one the route's requestBody refers to."""
-    check(body, {"$ref": f"#/components/schemas/{name}"}, "body")
+    _named(name)(body, "body")
 
 
 def check_query(method: str, route: str, params: dict[str, str]) -> None:
     """Refuse query parameters their route's description does not allow (those it names)."""
-    operation = document()["paths"].get(route, {}).get(method.lower(), {})
-    for parameter in operation.get("parameters", ()):
-        if parameter.get("in") == "query" and parameter["name"] in params:
-            check(params[parameter["name"]], parameter["schema"], parameter["name"])
+    for name, checker in _query(method.lower(), route):
+        if name in params:
+            checker(params[name], name)
 
 
 def check(value: Any, schema: dict, where: str) -> None:
-    schema = _resolve(schema)
+    _compile(schema)(value, where)
+
+
+# Each schema is compiled once into a function of (value, where) that walks the value only:
+# the schema's keywords are read once per container, not on every request. What it refuses,
+# and the message, are the walk's as the keywords describe them above.
+Check = Callable[[Any, str], None]
+
+
+@functools.cache
+def _named(name: str) -> Check:
+    """A named schema, compiled with the ones it refers to (no schema refers to itself:
+    tests/unit/test_contract.py compiles them all)."""
+    return _compile(schema(name))
+
+
+@functools.cache
+def _query(method: str, route: str) -> tuple[tuple[str, Check], ...]:
+    operation = document()["paths"].get(route, {}).get(method, {})
+    return tuple(
+        (parameter["name"], _compile(parameter["schema"]))
+        for parameter in operation.get("parameters", ())
+        if parameter.get("in") == "query"
+    )
+
+
+def _compile(schema: dict) -> Check:
+    if "$ref" in schema:
+        return _named(schema["$ref"].rpartition("/")[2])
     kinds = schema.get("type")
-    if kinds is not None:
-        allowed = tuple(t for kind in _names(kinds) for t in _TYPES[kind])
-        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
-            raise InvalidRequest(f"{where} must be of type {' or '.join(_names(kinds))}")
-    if "enum" in schema and not any(
-        value == allowed and type(value) is type(allowed) for allowed in schema["enum"]
-    ):
-        raise InvalidRequest(f"{where} must be one of {', '.join(map(str, schema['enum']))}")
-    if isinstance(value, str):
-        _check_string(value, schema, where)
-    elif isinstance(value, dict):
-        _check_object(value, schema, where)
-    elif isinstance(value, list):
-        for n, item in enumerate(value):
-            check(item, schema.get("items", {}), f"{where}[{n}]")
+    allowed = None if kinds is None else tuple(t for k in _names(kinds) for t in _TYPES[k])
+    bool_ok = allowed is not None and bool in allowed
+    wrong_type = "" if kinds is None else f" must be of type {' or '.join(_names(kinds))}"
+    enum = schema.get("enum")
+    not_listed = "" if enum is None else f" must be one of {', '.join(map(str, enum))}"
+    string, members = _string(schema), _object(schema)
+    items = _compile(schema["items"]) if "items" in schema else None
+
+    def check(value: Any, where: str) -> None:
+        if allowed is not None and (
+            not isinstance(value, allowed) or (value.__class__ is bool and not bool_ok)
+        ):
+            raise InvalidRequest(where + wrong_type)
+        if enum is not None and not any(
+            value == listed and type(value) is type(listed) for listed in enum
+        ):
+            raise InvalidRequest(where + not_listed)
+        if isinstance(value, str):
+            string(value, where)
+        elif isinstance(value, dict):
+            members(value, where)
+        elif isinstance(value, list):
+            each = items or _ANYTHING
+            for n, item in enumerate(value):
+                each(item, f"{where}[{n}]")
+
+    return check
 
 
-def _check_string(value: str, schema: dict, where: str) -> None:
+def _string(schema: dict) -> Check:
+    low, high = schema.get("minLength", 0), schema.get("maxLength")
+    limit = f"{low}-{high}" if high is not None else f"at least {low}"
+    search = _pattern(schema["pattern"]).search if "pattern" in schema else None
+
+    def check_string(value: str, where: str) -> None:
+        if not value.isascii():
+            _unicode(value, where)
+        if len(value) < low or (high is not None and len(value) > high):
+            raise InvalidRequest(f"{where} must be {limit} characters")
+        if search is not None and not search(value):
+            raise InvalidRequest(f"{where} is malformed")
+
+    return check_string
+
+
+def _unicode(value: str, where: str) -> None:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as err:
         raise InvalidRequest(f"{where} is not valid Unicode") from err
-    low, high = schema.get("minLength", 0), schema.get("maxLength")
-    if len(value) < low or (high is not None and len(value) > high):
-        limit = f"{low}-{high}" if high is not None else f"at least {low}"
-        raise InvalidRequest(f"{where} must be {limit} characters")
-    if "pattern" in schema and not _pattern(schema["pattern"]).search(value):
-        raise InvalidRequest(f"{where} is malformed")
 
 
-def _check_object(value: dict, schema: dict, where: str) -> None:
-    properties = schema.get("properties", {})
-    for name in schema.get("required", ()):
-        if value.get(name) is None:
-            raise InvalidRequest(f"{name} is required")
+def _object(schema: dict) -> Check:
+    properties = {name: _compile(s) for name, s in schema.get("properties", {}).items()}
+    required = tuple(schema.get("required", ()))
+    optional = frozenset(properties) - frozenset(required)
     extra = schema.get("additionalProperties", True)
-    for name, item in value.items():
-        _check_string(name, {}, "a member's name")
-        if item is None and name in properties and name not in schema.get("required", ()):
-            continue  # null is the same as absent for an optional member (not for a stranger)
-        if name in properties:
-            check(item, properties[name], name)
-        elif extra is False:
-            raise InvalidRequest(f"{name[:64]!r} is not a field of this request")
-        else:  # described or not, what it holds is still checked for valid Unicode
-            check(item, extra if isinstance(extra, dict) else {}, name[:64])
+    strangers = _compile(extra) if isinstance(extra, dict) else None
+
+    def check_object(value: dict, where: str) -> None:
+        for name in required:
+            if value.get(name) is None:
+                raise InvalidRequest(f"{name} is required")
+        for name, item in value.items():
+            if not name.isascii():
+                _unicode(name, "a member's name")
+            if item is None and name in optional:
+                continue  # null is the same as absent for an optional member (not a stranger)
+            described = properties.get(name)
+            if described is not None:
+                described(item, name)
+            elif extra is False:
+                raise InvalidRequest(f"{name[:64]!r} is not a field of this request")
+            else:  # described or not, what it holds is still checked for valid Unicode
+                (strangers or _ANYTHING)(item, name[:64])
+
+    return check_object
 
 
 def _resolve(schema: dict) -> dict:
@@ -138,3 +197,6 @@ def _resolve(schema: dict) -> dict:
 
 def _names(kinds: str | list[str]) -> list[str]:
     return [kinds] if isinstance(kinds, str) else list(kinds)
+
+
+_ANYTHING = _compile({})  # what an undescribed member or item may hold: any valid Unicode
