@@ -36,6 +36,8 @@ from chalicelib.usecases.tenant_directory import TenantDirectory
 
 @dataclass
 class Services:
+    """What a use case is handed: the stores, adapters, clock and randomness of this container."""
+
     settings: Settings
     tenants: TenantStore
     accounts: AccountStore

@@ -11,6 +11,8 @@ from chalicelib.domain.passwords import OWASP_MEMORY_KIB, OWASP_TIME_COST
 
 @dataclass(frozen=True)
 class Settings:
+    """The service's configuration, read once from the environment (from_env)."""
+
     table_prefix: str
     kms_key_id: str
     public_base_url: str

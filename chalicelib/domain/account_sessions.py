@@ -34,6 +34,8 @@ MAX_COOKIE = 1024
 
 @dataclass(frozen=True)
 class Session:
+    """The security-info page's session cookie, read."""
+
     username: str
     account_id: str  # the sub: a session outlives no account deleted and made again
     auth_time: int
@@ -43,6 +45,8 @@ class Session:
 
 @dataclass(frozen=True)
 class LoginState:
+    """The login cookie: the page's sign-in under way (state, PKCE verifier, nonce)."""
+
     state: str
     verifier: str  # PKCE code_verifier: 43 characters of base64url (RFC 7636 4.1)
     nonce: str

@@ -50,6 +50,8 @@ class DeviceSummary:
 
 @dataclass(frozen=True)
 class Account:
+    """A person's account at a tenant."""
+
     tenant_id: str
     username: str
     account_id: str

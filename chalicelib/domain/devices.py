@@ -74,6 +74,8 @@ def thumbprint(jwk: dict) -> str:
 
 @dataclass(frozen=True)
 class Device:
+    """A phone enrolled for an account, with its public key."""
+
     tenant_id: str
     device_id: str
     username: str

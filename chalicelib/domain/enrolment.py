@@ -29,6 +29,8 @@ MAX_LINK = 512
 
 @dataclass(frozen=True)
 class ActivationCode:
+    """A single-use code that enrols a phone, stored hashed."""
+
     tenant_id: str
     code_hash: str
     username: str
@@ -52,6 +54,8 @@ def link(issuer: str, code: str) -> str:
 
 @dataclass(frozen=True)
 class EnrolmentLink:
+    """An enrolment link, parsed: whose service, which tenant, which code."""
+
     issuer: str  # https://signin.example/t/acme
     tenant_id: str
     code: str  # normalised

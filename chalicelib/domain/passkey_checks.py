@@ -59,6 +59,8 @@ class Assertion:
 
 @dataclass(frozen=True)
 class Verified:
+    """An assertion verified: the counter and backup state to store."""
+
     sign_count: int
     backup_state: bool
 

@@ -38,6 +38,8 @@ class Purpose(StrEnum):
 
 @dataclass(frozen=True)
 class RelyingParty:
+    """Who a passkey is for: the RP ID, the one origin and the name shown."""
+
     id: str  # the RP ID: the host of PUBLIC_BASE_URL
     origin: str  # the only origin a client data may name
     name: str  # what the authenticator shows beside the account (the organisation)
@@ -54,6 +56,8 @@ class RelyingParty:
 
 @dataclass(frozen=True)
 class Passkey:
+    """A registered passkey (WebAuthn credential) and what its assertions are checked against."""
+
     tenant_id: str
     account_id: str  # the user handle the authenticator returns (never the username)
     username: str

@@ -37,6 +37,8 @@ _JTI = re.compile(r"^[A-Za-z0-9_-]{16,64}\Z")
 
 @dataclass(frozen=True)
 class Proof:
+    """A phone's signed proof, verified: its header and claims."""
+
     header: dict
     claims: dict
 

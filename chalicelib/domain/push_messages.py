@@ -22,6 +22,8 @@ FROM = N_("from {place}")
 
 @dataclass(frozen=True)
 class Challenge:
+    """What a sign-in push tells the phone."""
+
     tenant_id: str
     signin_id: str
     app_name: str

@@ -39,6 +39,8 @@ ACR_STRENGTH = {
 
 @dataclass(frozen=True)
 class SsoSession:
+    """A browser's single sign-on session with a tenant."""
+
     tenant_id: str
     account_id: str
     user_key: str  # the person's (accounts.user_key): a login_hint must name them

@@ -63,6 +63,8 @@ LIMITS = {**PUSH_LIMITS, **SESSION_LIFETIMES}  # every whole-number setting but 
 
 @dataclass(frozen=True)
 class Policy:
+    """A tenant's sign-in policy."""
+
     phone_signin: bool = True
     signin_seconds: int = DEFAULT_SIGNIN_SECONDS
     number_match: NumberMatch = NumberMatch.TYPE
@@ -178,6 +180,8 @@ def account_client(issuer: str) -> Client:
 
 @dataclass(frozen=True)
 class SigningKey:
+    """A tenant's token signing key: public JWK, sealed private key."""
+
     kid: str
     public_jwk: dict
     sealed_private_key: bytes
@@ -198,6 +202,8 @@ class SigningKey:
 
 @dataclass(frozen=True)
 class Tenant:
+    """A tenant: its name, policy, clients and signing keys."""
+
     tenant_id: str
     name: str
     policy: Policy

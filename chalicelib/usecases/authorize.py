@@ -57,6 +57,8 @@ class ClientReply:
 
 @dataclass(frozen=True)
 class AuthorizeRequest:
+    """An authorization request, checked: what the hosted page signs in for."""
+
     tenant: ActiveTenant
     client_id: str
     app_name: str

@@ -27,6 +27,8 @@ from chalicelib.usecases.tenant_directory import ActiveTenant
 
 @dataclass(frozen=True)
 class Delivery:
+    """One logout token for one app's backchannel_logout_uri."""
+
     client_id: str
     account_id: str
     session_id: str

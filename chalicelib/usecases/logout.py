@@ -32,6 +32,8 @@ ROUTE = "/t/{tenant_id}/logout"
 
 @dataclass(frozen=True)
 class LogoutRequest:
+    """An RP-initiated logout request, checked: the tenant, the hint believed, the app."""
+
     tenant: ActiveTenant
     hint: logout.Hint | None  # verified; None without one, or for one not believed
     client: Client | None  # the app, known from the hint or from client_id

@@ -41,6 +41,8 @@ SPENT = "The challenge is unknown, expired or answered already: ask for a new on
 
 @dataclass(frozen=True)
 class PasskeyRequest:
+    """A passkey sign-in from the hosted page: the assertion and the authorize request's fields."""
+
     client_id: str
     redirect_uri: str
     challenge_id: str

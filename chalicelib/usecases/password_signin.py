@@ -66,6 +66,8 @@ CODE_FAILURES_KEEP = 400 * 86400  # a run of failures is never forgotten, only e
 
 @dataclass(frozen=True)
 class PasswordRequest:
+    """A password sign-in from the hosted page, with the authorize request's fields."""
+
     client_id: str
     username: str
     password: str

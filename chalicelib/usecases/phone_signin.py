@@ -46,6 +46,8 @@ def authorize_fields(body: dict) -> dict:
 
 @dataclass(frozen=True)
 class StartRequest:
+    """A phone sign-in started from the hosted page, with the authorize request's fields."""
+
     client_id: str
     username: str
     redirect_uri: str

@@ -28,6 +28,8 @@ from chalicelib.usecases.phone_signin import authorize_fields, check_client, ope
 
 @dataclass(frozen=True)
 class RecoveryRequest:
+    """A recovery-code sign-in from the hosted page, with the authorize request's fields."""
+
     client_id: str
     username: str
     code: str  # normalised: ABCDE-FGHJK

@@ -58,6 +58,8 @@ class Signer:
 
 @dataclass(frozen=True)
 class ActiveTenant:
+    """A tenant as a request uses it: its policy and clients, issuer, data key and signers."""
+
     tenant: Tenant
     issuer: str
     data_key: bytes

@@ -21,6 +21,8 @@ Handler = Callable[[Services, ActiveTenant, Client, dict[str, str]], dict]
 
 @dataclass(frozen=True)
 class Grant:
+    """A grant type the token endpoint answers: its handler, and which clients may use it."""
+
     handle: Handler
     confidential_only: bool = False  # CIBA 4: only confidential clients
 

@@ -17,6 +17,8 @@ AUDIT_DAYS = 90
 
 @dataclass(frozen=True)
 class AuditEvent:
+    """A security event, as the audit log keeps it."""
+
     tenant_id: str
     at: int
     event: str
