@@ -1,6 +1,5 @@
 """Routes only: parse the request, call one use case, return its answer."""
 
-from chalice import Chalice
 from chalice.app import Request
 
 from chalicelib import contract, service
@@ -24,10 +23,11 @@ from chalicelib.web import (
     middleware,
 )
 from chalicelib.web.account_session import html_view
+from chalicelib.web.chalice_app import App
 from chalicelib.web.origin_trust import origin
 from chalicelib.web.responses import json_view
 
-app = Chalice(app_name="phone-signin")
+app = App(app_name="phone-signin")
 middleware.bind(app)
 T = "/t/{tenant_id}"
 FORM = ["application/x-www-form-urlencoded"]
