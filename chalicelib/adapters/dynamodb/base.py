@@ -41,6 +41,11 @@ def create_tables(client: Any, prefix: str) -> None:
 
 
 def encode(value: Any) -> dict:
+    kind = type(value)  # exactly str or int (not bool, an int): most values, checked first
+    if kind is str:
+        return {"S": value}
+    if kind is int:
+        return {"N": str(value)}
     if isinstance(value, bool):
         return {"BOOL": value}
     if isinstance(value, str):
@@ -57,6 +62,8 @@ def encode(value: Any) -> dict:
 
 
 def decode(attribute: dict) -> Any:
+    if "S" in attribute and len(attribute) == 1:  # most values, checked first
+        return attribute["S"]
     ((kind, value),) = attribute.items()
     if kind == "N":
         return int(value)
