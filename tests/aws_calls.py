@@ -90,13 +90,16 @@ def _sns_resource(params: dict) -> str:
 
 def _inside_the_app() -> bool:
     """Whether Chalice is handling an event further up this thread's stack: the test client
-    and app.handler (behind any front) both end in Chalice.__call__."""
+    and app.handler (behind any front) both end in the app's __call__ (chalice_app.App's,
+    or Chalice's for another app)."""
     from chalice import Chalice
 
-    app_call = Chalice.__call__.__code__
+    from chalicelib.web.chalice_app import App
+
+    app_calls = (App.__call__.__code__, Chalice.__call__.__code__)
     frame = sys._getframe(1)
     while frame is not None:
-        if frame.f_code is app_call:
+        if frame.f_code in app_calls:
             return True
         frame = frame.f_back
     return False
