@@ -144,9 +144,7 @@ def test_past_the_pushes_per_minute_a_start_is_held_and_the_app_finds_it_by_its_
     assert result(held)[1]["status"] == "approved"
     assert limit_of(audited(svc, clock, "push_held")) == ["pushes_per_minute"]
     # A held approval is audited: its id carries no time for the person's history to find.
-    assert audited(svc, clock, "signin_approved") == [
-        {"signin": held["signin_id"]}
-    ]
+    assert audited(svc, clock, "signin_approved") == [{"signin": held["signin_id"]}]
 
     clock.advance(NEXT_MINUTE)
     assert start()["held"] is False

@@ -33,7 +33,6 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import boto3
 import jwt
-from chalice import Chalice
 from moto import mock_aws
 
 import app as app_module
@@ -45,6 +44,7 @@ from chalicelib.domain.metering import SHARDS, Meter
 from chalicelib.domain.tenants import Policy
 from chalicelib.settings import Settings
 from chalicelib.web import bodies, polling, responses
+from chalicelib.web.chalice_app import App
 from tools.admin import flows as admin
 from tools.bench import cost
 from tools.bench.cost import SIGNIN_STEPS, num
@@ -290,7 +290,7 @@ def _cpu(samples: dict[str, list[float]], n: int, routing_ms: float) -> dict:
 def _routing_ms(meter: AwsMeter, warmup: int = 20, runs: int = 300) -> float:
     """What routing costs apart from the flow behind it: a Chalice app with the service's edge
     (responses.json_view, a checked JSON body) and no work, through the same handler path."""
-    bare = Chalice(app_name="bench-routing")
+    bare = App(app_name="bench-routing")  # the service's own Chalice (web/chalice_app.py)
 
     @bare.route("/t/{tenant_id}/signin/{signin_id}/result", methods=["POST"])
     @responses.json_view
