@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time as _time
 from collections import Counter
 from collections.abc import Callable
@@ -50,6 +51,10 @@ def day_of(unix_time: float) -> str:
 
 
 class Meter:
+    """The container's tally. Thread-safe: Lambda sends a container one request at a time,
+    but the local server (`make demo`, `make load`) serves several at once, and two flushes
+    of one tally would count it twice."""
+
     def __init__(self, store, clock: Clock, shard: Callable[[], int]):
         self._store = store
         self._clock = clock
@@ -58,34 +63,51 @@ class Meter:
         self._since: float | None = None
         self._events = 0
         self._day: tuple[float, str] = (-1.0, "")  # (day number, its date)
+        self._lock = threading.Lock()
 
     def count(self, tenant_id: str, event: Billable, n: int = 1) -> None:
         now = self._clock()
-        if now // 86400 != self._day[0]:  # formatted once a day, not on every count
-            self._day = (now // 86400, day_of(now))
-        tally = self._tally.get((tenant_id, self._day[1]))
-        if tally is None:
-            tally = self._tally[tenant_id, self._day[1]] = Counter()
-        tally[event.value] += n
-        self._events += n
-        self._since = now if self._since is None else self._since
-        if self._events >= FLUSH_EVENTS or now - self._since >= FLUSH_SECONDS:
-            self.flush()
+        with self._lock:
+            if now // 86400 != self._day[0]:  # formatted once a day, not on every count
+                self._day = (now // 86400, day_of(now))
+            tally = self._tally.get((tenant_id, self._day[1]))
+            if tally is None:
+                tally = self._tally[tenant_id, self._day[1]] = Counter()
+            tally[event.value] += n
+            self._events += n
+            self._since = now if self._since is None else self._since
+            due = self._events >= FLUSH_EVENTS or now - self._since >= FLUSH_SECONDS
+            taken = self._take() if due else {}
+        if taken:
+            self._write(taken)
 
     def flush(self) -> None:
         """Add the tally to the usage table; what it does not take is kept for the next try."""
+        with self._lock:
+            taken = self._take()
+        self._write(taken)
+
+    def _take(self) -> dict[tuple[str, str], Counter]:
+        """The tally, for one flush alone; counting goes on into a new one (under the lock)."""
+        taken, self._tally = self._tally, {}
+        self._events, self._since = 0, None
+        return taken
+
+    def _write(self, taken: dict[tuple[str, str], Counter]) -> None:
         failures: list[Exception] = []
-        for key, counts in list(self._tally.items()):
+        kept: dict[tuple[str, str], Counter] = {}
+        for key, counts in taken.items():
             try:
                 self._store.add(key[0], key[1], self._shard(), dict(counts))
             except Exception as err:  # whatever it is, the request that counted goes on
                 failures.append(err)
-            else:
-                del self._tally[key]
-        self._events = 0
-        self._since = self._clock() if self._tally else None
-        if failures:
-            log.warning(_failure_line(failures, self._tally))
+                kept[key] = counts
+        if kept:
+            with self._lock:
+                for key, counts in kept.items():
+                    self._tally.setdefault(key, Counter()).update(counts)
+                self._since = self._clock() if self._since is None else self._since
+            log.warning(_failure_line(failures, kept))
 
 
 def _failure_line(failures: list[Exception], kept: dict[tuple[str, str], Counter]) -> str:
