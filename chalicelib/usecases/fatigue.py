@@ -31,6 +31,7 @@ from chalicelib.domain.browsers import Source
 from chalicelib.domain.devices import Device
 from chalicelib.domain.rate_limits import Refused
 from chalicelib.domain.signins import Origin, Outcome
+from chalicelib.domain.tenants import MAX_SIGNIN_SECONDS
 from chalicelib.errors import TooManyAttempts
 from chalicelib.service import Services
 from chalicelib.usecases.tenant_directory import ActiveTenant
@@ -115,7 +116,10 @@ def may_push(
         if ends.first:
             _held(svc, tenant_id, sub, f"pushes_per_{ends.window}", origin, source)
         return False
-    if ends <= now:  # fewer than max_pending pushes are young enough to wait: no need to look
+    # Fewer than max_pending pushes are young enough to wait: no need to look. The ring starts
+    # afresh each day, so in a day's first minutes an empty slot (0) proves nothing: sign-ins
+    # pushed before midnight may still wait.
+    if 0 < ends <= now or (ends == 0 and now % DAY >= MAX_SIGNIN_SECONDS):
         return True
     # Neither atomic nor strongly consistent (half the read units): racing starts are
     # already bounded by the per-minute counter.

@@ -56,8 +56,9 @@ def begin(svc: Services, tenant_id: str, signin: SignIn, old_cookie: str | None)
         expires_at=auth_time + policy.session_max_seconds,
         clients=tuple(clients),
     )
-    # Not audited apart: the sign-in that opens it is (its approval, password or passkey
-    # event), and a write per sign-in is a fifth of its cost.
+    # Not audited apart: the sign-in that opens it is on record (a phone's approval as its
+    # decided sign-in, kept as long as the audit log; a password or passkey as its event), and
+    # a write per sign-in is a fifth of its cost.
     if not session.live(now) or not svc.sessions.begin(session):
         return None
     return sso.cookie_value(session.account_id, session.session_id, secret)

@@ -34,7 +34,7 @@ def test_a_start_counts_its_push_and_waiting_in_one_write_without_a_query(
 ):
     """Needs the push counters to remember the last pushes' ends (limits.take_push): without
     them every start asks the sign-ins table how many wait (a Query) before pushing."""
-    clock.advance(4 * 3600)  # hours after the last sign-in, as a person signs in
+    clock.advance(86400 - svc.now() % 86400 + 12 * 3600)  # tomorrow noon, as a person signs in
     started = start()
     assert started["held"] is False
     assert [(op, table) for op, table, _ in calls] == [
@@ -53,6 +53,17 @@ def test_the_waiting_bound_still_asks_when_the_last_pushes_may_wait(alice, start
     calls.clear()
     assert start()["held"] is True
     assert ("Query", "signins", False) in calls
+
+
+def test_just_after_midnight_the_pushes_before_it_still_count(alice, start, svc, clock):
+    """Needs the day's first minutes to ask the sign-ins table: the push allowance's record of
+    the last pushes starts afresh each day, so without it three sign-ins pushed just before
+    midnight would not count and a fourth would be pushed (max_pending 3)."""
+    admin.set_policy(svc, "acme", Policy(pushes_per_minute=10))
+    clock.advance(86400 - svc.now() % 86400 - 30)  # half a minute to midnight (UTC)
+    assert [start()["held"] for _ in range(3)] == [False, False, False]
+    clock.advance(35)
+    assert start()["held"] is True
 
 
 def test_an_approval_writes_the_signin_and_nothing_else(alice, start, approved, svc, calls):
