@@ -18,6 +18,7 @@ from chalicelib.adapters.dynamodb.base import (
     encode,
     encode_item,
     is_condition_failure,
+    pages,
     put_if_new,
     transact,
     values,
@@ -197,16 +198,13 @@ class AccountStore:
             "FilterExpression": "begins_with(pk, :tenant)",
             "ExpressionAttributeValues": values(tenant=f"{tenant_id}#"),
         }
-        found = []
-        while True:
-            page = self._client.scan(**kwargs)
-            for raw in page["Items"]:
-                username = raw["pk"]["S"].split("#", 1)[1]
-                if "kind" in raw:  # an account, not a sub item
-                    found.append(self.get(tenant_id, username))
-            if "LastEvaluatedKey" not in page:
-                return sorted((a for a in found if a), key=lambda a: a.username)
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        found = [
+            self.get(tenant_id, raw["pk"]["S"].split("#", 1)[1])
+            for page in pages(self._client.scan, **kwargs)
+            for raw in page
+            if "kind" in raw  # an account, not a sub item
+        ]
+        return sorted((a for a in found if a), key=lambda a: a.username)
 
     def attach_device(
         self,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.adapters.dynamodb.base import decode_item, encode_item, values
+from chalicelib.adapters.dynamodb.base import decode_item, encode_item, pages, values
 from chalicelib.domain.metering import SHARDS, day_of
 
 AUDIT_DAYS = 90
@@ -58,9 +58,8 @@ class AuditStore:
             if account is not None:
                 kwargs["FilterExpression"] = "account = :account"
                 kwargs["ExpressionAttributeValues"] |= values(account=account)
-            while True:
-                page = self._client.query(**kwargs)
-                for raw in page["Items"]:
+            for page in pages(self._client.query, **kwargs):
+                for raw in page:
                     item = decode_item(raw)
                     found.append(
                         AuditEvent(
@@ -73,7 +72,4 @@ class AuditStore:
                             detail=item.get("detail", {}),
                         )
                     )
-                if "LastEvaluatedKey" not in page:
-                    break
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return sorted(found, key=lambda e: e.at)

@@ -7,7 +7,7 @@ plain ints instead of Decimals.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, overload
@@ -88,6 +88,17 @@ def decode_item(item: None) -> None: ...
 def decode_item(item: dict | None) -> dict | None: ...
 def decode_item(item: dict | None) -> dict | None:
     return None if item is None else {k: decode(v) for k, v in item.items()}
+
+
+def pages(call: Callable[..., dict], **request: Any) -> Iterator[list[dict]]:
+    """The raw items of a Query or Scan, page by page, following LastEvaluatedKey to the end;
+    lazily, so a caller that stops reading stops asking."""
+    while True:
+        page = call(**request)
+        yield page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def values(**named: Any) -> dict:

@@ -18,7 +18,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters.dynamodb.base import decode_item, encode_item, is_condition_failure, values
+from chalicelib.adapters.dynamodb.base import (
+    decode_item,
+    encode_item,
+    is_condition_failure,
+    pages,
+    values,
+)
 from chalicelib.domain.passkeys import Challenge, Passkey, Purpose
 from chalicelib.errors import InvalidPasskey
 
@@ -86,13 +92,12 @@ class CredentialStore:
             "ExpressionAttributeValues": values(pk=f"{tenant_id}#{account_id}"),
             "ConsistentRead": True,
         }
-        found = []
-        while True:
-            page = self._client.query(**kwargs)
-            found += [self._passkey(tenant_id, account_id, decode_item(i)) for i in page["Items"]]
-            if "LastEvaluatedKey" not in page:
-                return sorted(found, key=lambda p: (p.created_at, p.credential_id))
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        found = [
+            self._passkey(tenant_id, account_id, decode_item(raw))
+            for page in pages(self._client.query, **kwargs)
+            for raw in page
+        ]
+        return sorted(found, key=lambda p: (p.created_at, p.credential_id))
 
     def remove(self, tenant_id: str, account_id: str, credential_id: str) -> bool:
         """Delete the passkey; False when the account had no such passkey."""

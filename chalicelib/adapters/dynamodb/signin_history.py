@@ -9,9 +9,10 @@ person's notices after it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
-from chalicelib.adapters.dynamodb.base import decode_item, values
+from chalicelib.adapters.dynamodb.base import decode_item, pages, values
 from chalicelib.domain.signins import Outcome
 from chalicelib.domain.tenants import MAX_SIGNIN_SECONDS
 
@@ -36,7 +37,7 @@ class SignInHistory:
         """When each of these phones last approved a sign-in, if within AUDIT_DAYS: newest
         first, stopping once every phone is found (usually on the first page)."""
         last: dict[str, int] = {}
-        for item in self._approvals(tenant_id, user_key, 0, 2**32 - 1, pages=LAST_USED_PAGES):
+        for item in self._approvals(tenant_id, user_key, 0, 2**32 - 1, at_most=LAST_USED_PAGES):
             last.setdefault(item["decided_by"], item["decided_at"])
             if devices <= last.keys():
                 break
@@ -49,7 +50,7 @@ class SignInHistory:
         since: int,
         until: int,
         newest_first: bool = True,
-        pages: int | None = None,
+        at_most: int | None = None,
     ) -> Iterator[dict]:
         # A sign-in is decided within MAX_SIGNIN_SECONDS of the time in its id.
         kwargs: dict = {
@@ -64,10 +65,5 @@ class SignInHistory:
             ),
             "ScanIndexForward": not newest_first,
         }  # fmt: skip
-        while pages is None or pages > 0:
-            page = self._client.query(**kwargs)
-            yield from (decode_item(raw) for raw in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-            pages = None if pages is None else pages - 1
+        for page in islice(pages(self._client.query, **kwargs), at_most):
+            yield from (decode_item(raw) for raw in page)

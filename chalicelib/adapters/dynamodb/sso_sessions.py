@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters.dynamodb.base import decode_item, encode_item, is_condition_failure, values
+from chalicelib.adapters.dynamodb.base import (
+    decode_item,
+    encode_item,
+    is_condition_failure,
+    pages,
+    values,
+)
 from chalicelib.domain.sso import SsoSession
 
 
@@ -100,19 +106,17 @@ class SsoSessionStore:
 
     def of_account(self, tenant_id: str, account_id: str) -> list[SsoSession]:
         """Every session of the person (a few: one per browser they signed in with)."""
-        found: list[SsoSession] = []
         request: dict = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": values(pk=f"{tenant_id}#{account_id}"),
             "ConsistentRead": True,
         }
-        while True:
-            response = self._client.query(**request)
-            found += [_session_of(tenant_id, decode_item(i)) for i in response.get("Items", [])]
-            if "LastEvaluatedKey" not in response:
-                return found
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [
+            _session_of(tenant_id, decode_item(raw))
+            for page in pages(self._client.query, **request)
+            for raw in page
+        ]
 
 
 def _session_of(tenant_id: str, item: dict) -> SsoSession:
