@@ -51,13 +51,13 @@ def body(schema: str) -> dict:
 @app.route(T + "/.well-known/openid-configuration", methods=["GET"])
 @json_view
 def openid_configuration(tenant_id):
-    return oidc.discovery(service.get(), tenant_id)
+    return oidc.discovery(service.get(), tenant_id), oidc.DISCOVERY_CACHING
 
 
 @app.route(T + "/jwks.json", methods=["GET"])
 @json_view
 def jwks(tenant_id):
-    return oidc.jwks(service.get(), tenant_id)
+    return oidc.jwks(service.get(), tenant_id), oidc.JWKS_CACHING
 
 
 @app.route(T + "/authorize", methods=["GET"])

@@ -269,3 +269,12 @@ class PushTokenInUse(ServiceError):
         "This push token is registered by another installation of the app. Enrol without "
         "push and poll, or ask your administrator to revoke that installation's phones."
     )
+
+
+class NotThroughTheEdge(ServiceError):
+    """Behind CloudFront (REQUIRE_ORIGIN_SECRET), a request without the origin secret went
+    around the edge, and with it around AWS WAF's rate limits."""
+
+    status = 403
+    code = "not_through_the_edge"
+    description = "Use the service's public address."

@@ -19,9 +19,13 @@ class Settings:
     push_apps: Mapping[str, str]
     tenant_cache_seconds: int = 60
     # Behind CloudFront: the SHA-256 (hex) of the secret it adds to every origin request as
-    # X-Origin-Secret. Only a request carrying that secret has its viewer headers believed
-    # (the person's address and place); anyone else could forge them.
+    # X-Origin-Secret, or several, comma-separated, while a secret is rotated (the new one
+    # and the one CloudFront may still send). Only a request carrying one has its viewer
+    # headers believed (the person's address and place); anyone else could forge them.
     cloudfront_secret_sha256: str | None = None
+    # Behind CloudFront with AWS WAF: refuse every request without the origin secret, so
+    # nobody goes around the edge's rate limits by calling the API's own address.
+    require_origin_secret: bool = False
     # Argon2id's cost for passwords (passwords.py): OWASP's minimum unless told otherwise.
     # Only the tests ask for less, to stay quick.
     argon2_memory_kib: int = OWASP_MEMORY_KIB
@@ -48,6 +52,7 @@ class Settings:
             push_apps=push_apps,
             tenant_cache_seconds=int(env.get("TENANT_CACHE_SECONDS", "60")),
             cloudfront_secret_sha256=env.get("CLOUDFRONT_SECRET_SHA256") or None,
+            require_origin_secret=env.get("REQUIRE_ORIGIN_SECRET", "").lower() == "true",
             argon2_memory_kib=int(env.get("ARGON2_MEMORY_KIB") or OWASP_MEMORY_KIB),
             argon2_time_cost=int(env.get("ARGON2_TIME_COST") or OWASP_TIME_COST),
         )

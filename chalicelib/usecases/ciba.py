@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from chalicelib.domain import scopes, secret_codes, signins
+from chalicelib.domain import scopes, secret_codes, signals, signins
 from chalicelib.domain.accounts import normalise_username, user_key
 from chalicelib.domain.browsers import Source
 from chalicelib.domain.metering import Billable
@@ -97,6 +97,7 @@ def backchannel_authorize(
         lifetime=lifetime,
     )
     svc.meter.count(tenant_id, Billable.SIGNIN_STARTED)
+    signals.note(signals.SIGNIN_STARTED)
     if account is not None and not held:
         push_to_phones(svc, tenant, signin, account)
     return {

@@ -25,7 +25,7 @@ signing in thousands of people a second would make a per-tenant counter one hot 
 
 from __future__ import annotations
 
-from chalicelib.domain import browsers
+from chalicelib.domain import browsers, signals
 from chalicelib.domain.accounts import Account, user_key
 from chalicelib.domain.browsers import Source
 from chalicelib.domain.devices import Device
@@ -69,8 +69,8 @@ def admit_start(
     origin: Origin,
     sub: str | None = None,
 ) -> None:
-    """Count a start for this person from this source, before anything is written; keyed by
-    the user key, which every username has, known or not."""
+    """Count a held start for this person from this source, before anything is written;
+    keyed by the user key, which every username has, known or not."""
     now = svc.now()
     refused = svc.limits.take(
         tenant.tenant_id,
@@ -81,12 +81,14 @@ def admit_start(
         STARTS_PER_SOURCE_PER_DAY,
     )
     if refused:
+        signals.note(signals.START_REFUSED)
         if refused.first:  # one line per window, not one per request of a flood
             svc.record(
                 tenant.tenant_id, "start_refused", account=sub,
                 detail={"limit": f"starts_per_{refused.window}", **described(origin, source)},
             )  # fmt: skip
         raise TooManyAttempts(max(1, refused.until - now))
+    signals.note(signals.PUSH_HELD)  # each one: a flood of them is what push bombing looks like
 
 
 def may_push(
@@ -190,6 +192,7 @@ def lock(
     the one who holds the page knows their numbers)."""
     tenant_id, sub = tenant.tenant_id, device.account_id
     if svc.accounts.lock_phone(tenant_id, device.username, until, now):
+        signals.note(signals.PHONE_LOCKED)
         svc.record(
             tenant_id, "phone_signin_locked", account=sub, device=device.device_id,
             actor=device.device_id,

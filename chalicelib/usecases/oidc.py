@@ -8,6 +8,14 @@ from chalicelib.domain.tenants import ACCESS_TOKEN_ALG
 from chalicelib.errors import InvalidBearerRequest, InvalidRequest, InvalidToken
 from chalicelib.service import Services
 
+# Public documents, which browsers, relying parties and a CDN in front (CloudFront caches what
+# the origin's Cache-Control allows) may keep. Discovery changes only with a deployment. The
+# JWKS changes when a tenant's keys rotate: a relying party that meets an unknown kid fetches
+# it again, and a minute here, plus a container's TENANT_CACHE_SECONDS, is how long the new key
+# may take to appear (docs/operations.md, "Key rotation").
+DISCOVERY_CACHING = {"Cache-Control": "public, max-age=3600"}
+JWKS_CACHING = {"Cache-Control": "public, max-age=60"}
+
 
 def discovery(svc: Services, tenant_id: str) -> dict:
     return tokens.discovery(svc.directory.get(tenant_id).issuer, language.available())

@@ -1,12 +1,11 @@
 """Password sign-in ("use your password instead"), and its second step where required.
 
-The answer for an unknown username is the same as for a wrong password, after the same
-Argon2id work. Consecutive failures per username (known or not) back off exponentially: the
-first few are free, then each doubles the wait before the next attempt is even checked,
-up to 15 minutes; after 100 in a row (NIST SP 800-63B's ceiling) one attempt a day. A right
-password starts the count again. Failures per network are capped per 15-minute window, claimed
-before the check. A browser that signed this person in before (browsers.py) is counted on its
-own: a stranger's failures never make its owner wait, and the per-network cap does not apply.
+The answer for an unknown username is the same as for a wrong password, after the same Argon2id
+work. Consecutive failures per username (known or not) back off exponentially: the first few are
+free, then each doubles the wait before the next is checked, up to 15 minutes; after 100 in a row
+(NIST SP 800-63B's ceiling) one attempt a day. A right password starts the count again. Failures per
+network are capped per 15 minutes. A browser that signed this person in before (browsers.py) counts
+on its own: a stranger's failures never make its owner wait, nor does the per-network cap.
 
 The second step by a code from the app counts consecutive failures per account the same way,
 with a hard stop at 100 that only a right code (or an administrator) lifts.
@@ -16,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from chalicelib.domain import envelope, scopes, secret_codes, signins, sso, totp
+from chalicelib.domain import envelope, scopes, secret_codes, signals, signins, sso, totp
 from chalicelib.domain.accounts import normalise_username, user_key
 from chalicelib.domain.browsers import Source
 from chalicelib.domain.metering import Billable
@@ -190,10 +189,11 @@ def attempt_failed(svc: Services, attempt: Attempt, account_id: str | None) -> N
     claim, now = attempt.claim, attempt.now
     svc.limits.failed(claim, now, backoff_seconds(claim.failures), FORGET_SECONDS)
     if claim.failures == MAX_FAILURES:
-        who = {"user_key": user_key(attempt.username)}
+        signals.note(signals.PASSWORD_LOCKED)
         svc.record(
             attempt.tenant_id, "password_locked", account=account_id,
-            detail={**who, **fatigue.described(attempt.origin, attempt.source)},
+            detail={"user_key": user_key(attempt.username),
+                    **fatigue.described(attempt.origin, attempt.source)},
         )  # fmt: skip
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NoReturn, TypedDict
 
-from chalicelib.domain import proofs, signins, useragent
+from chalicelib.domain import proofs, signals, signins, useragent
 from chalicelib.domain.accounts import user_key
 from chalicelib.domain.devices import Device
 from chalicelib.domain.metering import Billable
@@ -110,6 +110,7 @@ def respond(svc: Services, tenant_id: str, token: object) -> dict:
     except DecisionRefused as refused:
         _explain_refusal(svc, tenant, device, signin_id, refused.current, decide)
     svc.meter.count(tenant_id, Billable.PHONE_ANSWER)
+    signals.note(signals.answered(outcome.value))
     if outcome is not Outcome.APPROVED or decided.held:
         # An approval's record is the decided sign-in itself (kept as long as the audit log,
         # and the phone's "last used"), found by its time; a held one's id carries none, and
@@ -143,6 +144,7 @@ def _explain_refusal(
         svc.signins.decide(tenant_id, signin_id, outcome=Outcome.WRONG_NUMBER, **decide)
     except DecisionRefused as err:
         raise SignInClosed() from err
+    signals.note(signals.WRONG_NUMBER)
     svc.record(
         tenant_id, "signin_wrong_number", account=device.account_id, device=device.device_id,
         actor=device.device_id, detail={"signin": signin_id},

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib import contract
-from chalicelib.domain import language, scopes, secret_codes, signins, sso, useragent
+from chalicelib.domain import language, scopes, secret_codes, signals, signins, sso, useragent
 from chalicelib.domain.accounts import Account, normalise_username, user_key
 from chalicelib.domain.metering import Billable
 from chalicelib.domain.push_messages import Challenge
@@ -98,6 +98,7 @@ def start(svc: Services, tenant_id: str, request: StartRequest, origin: Origin) 
         scope=request.scope,
     )
     svc.meter.count(tenant_id, Billable.SIGNIN_STARTED)
+    signals.note(signals.SIGNIN_STARTED)
     if not held:
         push_to_phones(svc, tenant, signin, account)
     return {**page_view(signin, secret, now), "method": "phone"}
@@ -220,6 +221,7 @@ def push_to_phones(svc: Services, tenant: ActiveTenant, signin: SignIn, account:
             svc.meter.count(tenant.tenant_id, Billable.PUSH_SENT)
         else:
             svc.devices.record_push_failure(tenant.tenant_id, device_id, now)
+            signals.note(signals.PUSH_FAILED)
 
 
 def _followed(

@@ -14,12 +14,16 @@ import secrets
 from collections.abc import Mapping
 from urllib.parse import unquote
 
+from chalice import Response
 from chalice.app import Request
 
+from chalicelib import service
 from chalicelib.domain import browsers
 from chalicelib.domain.signins import Origin
+from chalicelib.errors import NotThroughTheEdge
 from chalicelib.service import Services
 from chalicelib.web.bodies import cookies
+from chalicelib.web.responses import error_response
 
 
 def origin(request: Request, svc: Services) -> Origin:
@@ -42,9 +46,26 @@ def origin(request: Request, svc: Services) -> Origin:
     return Origin.of(ip, headers.get("user-agent"), place, cookies(request).get(browsers.COOKIE))
 
 
+def refused(headers: Mapping[str, str]) -> Response | None:
+    """Behind CloudFront with REQUIRE_ORIGIN_SECRET, the answer to a request that went around
+    it: a 403 before any table is read. None: serve the request."""
+    try:
+        settings = service.get().settings
+    except KeyError:  # no PUBLIC_BASE_URL: only routes that need no settings can answer
+        return None
+    if not settings.require_origin_secret:
+        return None
+    if _from_our_cloudfront(headers, settings.cloudfront_secret_sha256):
+        return None
+    return error_response(NotThroughTheEdge())
+
+
 def _from_our_cloudfront(headers: Mapping[str, str], secret_sha256: str | None) -> bool:
+    """Whether the request carries an origin secret whose digest is one of the configured
+    ones (two while a secret is rotated). Every digest is compared, in constant time."""
     sent = headers.get("x-origin-secret")
     if not secret_sha256 or not sent:
         return False
     digest = hashlib.sha256(sent.encode("utf-8", "replace")).hexdigest()
-    return secrets.compare_digest(digest, secret_sha256.lower())
+    matches = [secrets.compare_digest(digest, d.strip().lower()) for d in secret_sha256.split(",")]
+    return any(matches)

@@ -51,11 +51,10 @@ class ErrorResponse(Response):
 
 
 def respond(status: int, body: dict, extra_headers: dict | None = None) -> Response:
-    return Response(
-        body=compact_json(body),
-        status_code=status,
-        headers={**HEADERS, **(extra_headers or {})},
-    )
+    headers = {**HEADERS, **(extra_headers or {})}
+    if headers["Cache-Control"] != HEADERS["Cache-Control"]:
+        del headers["Pragma"]  # a public document (discovery, JWKS): caches may keep it
+    return Response(body=compact_json(body), status_code=status, headers=headers)
 
 
 def error_response(err: ServiceError) -> Response:

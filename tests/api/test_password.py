@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import secrets
 import time
 from http.cookies import SimpleCookie
@@ -16,6 +17,7 @@ import pytest
 from chalicelib.domain import totp
 from chalicelib.domain.tenants import Policy
 from chalicelib.usecases import password_signin as password
+from tests.metric_filters import as_lambda_writes, counted
 from tools.admin import flows as admin
 
 BASE_URL = "https://signin.example.test"
@@ -248,8 +250,12 @@ def test_consecutive_failures_back_off_exponentially_known_or_not(
 
 
 def test_waits_stop_doubling_at_15_minutes_100_failures_lock_for_a_day_until_a_reset(
-    cheap_alice, with_password, clock, svc
+    cheap_alice, with_password, clock, svc, caplog, monkeypatch
 ):
+    """The lock is also the operator's Locks metric: its line, as Lambda's JSON log format
+    writes it, matches that metric filter (tests/api/test_metrics.py has the others)."""
+    monkeypatch.setenv("AWS_LAMBDA_LOG_FORMAT", "JSON")
+    caplog.set_level(logging.INFO, logger="phonesignin")
     first_day = time.strftime("%Y-%m-%d", time.gmtime(clock()))
     failures, waits = 0, []
     while failures < password.MAX_FAILURES:
@@ -268,6 +274,8 @@ def test_waits_stop_doubling_at_15_minutes_100_failures_lock_for_a_day_until_a_r
     last_day = time.strftime("%Y-%m-%d", time.gmtime(clock()))
     events = admin.audit_log(svc, "acme", first_day, last_day)["events"]
     assert [e["event"] for e in events].count("password_locked") == 1
+    lines = [as_lambda_writes(r) for r in caplog.records if r.name == "phonesignin"]
+    assert [counted(line) for line in lines if counted(line)] == [{"Locks": 1}]
     admin.set_password(svc, "acme", "alice@acme.test", "a new password 2")  # the way out
     assert with_password("alice@acme.test", "a new password 2")[0] == 200
 
