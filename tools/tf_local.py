@@ -40,7 +40,10 @@ WORK = ROOT / "build" / "tf-local"
 EXAMPLE = "environments/example"  # under infrastructure/
 NAME = "phonesignin-tflocal-"
 # Every service the modules call, pointed at moto.
-SERVICES = ("apigatewayv2", "dynamodb", "iam", "kms", "lambda", "logs", "sns", "sts")
+SERVICES = (
+    "acm", "apigatewayv2", "cloudfront", "cloudwatch", "dynamodb", "iam", "kms", "lambda", "logs",
+    "route53", "sns", "sts", "wafv2",
+)  # fmt: skip
 # What is never copied out of infrastructure/: state, plugin caches, and an operator's own
 # variables and push keys.
 NOT_COPIED = (".terraform*", "*.tfstate*", "*.tfvars", "*.p8", "*service-account*.json")
@@ -122,11 +125,10 @@ def lambda_zip(path: Path) -> Path:
 
 def moto_override(endpoint: str) -> str:
     """A provider override (Terraform merges *_override.tf into the configuration): fake
-    credentials, no credential, region or account checks, every endpoint on moto."""
+    credentials, no credential, region or account checks, every endpoint on moto; for the
+    default provider and the us_east_1 alias (CloudFront's certificate and web ACL) alike."""
     endpoints = "\n".join(f'    {service:<12} = "{endpoint}"' for service in SERVICES)
-    return f"""# Written by tools/tf_local.py: the example's provider, pointed at moto.
-provider "aws" {{
-  access_key                  = "{FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"]}"
+    settings = f"""  access_key                  = "{FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"]}"
   secret_key                  = "{FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}"
   skip_credentials_validation = true
   skip_metadata_api_check     = true
@@ -135,7 +137,15 @@ provider "aws" {{
 
   endpoints {{
 {endpoints}
-  }}
+  }}"""
+    return f"""# Written by tools/tf_local.py: the example's providers, pointed at moto.
+provider "aws" {{
+{settings}
+}}
+
+provider "aws" {{
+  alias                       = "us_east_1"
+{settings}
 }}
 """
 

@@ -1,4 +1,5 @@
-# A real AWS deployment: the service behind an HTTP API (no custom domain), and one tenant.
+# A real AWS deployment: the service behind an HTTP API (optionally on its own domain, behind
+# CloudFront and WAF), its alarms and dashboard, and one tenant.
 # Step by step in docs/deploy.md. Copy terraform.tfvars.example to terraform.tfvars and fill
 # it in; keep the credential files it names out of version control.
 terraform {
@@ -28,6 +29,15 @@ provider "aws" {
   }
 }
 
+# CloudFront takes its certificate and web ACL from us-east-1, wherever the service runs.
+provider "aws" {
+  alias  = "us_east_1"
+  region = "us-east-1"
+  default_tags {
+    tags = { Project = "phone-signin", Deployment = var.name }
+  }
+}
+
 locals {
   apns = var.apns_key_file == "" ? {} : {
     credential = file(var.apns_key_file)
@@ -43,7 +53,11 @@ locals {
 }
 
 module "service" {
-  source         = "../../modules/service"
+  source = "../../modules/service"
+  providers = {
+    aws           = aws
+    aws.us_east_1 = aws.us_east_1
+  }
   name           = var.name
   lambda_zip     = var.lambda_zip
   push_platforms = local.push_platforms
@@ -51,7 +65,13 @@ module "service" {
   # false (the default): JSON logs, without the platform's lines for every request.
   platform_log_lines = var.platform_log_lines
   # Empty: the HTTP API's own https://<id>.execute-api.<region>.amazonaws.com address.
-  public_base_url = ""
+  # With domain_name: https://<domain_name>, served by CloudFront (cloudfront = true, with
+  # WAF) or by an API Gateway custom domain.
+  domain_name              = var.domain_name
+  route53_zone_id          = var.route53_zone_id
+  cloudfront               = var.cloudfront
+  cloudfront_origin_secret = var.cloudfront_origin_secret
+  alarm_emails             = var.alarm_emails
 }
 
 module "acme" {

@@ -15,3 +15,20 @@ output "environment" {
 output "function_name" {
   value = module.service.function_name
 }
+
+output "dns_records" {
+  description = "With domain_name and no route53_zone_id: the records to make in your DNS."
+  value       = module.service.dns_records
+}
+
+output "cloudfront_domain_name" {
+  value = module.service.cloudfront_domain_name
+}
+
+output "alarm_topic_arn" {
+  value = module.service.alarm_topic_arn
+}
+
+output "dashboard_name" {
+  value = module.service.dashboard_name
+}

@@ -61,3 +61,34 @@ variable "platform_log_lines" {
   type        = bool
   default     = false
 }
+
+variable "domain_name" {
+  description = "The service's host name, e.g. login.example.com (issuers become https://<domain_name>/t/<tenant>). Empty: the HTTP API's own address."
+  type        = string
+  default     = ""
+}
+
+variable "route53_zone_id" {
+  description = "The Route 53 zone of domain_name: Terraform makes the DNS records. Empty: make the records output dns_records lists (docs/deploy.md)."
+  type        = string
+  default     = ""
+}
+
+variable "cloudfront" {
+  description = "CloudFront and AWS WAF in front of the HTTP API (needs domain_name and cloudfront_origin_secret)."
+  type        = bool
+  default     = false
+}
+
+variable "cloudfront_origin_secret" {
+  description = "The secret CloudFront sends the function as X-Origin-Secret (at least 32 characters; `openssl rand -base64 32`). Pass it as TF_VAR_cloudfront_origin_secret."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "alarm_emails" {
+  description = "Who gets the alarms by email (each confirms SNS's subscription message)."
+  type        = list(string)
+  default     = []
+}

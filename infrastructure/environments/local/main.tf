@@ -1,4 +1,5 @@
-# The whole deployment (service + one tenant) in a local moto server: tests/e2e/
+# The whole deployment (service + one tenant; the domain login.tf.example behind CloudFront and
+# WAF; metrics, alarms and a dashboard) in a local moto server: tests/e2e/
 # test_terraform.py applies this, signs in against what it made, and destroys it. Fake
 # credentials; every check that needs real AWS is skipped. moto stores the Lambda function,
 # its front and its role but runs nothing: the test drives the same code in-process.
@@ -32,6 +33,22 @@ variable "front" {
   default = "http_api"
 }
 
+variable "route53_zone_id" {
+  description = <<-EOT
+    The hosted zone of tf.example, made before the apply as an operator's zone is (the module
+    counts its records by whether the id is set, which Terraform must know when it plans).
+    Empty: no zone; output dns_records lists the records instead.
+  EOT
+  type        = string
+  default     = ""
+}
+
+variable "origin_secret" {
+  description = "CloudFront's X-Origin-Secret (TF_VAR_origin_secret)."
+  type        = string
+  sensitive   = true
+}
+
 variable "tf_web_secret" {
   description = "The client secret of tfco's client tf-web (TF_VAR_tf_web_secret)."
   type        = string
@@ -47,19 +64,31 @@ provider "aws" {
   skip_region_validation      = true
 
   endpoints {
+    acm          = var.endpoint
     apigatewayv2 = var.endpoint
+    cloudfront   = var.endpoint
+    cloudwatch   = var.endpoint
     dynamodb     = var.endpoint
     iam          = var.endpoint
     kms          = var.endpoint
     lambda       = var.endpoint
     logs         = var.endpoint
+    route53      = var.endpoint
     sns          = var.endpoint
     sts          = var.endpoint
+    wafv2        = var.endpoint
   }
 }
 
 module "service" {
-  source     = "../../modules/service"
+  source = "../../modules/service"
+  # CloudFront's certificate and web ACL come from us-east-1: the default provider's region
+  # here (an alias with the same settings would start a second provider process, ~20 s a
+  # command on a busy machine).
+  providers = {
+    aws           = aws
+    aws.us_east_1 = aws
+  }
   name       = var.name
   lambda_zip = var.lambda_zip
   front      = var.front
@@ -67,8 +96,15 @@ module "service" {
   deletion_protection = false
   # moto ignores a function's logging configuration: a second plan would show it again.
   platform_log_lines = true
-  # A function URL needs the CDN's address; locally any https host will do.
-  public_base_url = var.front == "function_url" ? "https://signin.tf.example" : ""
+  # The domain, CloudFront and WAF in front of either front, the zone's records made.
+  domain_name              = "login.tf.example"
+  route53_zone_id          = var.route53_zone_id
+  cloudfront               = true
+  cloudfront_origin_secret = var.origin_secret
+  alarm_emails             = ["ops@tf.example"]
+  # moto's distribution is deployed on its second read; the provider's wait for that polls
+  # every 30 s or so, with nothing to wait for.
+  cloudfront_wait_for_deployment = false
   push_platforms = {
     APNS         = { credential = "local-p8-key", principal = "KEYID12345", team_id = "TEAM123456", bundle_id = "com.example.signin" }
     APNS_SANDBOX = { credential = "local-p8-key", principal = "KEYID12345", team_id = "TEAM123456", bundle_id = "com.example.signin" }
@@ -123,4 +159,28 @@ output "role_name" {
 
 output "function_name" {
   value = module.service.function_name
+}
+
+output "cloudfront_domain_name" {
+  value = module.service.cloudfront_domain_name
+}
+
+output "web_acl_arn" {
+  value = module.service.web_acl_arn
+}
+
+output "alarm_topic_arn" {
+  value = module.service.alarm_topic_arn
+}
+
+output "dashboard_name" {
+  value = module.service.dashboard_name
+}
+
+output "metric_namespace" {
+  value = module.service.metric_namespace
+}
+
+output "dns_records" {
+  value = module.service.dns_records
 }

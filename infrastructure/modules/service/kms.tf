@@ -1,6 +1,6 @@
 # One customer-managed key wraps every tenant's data key (GenerateDataKey/Decrypt with the
 # tenant id as encryption context; the service unwraps a tenant's key once per container),
-# encrypts the tables at rest, and the log groups.
+# encrypts the tables at rest, the log groups and the alarm topic.
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 data "aws_partition" "current" {}
@@ -56,6 +56,31 @@ data "aws_iam_policy_document" "key" {
       test     = "ArnEquals"
       variable = "kms:EncryptionContext:aws:logs:arn"
       values   = local.log_group_arns
+    }
+  }
+
+  # CloudWatch publishes this deployment's alarms to the alarm topic this key encrypts
+  # (monitoring.tf), and nothing else: https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+  dynamic "statement" {
+    for_each = var.alarms && var.alarm_topic_arn == "" ? [1] : []
+    content {
+      sid       = "CloudWatchAlarmsToTheAlarmTopic"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+      resources = ["*"]
+      principals {
+        type        = "Service"
+        identifiers = ["cloudwatch.amazonaws.com"]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [local.account_id]
+      }
+      condition {
+        test     = "ArnLike"
+        variable = "aws:SourceArn"
+        values   = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.name}*"]
+      }
     }
   }
 }

@@ -5,9 +5,24 @@ locals {
   function_name      = "${var.name}api"
   function_log_group = "/aws/lambda/${local.function_name}"
   access_log_group   = "/aws/apigateway/${var.name}api"
+  # The domain, when there is one: known before anything is made, so the function never
+  # names the distribution or domain in front of it (that would be a cycle).
   public_base_url = (
+    var.domain_name != "" ? "https://${var.domain_name}" :
     var.public_base_url != "" ? var.public_base_url :
     var.front == "http_api" ? aws_apigatewayv2_api.http[0].api_endpoint : ""
+  )
+  # The function accepts any of these digests as X-Origin-Secret: the current secret's and,
+  # while it is rotated out, the previous one's.
+  origin_secret_env = merge(
+    var.cloudfront_origin_secret == null ? {} : {
+      CLOUDFRONT_SECRET_SHA256 = join(",", concat(
+        [sha256(var.cloudfront_origin_secret)],
+        var.cloudfront_previous_origin_secret == null ? [] : [sha256(var.cloudfront_previous_origin_secret)],
+      ))
+    },
+    # Behind CloudFront, a request without the secret went around CloudFront and WAF: 403.
+    var.cloudfront ? { REQUIRE_ORIGIN_SECRET = "true" } : {},
   )
 }
 
@@ -38,9 +53,7 @@ resource "aws_lambda_function" "api" {
   reserved_concurrent_executions = var.reserved_concurrency == null ? -1 : var.reserved_concurrency
 
   environment {
-    variables = merge(local.environment, var.cloudfront_origin_secret == null ? {} : {
-      CLOUDFRONT_SECRET_SHA256 = sha256(var.cloudfront_origin_secret)
-      }, {
+    variables = merge(local.environment, local.origin_secret_env, {
       PUBLIC_BASE_URL      = local.public_base_url
       TENANT_CACHE_SECONDS = tostring(var.tenant_cache_seconds)
     })
@@ -67,7 +80,15 @@ resource "aws_lambda_function" "api" {
   lifecycle {
     precondition {
       condition     = local.public_base_url != ""
-      error_message = "front = \"function_url\" needs public_base_url: the https address of the CDN in front of the function URL."
+      error_message = "front = \"function_url\" needs domain_name (with cloudfront = true) or public_base_url: the https address of the CDN in front of the function URL."
+    }
+    precondition {
+      condition     = var.domain_name == "" || var.cloudfront || var.front == "http_api"
+      error_message = "domain_name with front = \"function_url\" needs cloudfront = true: a Lambda function URL cannot serve a custom domain itself (an API Gateway HTTP API can: front = \"http_api\")."
+    }
+    precondition {
+      condition     = var.domain_name == "" || var.public_base_url == "" || var.public_base_url == "https://${var.domain_name}"
+      error_message = "public_base_url and domain_name disagree: with domain_name set, leave public_base_url empty (it becomes https://<domain_name>)."
     }
   }
 }

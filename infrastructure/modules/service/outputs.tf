@@ -67,3 +67,33 @@ output "function_url_post_apply" {
     "--principal '*' --invoked-via-function-url",
   ])
 }
+
+output "cloudfront_domain_name" {
+  description = "The distribution's own host (<id>.cloudfront.net), where domain_name points; null without CloudFront."
+  value       = var.cloudfront ? aws_cloudfront_distribution.api[0].domain_name : null
+}
+
+output "dns_records" {
+  description = "The DNS records to make by hand when domain_name is set without route53_zone_id: the certificate's validation CNAME (first; keep it for renewals) and the domain's CNAME to CloudFront or API Gateway. Empty otherwise."
+  value       = local.dns_records
+}
+
+output "web_acl_arn" {
+  description = "The WAF web ACL on the distribution (us-east-1); null without it."
+  value       = local.waf ? aws_wafv2_web_acl.cloudfront[0].arn : null
+}
+
+output "metric_namespace" {
+  description = "The CloudWatch namespace of the metrics the log's metric filters make (metrics.json)."
+  value       = local.metric_namespace
+}
+
+output "alarm_topic_arn" {
+  description = "The SNS topic the alarms notify (the module's, or alarm_topic_arn); null without alarms."
+  value       = var.alarms ? local.alarm_topic_arn : null
+}
+
+output "dashboard_name" {
+  description = "The CloudWatch dashboard; null without it."
+  value       = var.dashboard ? aws_cloudwatch_dashboard.signins[0].dashboard_name : null
+}

@@ -15,6 +15,10 @@ mock_provider "aws" {
   }
 }
 
+mock_provider "aws" {
+  alias = "us_east_1"
+}
+
 variables {
   name       = "phonesignin-test"
   lambda_zip = "versions.tf" # any file: a plan only hashes it
