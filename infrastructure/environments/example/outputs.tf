@@ -21,6 +21,11 @@ output "dns_records" {
   value       = module.service.dns_records
 }
 
+output "dns_validation_records" {
+  description = "The certificate's validation record, written by the first apply (-target=module.service.aws_acm_certificate.domain -target=module.service.aws_acm_certificate.regional)."
+  value       = module.service.dns_validation_records
+}
+
 output "cloudfront_domain_name" {
   value = module.service.cloudfront_domain_name
 }

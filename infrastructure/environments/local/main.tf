@@ -184,3 +184,7 @@ output "metric_namespace" {
 output "dns_records" {
   value = module.service.dns_records
 }
+
+output "dns_validation_records" {
+  value = module.service.dns_validation_records
+}

@@ -121,19 +121,26 @@ resource "aws_route53_record" "domain" {
 }
 
 locals {
-  # What the operator makes in DNS when the module cannot (no route53_zone_id).
-  dns_records = !local.served || local.zone ? [] : [
+  # What the operator makes in DNS when the module cannot (no route53_zone_id). The
+  # validation record depends on the certificates alone, so it is known after a first apply
+  # that targets both (-target=module.service.aws_acm_certificate.domain
+  # -target=module.service.aws_acm_certificate.regional: one is made, the other has count 0,
+  # but the output names both), as output dns_validation_records; the domain's own record
+  # only once the distribution or API domain exists.
+  dns_validation_records = !local.served || local.zone ? [] : [
     {
       name    = local.validation.resource_record_name
       type    = local.validation.resource_record_type
       value   = local.validation.resource_record_value
-      purpose = "ACM validation of ${var.domain_name}: make it first (terraform apply -target=module.service.aws_acm_certificate.${var.cloudfront ? "domain" : "regional"}), then apply; keep it, ACM renews with it."
+      purpose = "ACM validation of ${var.domain_name}: make it first (after terraform apply -target=module.service.aws_acm_certificate.domain -target=module.service.aws_acm_certificate.regional), then apply; keep it, ACM renews with it."
     },
+  ]
+  dns_records = !local.served || local.zone ? [] : concat(local.dns_validation_records, [
     {
       name    = var.domain_name
       type    = "CNAME"
       value   = local.target.name
       purpose = var.cloudfront ? "The domain, to the CloudFront distribution." : "The domain, to the API Gateway regional domain name."
     },
-  ]
+  ])
 }

@@ -78,6 +78,11 @@ output "dns_records" {
   value       = local.dns_records
 }
 
+output "dns_validation_records" {
+  description = "The certificate's validation record alone (the first of dns_records): written by a first apply with -target=module.service.aws_acm_certificate.domain -target=module.service.aws_acm_certificate.regional, before anything else exists. Empty unless dns_records has records."
+  value       = local.dns_validation_records
+}
+
 output "web_acl_arn" {
   description = "The WAF web ACL on the distribution (us-east-1); null without it."
   value       = local.waf ? aws_wafv2_web_acl.cloudfront[0].arn : null

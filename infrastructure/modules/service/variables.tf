@@ -52,8 +52,10 @@ variable "lambda_zip" {
 variable "public_base_url" {
   description = <<-EOT
     The URL people and relying parties see; issuers are <public_base_url>/t/<tenant>. Empty:
-    the HTTP API's own https://<id>.execute-api.<region>.amazonaws.com. Required with
-    front = "function_url" (the CDN's address in front of the function URL).
+    https://<domain_name> when domain_name is set, else the HTTP API's own
+    https://<id>.execute-api.<region>.amazonaws.com. Set it only for a CDN of your own in
+    front of a function URL, or to CloudFront's https://<id>.cloudfront.net address when
+    cloudfront = true has no domain_name (a second apply, once the distribution exists).
   EOT
   type        = string
   default     = ""

@@ -119,6 +119,10 @@ run "without_a_zone_the_records_are_listed" {
     condition     = output.dns_records[1].name == "login.example.com" && output.dns_records[1].type == "CNAME"
     error_message = "The domain's record is a CNAME to the distribution."
   }
+  assert {
+    condition     = length(output.dns_validation_records) == 1
+    error_message = "dns_validation_records holds the validation record alone (known after the first, targeted apply)."
+  }
 }
 
 run "http_api_serves_the_domain_without_cloudfront" {
