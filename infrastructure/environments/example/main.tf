@@ -71,7 +71,10 @@ module "service" {
   route53_zone_id          = var.route53_zone_id
   cloudfront               = var.cloudfront
   cloudfront_origin_secret = var.cloudfront_origin_secret
-  alarm_emails             = var.alarm_emails
+  # Only while rotating the origin secret (docs/operations.md): the one CloudFront may still send.
+  cloudfront_previous_origin_secret = var.cloudfront_previous_origin_secret
+  waf_mode                          = var.waf_mode
+  alarm_emails                      = var.alarm_emails
 }
 
 module "acme" {

@@ -87,6 +87,19 @@ variable "cloudfront_origin_secret" {
   sensitive   = true
 }
 
+variable "cloudfront_previous_origin_secret" {
+  description = "While rotating the origin secret: the previous one, which the function still accepts until CloudFront sends the new one everywhere (docs/operations.md). Pass it as TF_VAR_cloudfront_previous_origin_secret; null otherwise."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "waf_mode" {
+  description = "\"block\", or \"count\" to watch what WAF's rules would block before they do (docs/deploy.md)."
+  type        = string
+  default     = "block"
+}
+
 variable "alarm_emails" {
   description = "Who gets the alarms by email (each confirms SNS's subscription message)."
   type        = list(string)
