@@ -11,6 +11,7 @@ from collections import defaultdict
 from types import SimpleNamespace
 from typing import Any
 
+from awslambdaric.lambda_runtime_log_utils import JsonFormatter
 from chalice.local import RouteMatcher
 from moto.sns.models import sns_backends
 
@@ -108,11 +109,11 @@ class LogBytes(logging.Handler):
         self.lines: dict[str, int] = defaultdict(int)
 
     def emit(self, record: logging.LogRecord) -> None:
-        line = json.dumps({
-            "timestamp": "2026-12-04T12:00:00.000Z", "level": record.levelname,
-            "message": record.getMessage(), "logger": record.name, "requestId": REQUEST_ID,
-        })  # fmt: skip
-        self.bytes[self.meter.phase] += len(line.encode()) + 1 + CLOUDWATCH_EVENT_OVERHEAD
+        # The Python runtime's own formatter (awslambdaric, a development dependency), with
+        # the invocation's id it adds to every record; its line ends in a newline already.
+        record.aws_request_id = REQUEST_ID
+        line = JsonFormatter().format(record)
+        self.bytes[self.meter.phase] += len(line.encode()) + CLOUDWATCH_EVENT_OVERHEAD
         self.lines[self.meter.phase] += 1
 
 

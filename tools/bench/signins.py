@@ -76,7 +76,10 @@ class SimulatedClock:
 def run(n: int, accounts: int = 1000) -> dict:
     """Moto in-process with the resources Terraform makes; the service as Lambda wires it from
     the environment, on simulated clocks, its tenant cache warm for the whole run."""
+    # The JSON log format, as the service module deploys it: the service's lines go out as
+    # top-level fields (web/middleware.py), which LogBytes formats as the runtime does.
     env = {"PUBLIC_BASE_URL": BASE_URL, "TENANT_CACHE_SECONDS": "86400"}
+    env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
     with mock_aws(), mock.patch.dict(os.environ, env):
         os.environ.update(provision(boto3.session.Session(), PREFIX, "alias/bench"))
         aws.reset()
