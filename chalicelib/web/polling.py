@@ -11,7 +11,9 @@ after 8 s that is 3 polls (5, 7 and 9 s) where a poll every 2 s from the start m
 over a 2-minute sign-in nobody answers 29 instead of 60.
 
 A hidden page (another tab, a minimised window) polls every HIDDEN seconds, and at once
-(but never closer than GAP to the last poll) when it is shown again.
+(but never closer than GAP to the last poll) when it is shown again. A poll that cannot
+connect, or is answered 502, 503 or 504, is asked again GAP seconds later (or after its
+Retry-After): the sign-in may still be waiting for the phone, and the page keeps its number.
 """
 
 from __future__ import annotations

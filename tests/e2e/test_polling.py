@@ -26,10 +26,13 @@ const sent = window.fetch;
 window.fetch = async (url, options) => {
   const result = String(url).endsWith("/result");
   if (result) window.__polls.push(Date.now());
-  const response = await sent(url, options);
-  if (/(^|\/)signin$/.test(String(url))) window.__started = Date.now();
-  if (result) window.__answered += 1;
-  return response;
+  try {
+    const response = await sent(url, options);
+    if (/(^|\/)signin$/.test(String(url))) window.__started = Date.now();
+    return response;
+  } finally {
+    if (result) window.__answered += 1; // answered, or failed to connect
+  }
 };
 """
 
@@ -107,3 +110,30 @@ def test_a_hidden_page_polls_less_and_at_once_when_shown_again(waiting):
     hidden(waiting, False)
     run(waiting, 4)
     assert polls(waiting) == [5, 7, 7 + polling.HIDDEN, 40, 43]
+
+
+def test_a_lost_connection_or_a_busy_service_does_not_end_the_wait(waiting):
+    """Defends the retry in signin.js's poll: a poll that cannot connect (the fetch fails) or
+    is answered 503 is asked again, after Retry-After when told, and the page keeps the
+    number up. Before, the failed fetch stopped the polling without a word and a 503 ended
+    the sign-in on the page while it still waited for the phone."""
+    answers = iter(["offline", "busy"])
+
+    def answer(route):
+        kind = next(answers, "pending")
+        if kind == "offline":
+            route.abort("connectionfailed")
+        elif kind == "busy":
+            error = {"error": "temporarily_unavailable"}
+            route.fulfill(status=503, headers={"Retry-After": "3"}, json=error)
+        else:
+            route.fulfill(json={"status": "pending", "expires_at": 2**31})
+
+    waiting.unroute("**/signin/*/result")
+    waiting.route("**/signin/*/result", answer)
+    run(waiting, 14)
+    # 5 s: no connection, asked again a poll gap later; 7 s: a 503 that says 3 s; 10 s: the
+    # answer, and the schedule goes on (never sooner than a gap after the last poll).
+    assert polls(waiting)[:4] == [5, 7, 10, 12]
+    expect(waiting.locator("#number")).not_to_have_class(re.compile("ended"))
+    expect(waiting.locator("#number-step")).to_be_visible()

@@ -8,6 +8,9 @@
   const STEPS = ["username-step", "number-step", "password-step", "code-step", "recovery-step", "recovered-step"];
   const RESEND_AFTER_SECONDS = 20;
   const WARN_SECONDS = 30;
+  // A result poll answered by one of these is asked again: the service busy (503, with its
+  // Retry-After), or the front before it failing to reach it (502, 504).
+  const TRY_AGAIN = new Set([502, 503, 504]);
   let username = "";
   let current = null; // the sign-in being followed: {signin_id, secret, number, ...}
   let timers = [];
@@ -179,8 +182,18 @@
     const followed = current;
     pollTimer = null;
     lastPoll = Date.now();
-    const { status, body } = await postJson(`signin/${followed.signin_id}/result`, { secret: followed.secret });
+    let answer = null; // null: no answer at all (the connection failed)
+    try {
+      answer = await postJson(`signin/${followed.signin_id}/result`, { secret: followed.secret });
+    } catch (e) { /* offline for a moment: asked again below */ }
     if (followed !== current) return; // the person moved on
+    // No connection, or the service (or the front before it) busy: the sign-in may still be
+    // waiting for the phone, so ask again, after Retry-After when told, never ending it here.
+    if (answer === null || TRY_AGAIN.has(answer.status)) {
+      schedulePoll(Date.now() + Math.max(answer ? answer.retryAfter : 0, POLLING.gap) * 1000);
+      return;
+    }
+    const { status, body } = answer;
     if (status !== 200) { ended("error"); return; }
     if (body.status === "pending") { pollLater(followed); return; }
     if (body.status === "approved") { ended("approved"); finish(body.code); return; }
