@@ -18,6 +18,7 @@ from chalice import Response
 
 from chalicelib import service
 from chalicelib.domain import signals
+from chalicelib.settings import Settings
 from chalicelib.web import origin_trust
 from chalicelib.web.responses import compact_json, log
 
@@ -30,9 +31,10 @@ def bind(app: Any) -> None:
     def access_log(event: Any, get_response: Callable[[Any], Response]) -> Response:
         started = time.perf_counter()
         request_id(event)
+        settings = _settings()
         with signals.collecting() as events:
-            response = origin_trust.refused(event.headers) or get_response(event)
-        if _https():
+            response = origin_trust.refused(event.headers, settings) or get_response(event)
+        if settings is not None and settings.public_base_url.startswith("https://"):
             response.headers["Strict-Transport-Security"] = HSTS
         if events or not _quiet(event, response):
             _write(_line(app, event, response, started, events))
@@ -95,8 +97,10 @@ def _line(app: Any, event: Any, response: Response, started: float, events: dict
     return line
 
 
-def _https() -> bool:
+def _settings() -> Settings | None:
+    """The deployment's settings, or None without PUBLIC_BASE_URL (only routes that need no
+    settings can answer then)."""
     try:
-        return service.get().settings.public_base_url.startswith("https://")
-    except KeyError:  # no PUBLIC_BASE_URL: only routes that need no settings can answer
-        return False
+        return service.get().settings
+    except KeyError:
+        return None

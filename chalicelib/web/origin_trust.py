@@ -17,11 +17,11 @@ from urllib.parse import unquote
 from chalice import Response
 from chalice.app import Request
 
-from chalicelib import service
 from chalicelib.domain import browsers
 from chalicelib.domain.signins import Origin
 from chalicelib.errors import NotThroughTheEdge
 from chalicelib.service import Services
+from chalicelib.settings import Settings
 from chalicelib.web.bodies import cookies
 from chalicelib.web.responses import error_response
 
@@ -46,14 +46,10 @@ def origin(request: Request, svc: Services) -> Origin:
     return Origin.of(ip, headers.get("user-agent"), place, cookies(request).get(browsers.COOKIE))
 
 
-def refused(headers: Mapping[str, str]) -> Response | None:
+def refused(headers: Mapping[str, str], settings: Settings | None) -> Response | None:
     """Behind CloudFront with REQUIRE_ORIGIN_SECRET, the answer to a request that went around
     it: a 403 before any table is read. None: serve the request."""
-    try:
-        settings = service.get().settings
-    except KeyError:  # no PUBLIC_BASE_URL: only routes that need no settings can answer
-        return None
-    if not settings.require_origin_secret:
+    if settings is None or not settings.require_origin_secret:
         return None
     if _from_our_cloudfront(headers, settings.cloudfront_secret_sha256):
         return None

@@ -107,12 +107,13 @@ class LogBytes(logging.Handler):
         self.meter = meter
         self.bytes: dict[str, int] = defaultdict(int)
         self.lines: dict[str, int] = defaultdict(int)
+        self.format = JsonFormatter().format
 
     def emit(self, record: logging.LogRecord) -> None:
         # The Python runtime's own formatter (awslambdaric, a development dependency), with
         # the invocation's id it adds to every record; its line ends in a newline already.
         record.aws_request_id = REQUEST_ID
-        line = JsonFormatter().format(record)
+        line = self.format(record)
         self.bytes[self.meter.phase] += len(line.encode()) + CLOUDWATCH_EVENT_OVERHEAD
         self.lines[self.meter.phase] += 1
 
