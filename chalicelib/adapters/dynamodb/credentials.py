@@ -196,7 +196,9 @@ class CredentialStore:
             if is_condition_failure(err):
                 return None
             raise
-        item = decode_item(response["Attributes"])
+        item = decode_item(response.get("Attributes"))
+        if item is None:  # nothing was there to delete: another answer took it first
+            return None
         return Challenge(
             tenant_id=tenant_id,
             challenge_id=challenge_id,
